@@ -1,0 +1,39 @@
+export * from './errors/index.js';
+export type { EditableModel, WeightSnapshot } from './model.js';
+export type { EditRequest, PromptAnswer } from './request.js';
+export type { Rank, Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from './tf.js';
+export { tf } from './tf.js';
+export { createRng, randomNormalArray, type Rng } from './random.js';
+export { assertEditMethod, defineEditMethod, InvalidMethodError, isKebabCase } from './method.js';
+export type {
+  AnyEditMethod,
+  EditCapabilities,
+  EditContext,
+  EditMethodV1,
+  EditOutcome,
+  EditProgress,
+  HparamsOf,
+  HparamsSpec,
+  PrepareContext,
+} from './method.js';
+export { createMethodRegistry } from './registry.js';
+export type { MethodRegistry } from './registry.js';
+export {
+  defineHparams,
+  field,
+  HparamsFileError,
+  loadEasyEditYaml,
+  readEasyEditYaml,
+  snakeToCamel,
+  snakeToCamelKey,
+} from './hparams.js';
+export type {
+  DefineHparamsOptions,
+  EasyEditHparamsFile,
+  FieldValidator,
+  HparamsFields,
+  LengthOptions,
+  NumberOptions,
+  ReadEasyEditYamlOptions,
+} from './hparams.js';
+export { validateEditRequest, validateEditRequests } from './validate-request.js';

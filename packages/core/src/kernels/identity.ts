@@ -1,0 +1,23 @@
+/**
+ * `Identity` for wasm that shares the input's heap block by refcount instead of copying it
+ * (reference/perf.md section 3, fix 2).
+ *
+ * tfjs-core clones every input it saves for the gradient tape (`tf.clone`, i.e. the Identity kernel). The
+ * stock wasm kernel memcpys, so every weight was copied on every training step, and the copy's fresh id
+ * also defeated XNNPACK's packed-weight cache. The cpu backend already shares; no tfjs kernel writes into
+ * its inputs, so sharing is safe. Strings keep the stock path.
+ */
+import { tf } from '../tf.js';
+import { asWasmBackend } from './wasm-internals.js';
+
+export function createIdentityKernel(stock: tf.KernelConfig): tf.KernelConfig {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const x = args.inputs.x;
+    if (x === undefined || x.dtype === 'string') return stock.kernelFunc(args);
+    asWasmBackend(args.backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+  const config: tf.KernelConfig = { kernelName: 'Identity', backendName: 'wasm', kernelFunc };
+  if (stock.setupFunc) config.setupFunc = stock.setupFunc;
+  return config;
+}

@@ -1,0 +1,72 @@
+/**
+ * Installs and removes the wasm kernel fixes (reference/perf.md section 3) in tfjs's global kernel registry.
+ * Only the 'wasm' backend's entries change; the stock configs are kept so `uninstall` restores them exactly.
+ */
+import { tf } from '../tf.js';
+import { createBatchMatMulKernel, createFusedMatMulKernel, type StockKernels } from './batch-mat-mul.js';
+import { createIdentityKernel } from './identity.js';
+import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum.js';
+
+const BACKEND = 'wasm';
+
+/** The kernels this module replaces or adds on the wasm backend. */
+export const WASM_FIXED_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Identity', 'UnsortedSegmentSum'] as const;
+
+type FixedKernel = (typeof WASM_FIXED_KERNELS)[number];
+
+/** The stock config of each fixed kernel (undefined where wasm has none), while the fixes are installed. */
+let saved: Map<FixedKernel, tf.KernelConfig | undefined> | undefined;
+
+function registered(name: string): tf.KernelConfig | undefined {
+  // getKernel is typed as always returning a config but yields undefined for an unknown kernel.
+  return tf.getKernel(name, BACKEND) as tf.KernelConfig | undefined;
+}
+
+function required(name: string): tf.KernelConfig {
+  const config = registered(name);
+  if (config === undefined) {
+    throw new Error(
+      `Cannot install the wasm kernel fixes: kernel '${name}' is not registered for 'wasm' ` +
+        "(import '@tensorflow/tfjs-backend-wasm' first)",
+    );
+  }
+  return config;
+}
+
+function replace(name: FixedKernel, config: tf.KernelConfig | undefined): void {
+  if (registered(name) !== undefined) tf.unregisterKernel(name, BACKEND);
+  if (config !== undefined) tf.registerKernel(config);
+}
+
+/**
+ * Replaces wasm's `BatchMatMul`, `_FusedMatMul` and `Identity` and adds `UnsortedSegmentSum`. Idempotent.
+ * Requires `@tensorflow/tfjs-backend-wasm` to be imported; works before or after the backend starts.
+ */
+export function installWasmKernelFixes(): void {
+  if (saved !== undefined) return;
+  const stock: StockKernels = {
+    batchMatMul: required('BatchMatMul'),
+    fusedMatMul: required('_FusedMatMul'),
+    transpose: required('Transpose'),
+  };
+  const identity = required('Identity');
+  const previous = new Map<FixedKernel, tf.KernelConfig | undefined>();
+  for (const name of WASM_FIXED_KERNELS) previous.set(name, registered(name));
+  replace('BatchMatMul', createBatchMatMulKernel(stock));
+  replace('_FusedMatMul', createFusedMatMulKernel(stock));
+  replace('Identity', createIdentityKernel(identity));
+  replace('UnsortedSegmentSum', createUnsortedSegmentSumKernel());
+  saved = previous;
+}
+
+/** Restores the stock wasm kernels (and removes `UnsortedSegmentSum` if wasm had none). Idempotent. */
+export function uninstallWasmKernelFixes(): void {
+  if (saved === undefined) return;
+  for (const name of WASM_FIXED_KERNELS) replace(name, saved.get(name));
+  saved = undefined;
+}
+
+/** Whether the fixes are currently registered. */
+export function wasmKernelFixesInstalled(): boolean {
+  return saved !== undefined;
+}

@@ -1,0 +1,291 @@
+import {
+  type EditableModel,
+  InvalidRequestError,
+  type Tensor,
+  type Tensor2D,
+  type Tensor3D,
+  tf,
+  type Variable,
+  type WeightSnapshot,
+} from '@llmedit/core';
+import { gpt2Ops } from './architectures/gpt2.js';
+import { llamaOps } from './architectures/llama.js';
+import type { ArchitectureOps } from './architectures/types.js';
+import { attentionBias, checkBatch, positionIds, type TokenBatch } from './attention-mask.js';
+import type { ModelConfig } from './config.js';
+import { createLayout, type HookPoint, type ModelLayout } from './layout.js';
+import type { Tokenizer } from './tokenizer/index.js';
+import { type HostTensor, WeightStore } from './weights.js';
+
+/** Read and/or replace the activation at one hook point. */
+export interface Hook {
+  point: HookPoint;
+  /** Return the activation in `ForwardResult.captured[point.key]`. */
+  capture?: boolean;
+  /**
+   * Replace the activation [batch, tokens, width]. Runs inside the forward's tidy scope: tensors it creates
+   * are freed with it; tensors it closes over are not touched. Must be differentiable for gradient use.
+   */
+  replace?: (activation: Tensor3D) => Tensor3D;
+}
+
+/** Which logits the forward computes: the LM head is the costliest matmul, so compute only what is read. */
+export type LogitsSelection =
+  | 'all'
+  | 'last'
+  | 'none'
+  /** Explicit (row, token) pairs; the logits come back as [pairs, vocab] in this order. */
+  | { positions: readonly (readonly [number, number])[] };
+
+export interface ForwardOptions {
+  hooks?: readonly Hook[];
+  logits?: LogitsSelection;
+  /** Stop after this block (hooks beyond it never fire; no logits). Saves work for methods that edit low layers. */
+  stopAfterLayer?: number;
+  cache?: KvCache;
+}
+
+export interface ForwardResult {
+  /** [batch, tokens, vocab] for 'all', [batch, vocab] for 'last', [pairs, vocab] for positions. */
+  logits: Tensor | undefined;
+  captured: Record<string, Tensor3D>;
+}
+
+/**
+ * Past keys and values for incremental decoding. Owned by the caller: `dispose()` it when done.
+ * Each forward that receives it appends the new tokens.
+ */
+export class KvCache {
+  keys: Tensor[] = [];
+  values: Tensor[] = [];
+  mask: number[][] = [];
+
+  get length(): number {
+    return this.mask[0]?.length ?? 0;
+  }
+
+  realTokens(): number[] {
+    return this.mask.map((row) => row.reduce((sum, m) => sum + m, 0));
+  }
+
+  dispose(): void {
+    for (const t of [...this.keys, ...this.values]) t.dispose();
+    this.keys = [];
+    this.values = [];
+    this.mask = [];
+  }
+}
+
+/**
+ * A causal language model (GPT-2 or LLaMA architecture) with named weights, typed hook points, batched
+ * masked forward passes and a KV cache. Weights are tf variables under their Hugging Face names.
+ */
+export class CausalLM implements EditableModel {
+  readonly layout: ModelLayout;
+  private readonly store: WeightStore;
+  private readonly ops: ArchitectureOps;
+
+  constructor(
+    readonly config: ModelConfig,
+    weights: Iterable<[string, HostTensor]>,
+    readonly tokenizer: Tokenizer | undefined,
+    readonly modelId: string,
+  ) {
+    this.layout = createLayout(config);
+    this.store = new WeightStore(weights);
+    const get = (name: string) => this.store.get(name) as never;
+    this.ops = config.architecture === 'gpt2' ? gpt2Ops(config, get) : llamaOps(config, get);
+  }
+
+  weightNames(): readonly string[] {
+    return this.store.names();
+  }
+
+  weight(name: string): Variable {
+    return this.store.get(name);
+  }
+
+  setWeight(name: string, value: Tensor): void {
+    this.store.set(name, value);
+  }
+
+  snapshotWeights(names?: readonly string[]): WeightSnapshot {
+    return this.store.snapshot(names);
+  }
+
+  /** Every weight copied to host memory (for saving or hashing). */
+  weightsToHost(): Promise<Map<string, HostTensor>> {
+    return this.store.toHost();
+  }
+
+  /** Token id used for padding: the tokenizer's pad, else EOS, else 0 (pads are masked, so any id works). */
+  get padTokenId(): number {
+    return this.tokenizer?.padTokenId ?? this.tokenizer?.eosTokenId ?? this.config.eosTokenId ?? 0;
+  }
+
+  requireTokenizer(): Tokenizer {
+    if (this.tokenizer === undefined) {
+      throw new InvalidRequestError('model', 'tokenizer', 'is missing: load the model with a tokenizer to use text');
+    }
+    return this.tokenizer;
+  }
+
+  /**
+   * Run the model. Returned tensors belong to the caller. Every intermediate is freed, so
+   * `tf.memory().numTensors` grows only by the returned tensors (and the cache's new entries).
+   */
+  forward(batch: TokenBatch, options: ForwardOptions = {}): ForwardResult {
+    const { batchSize, length } = checkBatch(batch);
+    const { cache } = options;
+    const pastLength = cache?.length ?? 0;
+    if (cache !== undefined && pastLength > 0 && cache.mask.length !== batchSize) {
+      throw new InvalidRequestError('forward', 'cache', `holds ${cache.mask.length} rows, batch has ${batchSize}`);
+    }
+    const positions = positionIds(batch.attentionMask, cache?.realTokens());
+    const maxPosition = positions.reduce((m, p) => Math.max(m, p), 0);
+    if (maxPosition >= this.config.maxPositions) {
+      throw new InvalidRequestError('forward', 'ids', `need position ${maxPosition}, the model has ${this.config.maxPositions}`);
+    }
+    const keyMask = batch.attentionMask.map((row, b) => [...(cache?.mask[b] ?? []), ...row]);
+    const hooksByKey = new Map<string, Hook[]>();
+    for (const hook of options.hooks ?? []) {
+      const list = hooksByKey.get(hook.point.key) ?? [];
+      list.push(hook);
+      hooksByKey.set(hook.point.key, list);
+    }
+    const lastLayer = options.stopAfterLayer ?? this.config.numLayers - 1;
+    const selection = options.stopAfterLayer === undefined ? (options.logits ?? 'all') : 'none';
+    const newKeys: Tensor[] = [];
+    const newValues: Tensor[] = [];
+
+    const result = tf.tidy(() => {
+      const captured: Record<string, Tensor3D> = {};
+      const applyHooks = (key: string, x: Tensor2D): Tensor2D => {
+        const hooks = hooksByKey.get(key);
+        if (hooks === undefined) return x;
+        let x3 = tf.reshape(x, [batchSize, length, x.shape[1]]) as Tensor3D;
+        for (const hook of hooks) {
+          if (hook.replace !== undefined) {
+            const replaced = hook.replace(x3);
+            if (!tf.util.arraysEqual(replaced.shape, x3.shape)) {
+              throw new InvalidRequestError(`hook ${key}`, 'replace', `returned shape [${replaced.shape}], expected [${x3.shape}]`);
+            }
+            x3 = replaced;
+          }
+          if (hook.capture === true) captured[key] = x3;
+        }
+        return tf.reshape(x3, [batchSize * length, x.shape[1]]) as Tensor2D;
+      };
+
+      const ids = tf.tensor1d(Int32Array.from(batch.ids.flat()), 'int32');
+      const positionTensor = tf.tensor1d(positions, 'int32');
+      const bias = tf.tensor4d(attentionBias(keyMask, length), [batchSize, 1, length, pastLength + length]);
+      let x = applyHooks('embed', this.ops.embed(ids, positionTensor));
+      for (let l = 0; l <= lastLayer; l++) {
+        const h = this.ops.preAttentionNorm(l, x);
+        const projected = this.ops.queryKeyValue(l, h);
+        const { q, k } = this.ops.rotate(projected.q, projected.k, positionTensor);
+        const attended = this.attention(q, k, projected.v, batchSize, length, bias, l, cache, newKeys, newValues);
+        const attnOut = applyHooks(`attnOut.${l}`, this.ops.attentionOutput(l, attended));
+        x = tf.add(x, attnOut);
+        const key = applyHooks(`mlpKey.${l}`, this.ops.mlpKey(l, this.ops.preMlpNorm(l, x)));
+        const mlpOut = applyHooks(`mlpOut.${l}`, this.ops.mlpOutput(l, key));
+        x = applyHooks(`residual.${l}`, tf.add(x, mlpOut));
+      }
+      const logits = selection === 'none' ? undefined : this.logitsFor(x, batch, selection, batchSize, length);
+      return { logits, captured, newKeys, newValues };
+    });
+
+    if (cache !== undefined) {
+      // Kept by tidy through the returned arrays; now owned by the cache.
+      for (const t of [...cache.keys, ...cache.values]) t.dispose();
+      cache.keys = result.newKeys;
+      cache.values = result.newValues;
+      cache.mask = keyMask;
+    }
+    return { logits: result.logits, captured: result.captured };
+  }
+
+  /** The LM head over final-normed hidden states [n, hidden] -> logits [n, vocab]. */
+  head(hidden: Tensor2D): Tensor2D {
+    return tf.matMul(hidden, this.store.get(this.ops.headWeightName) as Tensor2D, false, true);
+  }
+
+  private logitsFor(
+    x: Tensor2D,
+    batch: TokenBatch,
+    selection: Exclude<LogitsSelection, 'none'>,
+    batchSize: number,
+    length: number,
+  ): Tensor {
+    if (selection === 'all') {
+      return tf.reshape(this.head(this.ops.finalNorm(x)), [batchSize, length, this.config.vocabSize]);
+    }
+    let rows: number[];
+    if (selection === 'last') {
+      rows = batch.attentionMask.map((mask, b) => {
+        const last = mask.lastIndexOf(1);
+        return b * length + (last < 0 ? length - 1 : last);
+      });
+    } else {
+      rows = selection.positions.map(([b, t]) => {
+        if (b < 0 || b >= batchSize || t < 0 || t >= length) {
+          throw new InvalidRequestError('forward', 'logits.positions', `(${b}, ${t}) is outside [${batchSize}, ${length}]`);
+        }
+        return b * length + t;
+      });
+    }
+    const picked = tf.gather(x, tf.tensor1d(Int32Array.from(rows), 'int32'));
+    return this.head(this.ops.finalNorm(picked));
+  }
+
+  /** Scaled dot-product attention with grouped KV heads; q [n, H*hd], k/v [n, KV*hd] with n = batch*length. */
+  private attention(
+    q: Tensor2D,
+    k: Tensor2D,
+    v: Tensor2D,
+    batchSize: number,
+    length: number,
+    bias: Tensor,
+    layer: number,
+    cache: KvCache | undefined,
+    newKeys: Tensor[],
+    newValues: Tensor[],
+  ): Tensor2D {
+    const { numHeads } = this.config;
+    const kvHeads = this.config.architecture === 'llama' ? this.config.numKeyValueHeads : numHeads;
+    const headDim = this.config.architecture === 'llama' ? this.config.headDim : this.config.hiddenSize / numHeads;
+    const toHeads = (t: Tensor2D, heads: number) =>
+      tf.transpose(tf.reshape(t, [batchSize, length, heads, headDim]), [0, 2, 1, 3]);
+    const queries = toHeads(q, numHeads);
+    let keys = toHeads(k, kvHeads);
+    let values = toHeads(v, kvHeads);
+    if (cache !== undefined) {
+      const pastKeys = cache.keys[layer];
+      const pastValues = cache.values[layer];
+      if (pastKeys !== undefined && pastValues !== undefined) {
+        keys = tf.concat([pastKeys, keys], 2);
+        values = tf.concat([pastValues, values], 2);
+      }
+      newKeys.push(keys);
+      newValues.push(values);
+    }
+    if (kvHeads !== numHeads) {
+      // Each KV head serves numHeads / kvHeads consecutive query heads.
+      const repeat = numHeads / kvHeads;
+      const expand = (t: Tensor) => {
+        const [, , keyLength] = t.shape as [number, number, number, number];
+        return tf.reshape(tf.tile(tf.expandDims(t, 2), [1, 1, repeat, 1, 1]), [batchSize, numHeads, keyLength, headDim]);
+      };
+      keys = expand(keys);
+      values = expand(values);
+    }
+    const scores = tf.add(tf.mul(tf.matMul(queries, keys, false, true), 1 / Math.sqrt(headDim)), bias);
+    const mixed = tf.matMul(tf.softmax(scores), values);
+    return tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [batchSize * length, numHeads * headDim]) as Tensor2D;
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
