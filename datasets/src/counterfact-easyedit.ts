@@ -52,7 +52,10 @@ export function counterFactFlatToRequest(rec: CounterFactFlatRecord): EditReques
 }
 
 /** Loads CounterFact in EasyEdit's flat format (one paraphrase and one neighborhood prompt per case). */
-export function loadCounterFactEasyEdit(data: unknown, options: LoadOptions = {}): LoadResult<CounterFactFlatRecord> {
+export function loadCounterFactEasyEdit(
+  data: unknown,
+  options: LoadOptions = {},
+): LoadResult<CounterFactFlatRecord> {
   const file = options.file ?? 'CounterFact (EasyEdit) data';
   const { records, skipped } = parseRecords(
     data,

@@ -104,7 +104,11 @@ export function parseCounterFactRecord(raw: unknown, ctx: RecordContext): Counte
   const subject = nonEmptyString(ctx, rw.subject, 'requested_rewrite.subject');
   const slots = promptTemplate.split(SUBJECT_SLOT).length - 1;
   if (slots !== 1) {
-    fail(ctx, 'requested_rewrite.prompt', `must contain the subject placeholder '{}' exactly once (found ${slots})`);
+    fail(
+      ctx,
+      'requested_rewrite.prompt',
+      `must contain the subject placeholder '{}' exactly once (found ${slots})`,
+    );
   }
   const prompt = promptTemplate.replace(SUBJECT_SLOT, subject);
   const targetNew = target(ctx, rw.target_new, 'requested_rewrite.target_new');
@@ -137,7 +141,8 @@ export function parseCounterFactRecord(raw: unknown, ctx: RecordContext): Counte
       'distracting_neighborhood_prompts',
     );
   }
-  if (rec.unrelated_relation !== undefined) out.unrelatedRelation = unrelatedRelation(ctx, rec.unrelated_relation);
+  if (rec.unrelated_relation !== undefined)
+    out.unrelatedRelation = unrelatedRelation(ctx, rec.unrelated_relation);
   return out;
 }
 
@@ -169,7 +174,10 @@ export function counterFactToRequest(rec: CounterFactRecord): EditRequest {
   }
   if (rec.alternativeSubject !== undefined) {
     portabilityProbes.subjectReplace = [
-      { prompt: rec.promptTemplate.replace(SUBJECT_SLOT, rec.alternativeSubject), groundTruth: rec.targetNew.str },
+      {
+        prompt: rec.promptTemplate.replace(SUBJECT_SLOT, rec.alternativeSubject),
+        groundTruth: rec.targetNew.str,
+      },
     ];
   }
   const request: EditRequest = {
@@ -191,6 +199,12 @@ export function counterFactToRequest(rec: CounterFactRecord): EditRequest {
  */
 export function loadCounterFact(data: unknown, options: LoadOptions = {}): LoadResult<CounterFactRecord> {
   const file = options.file ?? 'CounterFact data';
-  const { records, skipped } = parseRecords(data, file, options.lenient ?? false, 'case_id', parseCounterFactRecord);
+  const { records, skipped } = parseRecords(
+    data,
+    file,
+    options.lenient ?? false,
+    'case_id',
+    parseCounterFactRecord,
+  );
   return { records, requests: records.map(counterFactToRequest), skipped };
 }

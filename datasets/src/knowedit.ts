@@ -223,15 +223,30 @@ export function knowEditToRequest(rec: KnowEditRecord): EditRequest {
 }
 
 function loadSanitation(data: unknown, file: string, options: KnowEditOptions): KnowEditLoadResult {
-  if (!isObject(data)) throw fileError(file, '(root)', 'must be an object with success/locality (or K_F/K_R) lists');
+  if (!isObject(data))
+    throw fileError(file, '(root)', 'must be an object with success/locality (or K_F/K_R) lists');
   const train = 'K_F' in data;
   const editKey = train ? 'K_F' : 'success';
   const keepKey = train ? 'K_R' : 'locality';
   const template = options.questionTemplate ?? '{}';
   if (!template.includes('{}')) throw fileError(file, 'questionTemplate', "must contain '{}'");
   const lenient = options.lenient ?? false;
-  const edits = parseRecords(data[editKey], file, lenient, undefined, (raw, ctx) => parseTriviaItem(raw, ctx, true), editKey);
-  const kept = parseRecords(data[keepKey] ?? [], file, lenient, undefined, (raw, ctx) => parseTriviaItem(raw, ctx, false), keepKey);
+  const edits = parseRecords(
+    data[editKey],
+    file,
+    lenient,
+    undefined,
+    (raw, ctx) => parseTriviaItem(raw, ctx, true),
+    editKey,
+  );
+  const kept = parseRecords(
+    data[keepKey] ?? [],
+    file,
+    lenient,
+    undefined,
+    (raw, ctx) => parseTriviaItem(raw, ctx, false),
+    keepKey,
+  );
   const records = edits.records.map((item, index): KnowEditRecord => {
     const rec: KnowEditRecord = {
       index,
@@ -256,7 +271,10 @@ function loadSanitation(data: unknown, file: string, options: KnowEditOptions): 
     records,
     requests: records.map(knowEditToRequest),
     skipped,
-    sharedLocality: kept.records.map((k) => ({ prompt: template.replace('{}', k.question), groundTruth: k.groundTruth })),
+    sharedLocality: kept.records.map((k) => ({
+      prompt: template.replace('{}', k.question),
+      groundTruth: k.groundTruth,
+    })),
   };
 }
 
@@ -265,7 +283,11 @@ export function loadKnowEdit(data: unknown, options: KnowEditOptions = {}): Know
   const file = options.file ?? 'KnowEdit data';
   const shape = options.shape ?? detectKnowEditShape(data);
   if (shape === undefined) {
-    throw fileError(file, '(root)', `has no recognisable KnowEdit shape (one of ${KNOWEDIT_SHAPES.join(', ')})`);
+    throw fileError(
+      file,
+      '(root)',
+      `has no recognisable KnowEdit shape (one of ${KNOWEDIT_SHAPES.join(', ')})`,
+    );
   }
   if (shape === 'sanitation') return loadSanitation(data, file, options);
   const lenient = options.lenient ?? false;

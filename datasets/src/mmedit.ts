@@ -83,6 +83,12 @@ export function mmeditToRequest(rec: MMEditRecord): EditRequest {
 /** Loads MMEdit E-VQA or E-IC records. */
 export function loadMMEdit(data: unknown, options: LoadOptions = {}): LoadResult<MMEditRecord> {
   const file = options.file ?? 'MMEdit data';
-  const { records, skipped } = parseRecords(data, file, options.lenient ?? false, undefined, parseMMEditRecord);
+  const { records, skipped } = parseRecords(
+    data,
+    file,
+    options.lenient ?? false,
+    undefined,
+    parseMMEditRecord,
+  );
   return { records, requests: records.map(mmeditToRequest), skipped };
 }

@@ -127,14 +127,17 @@ function triples(ctx: RecordContext, value: unknown, field: string): string[][] 
 
 function chain(ctx: RecordContext, value: unknown): MquakeChain {
   const obj = asObject(ctx, value, 'orig');
-  const idx = obj.edit_triples_idx;
-  if (!Array.isArray(idx)) fail(ctx, 'orig.edit_triples_idx', 'must be an array of triple indices');
-  return {
+  const out = {
     triples: triples(ctx, obj.triples, 'orig.triples'),
     triplesLabeled: triples(ctx, obj.triples_labeled, 'orig.triples_labeled'),
     newTriples: triples(ctx, obj.new_triples, 'orig.new_triples'),
     newTriplesLabeled: triples(ctx, obj.new_triples_labeled, 'orig.new_triples_labeled'),
     editTriples: triples(ctx, obj.edit_triples, 'orig.edit_triples'),
+  };
+  const idx = obj.edit_triples_idx;
+  if (!Array.isArray(idx)) fail(ctx, 'orig.edit_triples_idx', 'must be an array of triple indices');
+  return {
+    ...out,
     editTriplesIdx: idx.map((v, i) => nonNegativeInteger(ctx, v, `orig.edit_triples_idx[${i}]`)),
   };
 }

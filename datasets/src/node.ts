@@ -7,9 +7,9 @@ import { type CounterFactFlatRecord, loadCounterFactEasyEdit } from './counterfa
 import { DatasetError } from './errors.js';
 import { type KnowEditLoadResult, type KnowEditOptions, loadKnowEdit } from './knowedit.js';
 import { type KnownFact, loadKnownFacts } from './known-facts.js';
-import { type MMEditRecord, loadMMEdit } from './mmedit.js';
+import { loadMMEdit, type MMEditRecord } from './mmedit.js';
 import { loadMquake, type MquakeLoadResult } from './mquake.js';
-import { selectByIds, SPLIT_DATASETS, type SplitDataset, type SplitName } from './splits.js';
+import { SPLIT_DATASETS, type SplitDataset, type SplitName, selectByIds } from './splits.js';
 import type { LoadOptions, LoadResult, SkippedRecord } from './validate.js';
 import { loadZsre, type ZsreRecord, zsreToRequest } from './zsre.js';
 
@@ -73,7 +73,10 @@ export function loadCounterFactFile(path: string, options?: LoadOptions): LoadRe
   return loadCounterFact(readJsonFile(path), withFile(path, options));
 }
 
-export function loadCounterFactEasyEditFile(path: string, options?: LoadOptions): LoadResult<CounterFactFlatRecord> {
+export function loadCounterFactEasyEditFile(
+  path: string,
+  options?: LoadOptions,
+): LoadResult<CounterFactFlatRecord> {
   return loadCounterFactEasyEdit(readJsonFile(path), withFile(path, options));
 }
 
@@ -120,7 +123,12 @@ export function readSplitIds(dataset: SplitDataset, split: SplitName): number[] 
 /** A CounterFact split: rich records (for the ROME suite) and their EditRequests, in split order. */
 export function loadCounterFactSplit(split: SplitName): LoadResult<CounterFactRecord> {
   const all = loadCounterFactFile(datasetPath(SPLIT_SOURCES.counterfact));
-  const records = selectByIds(all.records, readSplitIds('counterfact', split), (r) => r.caseId, 'counterfact split');
+  const records = selectByIds(
+    all.records,
+    readSplitIds('counterfact', split),
+    (r) => r.caseId,
+    'counterfact split',
+  );
   return { records, requests: records.map(counterFactToRequest), skipped: [] };
 }
 

@@ -49,7 +49,8 @@ export function computeSplit(
   evalSize: number = SPLIT_EVAL_SIZE,
 ): Record<SplitName, number[]> {
   if (new Set(ids).size !== ids.length) throw new DatasetError(dataset, 'split ids are not unique');
-  if (evalSize > ids.length) throw new DatasetError(dataset, `eval size ${evalSize} exceeds the ${ids.length} ids`);
+  if (evalSize > ids.length)
+    throw new DatasetError(dataset, `eval size ${evalSize} exceeds the ${ids.length} ids`);
   const ranked = ids
     .map((id) => ({ id, rank: splitRank(dataset, id) }))
     .sort((a, b) => a.rank - b.rank || a.id - b.id)
@@ -58,7 +59,12 @@ export function computeSplit(
 }
 
 /** Picks the records with the given ids, in the order of `ids`; throws if one is missing. */
-export function selectByIds<T>(records: readonly T[], ids: readonly number[], idOf: (r: T) => number, what: string): T[] {
+export function selectByIds<T>(
+  records: readonly T[],
+  ids: readonly number[],
+  idOf: (r: T) => number,
+  what: string,
+): T[] {
   const byId = new Map(records.map((r) => [idOf(r), r] as const));
   return ids.map((id) => {
     const rec = byId.get(id);

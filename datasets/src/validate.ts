@@ -74,7 +74,11 @@ export function nonEmptyString(ctx: RecordContext, value: unknown, field: string
   return value;
 }
 
-export function optionalNonEmptyString(ctx: RecordContext, value: unknown, field: string): string | undefined {
+export function optionalNonEmptyString(
+  ctx: RecordContext,
+  value: unknown,
+  field: string,
+): string | undefined {
   return value === undefined ? undefined : nonEmptyString(ctx, value, field);
 }
 

@@ -37,3 +37,13 @@ export type {
   ReadEasyEditYamlOptions,
 } from './hparams.js';
 export { validateEditRequest, validateEditRequests } from './validate-request.js';
+export {
+  BACKEND_ENV_VAR,
+  BACKEND_NAMES,
+  type BackendInfo,
+  type BackendName,
+  currentBackend,
+  type InitBackendOptions,
+  initBackend,
+} from './backend.js';
+export { frozenMatMul } from './kernels/index.js';

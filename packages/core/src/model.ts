@@ -20,7 +20,7 @@ export interface EditableModel {
   weightNames(): readonly string[];
   /** The live weight; throws `UnknownLocationError` for an unknown name. */
   weight(name: string): Variable;
-  /** Replace a weight's value (shape must match); the previous value is disposed. */
+  /** Replace a weight's value (shape must match). The previous value is released; `value` stays owned by the caller. */
   setWeight(name: string, value: Tensor): void;
   snapshotWeights(names?: readonly string[]): WeightSnapshot;
 }

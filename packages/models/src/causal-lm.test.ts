@@ -93,8 +93,10 @@ describe.each(architectures)('%s forward', (_name, config, reference) => {
           point,
           capture: true,
           replace: (x) => {
+            // A random direction: a constant shift would be removed by LayerNorm.
             const mask = tf.oneHot([changedAt], x.shape[1]).reshape([1, x.shape[1], 1]);
-            return tf.add(x, tf.mul(mask, 5)) as Tensor3D;
+            const direction = tf.randomNormal([x.shape[2]], 0, 3, 'float32', 5);
+            return tf.add(x, tf.mul(mask, direction)) as Tensor3D;
           },
         },
       ],
@@ -143,7 +145,9 @@ describe.each(architectures)('%s forward', (_name, config, reference) => {
     const original = model.weight(name).dataSync().slice();
     const before = tf.memory().numTensors;
     const snapshot = model.snapshotWeights([name]);
-    model.setWeight(name, tf.tidy(() => tf.add(model.weight(name), 1)));
+    const changed = tf.tidy(() => tf.add(model.weight(name), 1));
+    model.setWeight(name, changed);
+    changed.dispose();
     expect(maxAbsDiff(model.weight(name).dataSync(), original)).toBeGreaterThan(0.5);
     snapshot.restore();
     snapshot.dispose();

@@ -1,5 +1,5 @@
 import { TokenizerError } from '@llmedit/core';
-import { byteCharsToBytes, decodeUtf8, GPT2_PATTERN, toByteChars } from './byte-level.js';
+import { byteCharsToBytes, decodeUtf8, encodeUtf8, GPT2_PATTERN, toByteChars } from './byte-level.js';
 import { compileOnigurumaPattern, escapeRegex } from './regex.js';
 
 /**
@@ -277,7 +277,7 @@ export function buildDecoder(value: unknown, where = 'decoder'): Decoder | undef
         const bytes: number[] = [];
         for (const t of tokens) {
           // A token that is not made of stand-in characters (an added token) contributes its own UTF-8.
-          if (!byteCharsToBytes(t, bytes)) for (const b of new TextEncoder().encode(t)) bytes.push(b);
+          if (!byteCharsToBytes(t, bytes)) for (const b of encodeUtf8(t)) bytes.push(b);
         }
         return [decodeUtf8(bytes)];
       };
@@ -292,9 +292,9 @@ export function buildDecoder(value: unknown, where = 'decoder'): Decoder | undef
         let pending: number[] = [];
         const flush = () => {
           if (pending.length === 0) return;
-          const text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(Uint8Array.from(pending));
+          const text = decodeStrictUtf8(pending);
           // Invalid bytes give one U+FFFD per byte token, as Hugging Face does.
-          if (text.includes('\uFFFD') && !isValidUtf8(pending)) for (const _ of pending) out.push('\uFFFD');
+          if (text === undefined) for (const _ of pending) out.push('\uFFFD');
           else out.push(text);
           pending = [];
         };
@@ -339,12 +339,12 @@ export function buildDecoder(value: unknown, where = 'decoder'): Decoder | undef
   }
 }
 
-function isValidUtf8(bytes: readonly number[]): boolean {
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+function decodeStrictUtf8(bytes: readonly number[]): string | undefined {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
-    return true;
+    return strictDecoder.decode(Uint8Array.from(bytes));
   } catch {
-    return false;
+    return undefined;
   }
 }
 
