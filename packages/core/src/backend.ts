@@ -3,7 +3,11 @@
  * WebAssembly with llmedit's kernel fixes, else the plain JS cpu backend. `LLMEDIT_BACKEND` overrides the order.
  */
 import { BackendUnavailableError } from './errors/index.js';
-import { installWasmKernelFixes, uninstallWasmKernelFixes, wasmKernelFixesInstalled } from './kernels/index.js';
+import {
+  installWasmKernelFixes,
+  uninstallWasmKernelFixes,
+  wasmKernelFixesInstalled,
+} from './kernels/index.js';
 import { tf } from './tf.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -113,7 +117,9 @@ async function start(name: BackendName, kernelFixes: boolean): Promise<BackendIn
 }
 
 function stillActive(info: BackendInfo): boolean {
-  return tf.getBackend() === info.name && (info.name !== 'wasm' || wasmKernelFixesInstalled() === info.kernelFixes);
+  return (
+    tf.getBackend() === info.name && (info.name !== 'wasm' || wasmKernelFixesInstalled() === info.kernelFixes)
+  );
 }
 
 /**

@@ -16,7 +16,11 @@ export class WeightStore {
 
   constructor(weights: Iterable<[string, HostTensor]>) {
     for (const [name, host] of weights) {
-      this.variables.set(name, tf.variable(tf.tensor(host.data, host.shape, 'float32'), false, `llmedit/${name}`));
+      // Unnamed: tfjs variable names are global, and two models may hold the same weight names.
+      const initial = tf.tensor(host.data, host.shape, 'float32');
+      this.variables.set(name, tf.variable(initial, true));
+      // The variable shares the initial tensor's data; drop the extra handle.
+      initial.dispose();
     }
   }
 

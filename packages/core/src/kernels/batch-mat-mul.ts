@@ -67,7 +67,13 @@ const LOOP_NS_PER_MAC = 0.25;
 const STOCK_NS_PER_MAC = 1.6;
 
 /** Picks the XNNPACK route of a 2-D product op(A)[m,k] · op(B)[k,n] by the memory traffic it adds. */
-export function planTwoD(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): TwoDRoute {
+export function planTwoD(
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): TwoDRoute {
   if (!transposeA && !transposeB) return 'plain';
   if (transposeA && !transposeB) return 'transpose-a';
   if (!transposeA) {
@@ -280,7 +286,8 @@ export function createBatchMatMulKernel(stock: StockKernels): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const ops = operands(args.inputs, args.attrs);
     const plan = ops === undefined ? undefined : planBatchMatMul(ops.dims);
-    if (ops === undefined || plan === undefined || plan.kind === 'stock') return stock.batchMatMul.kernelFunc(args);
+    if (ops === undefined || plan === undefined || plan.kind === 'stock')
+      return stock.batchMatMul.kernelFunc(args);
     return runPlan(asWasmBackend(args.backend), stock, ops, plan);
   };
   const config: tf.KernelConfig = { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc };
@@ -290,19 +297,20 @@ export function createBatchMatMulKernel(stock: StockKernels): tf.KernelConfig {
 
 /**
  * `_FusedMatMul` (tf.fused.matMul) for wasm. Without bias, PReLU weights and activation it is a plain
- * product and takes the replacement BatchMatMul route. Otherwise, when B has batch 1, the operands are
- * materialised untransposed and A's batch is folded into rows, so the stock kernel's fused XNNPACK path
- * (bias and activation applied in the same pass) runs once. True batched fused products stay stock.
+ * product and takes the replacement BatchMatMul route. Otherwise the operands are materialised untransposed
+ * so that the stock kernel's fused XNNPACK path (bias and activation in the same pass) runs: once, with A's
+ * batch folded into rows, when B has batch 1, and once per batch on heap views otherwise.
+ *
+ * This also fixes a stock bug: the stock kernel's scalar path (any transposed or batched product) adds the
+ * bias correctly to the first output row only (tfjs-backend-wasm 4.22, checked against the cpu backend).
  */
 export function createFusedMatMulKernel(stock: StockKernels): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, attrs } = args;
     const ops = operands(inputs, attrs);
     if (ops === undefined) return stock.fusedMatMul.kernelFunc(args);
-    const { batchA, batchB, transposeA, transposeB } = ops.dims;
-    if (batchB !== 1 || (batchA === 1 && !transposeA && !transposeB)) {
-      return stock.fusedMatMul.kernelFunc(args);
-    }
+    const { batchA, batchB, m, k, n, transposeA, transposeB } = ops.dims;
+    if (batchA === 1 && batchB === 1 && !transposeA && !transposeB) return stock.fusedMatMul.kernelFunc(args);
     const prelu = inputs.preluActivationWeights;
     const linear = (attrs?.activation ?? 'linear') === 'linear';
     const be = asWasmBackend(args.backend);
@@ -311,21 +319,27 @@ export function createFusedMatMulKernel(stock: StockKernels): tf.KernelConfig {
       if (plan.kind !== 'stock') return runPlan(be, stock, ops, plan);
       return stock.fusedMatMul.kernelFunc(args);
     }
-    // PReLU weights broadcast against the output; only a per-column vector survives the row folding.
+    // PReLU weights broadcast against the output; only a per-column vector survives folding or slicing.
     if (prelu !== undefined && prelu.shape.length > 1) return stock.fusedMatMul.kernelFunc(args);
-    const run = new Runner(be, stock);
-    let out: tf.TensorInfo | undefined;
-    try {
-      const { a } = foldRows(run, ops);
-      const aPlain = batchA === 1 && transposeA ? run.transpose(a) : a;
-      const bPlain = transposeB ? run.transpose(ops.b) : ops.b;
-      out = single(
+    const fused = (a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo =>
+      single(
         stock.fusedMatMul.kernelFunc({
-          inputs: { ...inputs, a: aPlain, b: bPlain },
+          inputs: { ...inputs, a, b },
           backend: be,
           attrs: { ...attrs, transposeA: false, transposeB: false },
         }),
       );
+    const run = new Runner(be, stock);
+    let out: tf.TensorInfo | undefined;
+    try {
+      if (batchB === 1) {
+        const { a, transposeA: stillTransposed } = foldRows(run, ops);
+        out = fused(stillTransposed ? run.transpose(a) : a, transposeB ? run.transpose(ops.b) : ops.b);
+      } else {
+        const a = transposeA ? run.transpose(ops.a) : ops.a;
+        const b = transposeB ? run.transpose(ops.b) : ops.b;
+        out = fusedLoop(be, fused, a, b, batchB, m, k, n);
+      }
     } finally {
       run.release();
     }
@@ -335,4 +349,41 @@ export function createFusedMatMulKernel(stock: StockKernels): tf.KernelConfig {
   const config: tf.KernelConfig = { kernelName: '_FusedMatMul', backendName: 'wasm', kernelFunc };
   if (stock.fusedMatMul.setupFunc) config.setupFunc = stock.fusedMatMul.setupFunc;
   return config;
+}
+
+/** Per-batch fused products on views of untransposed operands, each copied into one [batch,m,n] output. */
+function fusedLoop(
+  be: WasmBackend,
+  fused: (a: tf.TensorInfo, b: tf.TensorInfo) => tf.TensorInfo,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+): tf.TensorInfo {
+  const out = be.makeOutput([batch, m, n], 'float32');
+  const broadcastA = a.shape[0] === 1;
+  try {
+    for (let i = 0; i < batch; i++) {
+      const av = makeView(be, a, broadcastA ? 0 : i * m * k, [1, m, k]);
+      const bv = makeView(be, b, i * k * n, [1, k, n]);
+      try {
+        const part = fused(av.info, bv.info);
+        // Views of the heap are taken after every allocation: growing the heap detaches older ones.
+        (be.typedArrayFromHeap(out) as Float32Array).set(
+          be.typedArrayFromHeap(part) as Float32Array,
+          i * m * n,
+        );
+        be.disposeData(part.dataId);
+      } finally {
+        dropView(be, av);
+        dropView(be, bv);
+      }
+    }
+  } catch (error) {
+    be.disposeData(out.dataId);
+    throw error;
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
  * also defeated XNNPACK's packed-weight cache. The cpu backend already shares; no tfjs kernel writes into
  * its inputs, so sharing is safe. Strings keep the stock path.
  */
-import { tf } from '../tf.js';
+import type { tf } from '../tf.js';
 import { asWasmBackend } from './wasm-internals.js';
 
 export function createIdentityKernel(stock: tf.KernelConfig): tf.KernelConfig {

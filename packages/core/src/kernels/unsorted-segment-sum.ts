@@ -12,7 +12,9 @@ export function createUnsortedSegmentSumKernel(): tf.KernelConfig {
     const numSegments = attrs?.numSegments;
     if (x === undefined || segmentIds === undefined) throw new Error('UnsortedSegmentSum: missing input');
     if (typeof numSegments !== 'number' || !Number.isInteger(numSegments) || numSegments < 0) {
-      throw new Error(`UnsortedSegmentSum: numSegments must be a non-negative integer, got ${String(numSegments)}`);
+      throw new Error(
+        `UnsortedSegmentSum: numSegments must be a non-negative integer, got ${String(numSegments)}`,
+      );
     }
     if (x.dtype !== 'float32' && x.dtype !== 'int32') {
       throw new Error(`UnsortedSegmentSum on wasm supports float32 and int32 data, got ${x.dtype}`);

@@ -76,7 +76,12 @@ const F32_BYTES = 4;
  * Registers a float32 view of `shape` at `offset` elements into `base`. Never pass a view to `disposeData`
  * (that would `free` the middle of a heap block): release it with `dropView`.
  */
-export function makeView(backend: WasmBackend, base: tf.TensorInfo, offset: number, shape: number[]): HeapView {
+export function makeView(
+  backend: WasmBackend,
+  base: tf.TensorInfo,
+  offset: number,
+  shape: number[],
+): HeapView {
   const baseData = backend.dataIdMap.get(base.dataId);
   const id = backend.dataIdNextNumber++;
   const dataId = { id };

@@ -47,7 +47,9 @@ export class BpeModel {
     this.idToTokenTable = [];
     for (const [token, id] of options.vocab) {
       if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) {
-        throw new TokenizerError(`Vocabulary id ${id} of token ${JSON.stringify(token)} is not an integer in [0, 2^21)`);
+        throw new TokenizerError(
+          `Vocabulary id ${id} of token ${JSON.stringify(token)} is not an integer in [0, 2^21)`,
+        );
       }
       if (this.idToTokenTable[id] !== undefined) {
         throw new TokenizerError(
@@ -65,10 +67,14 @@ export class BpeModel {
       const right = options.vocab.get(b);
       const merged = options.vocab.get(a + b);
       if (left === undefined || right === undefined) {
-        throw new TokenizerError(`Merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}) uses a token not in the vocabulary`);
+        throw new TokenizerError(
+          `Merge ${rank} (${JSON.stringify(a)} ${JSON.stringify(b)}) uses a token not in the vocabulary`,
+        );
       }
       if (merged === undefined) {
-        throw new TokenizerError(`Merge ${rank} produces ${JSON.stringify(a + b)}, which is not in the vocabulary`);
+        throw new TokenizerError(
+          `Merge ${rank} produces ${JSON.stringify(a + b)}, which is not in the vocabulary`,
+        );
       }
       const key = left * ID_LIMIT + right;
       // A repeated pair keeps its first (best) rank.
@@ -198,7 +204,8 @@ export class BpeModel {
    */
   private mergeByHeap(input: number[]): number[] {
     const n = input.length;
-    if (n >= POS_LIMIT) throw new TokenizerError(`A pre-tokenized word of ${n} symbols is too long to encode`);
+    if (n >= POS_LIMIT)
+      throw new TokenizerError(`A pre-tokenized word of ${n} symbols is too long to encode`);
     const sym = Int32Array.from(input);
     const prev = new Int32Array(n);
     const next = new Int32Array(n);

@@ -16,13 +16,14 @@ import type { DecodeOptions, EncodeOptions, SpecialTokenOverrides, Tokenizer } f
 
 type Json = Record<string, unknown>;
 
-interface AddedToken {
+export interface AddedToken {
   readonly id: number;
   readonly content: string;
   readonly special: boolean;
 }
 
-interface Parts {
+/** The parsed pieces of a tokenizer.json (built by `fromTokenizerJson`). */
+export interface BpeTokenizerParts {
   /** The file without model.vocab and model.merges (rebuilt from the model by toJSON). */
   readonly json: Json;
   readonly mergesAsPairs: boolean;
@@ -59,10 +60,10 @@ export class BpeTokenizer implements Tokenizer {
   private readonly preTokenizer: PreTokenizer | undefined;
   private readonly decoder: Decoder | undefined;
   private readonly postProcessor: PostProcessor;
-  private readonly parts: Parts;
+  private readonly parts: BpeTokenizerParts;
 
   /** Use `fromTokenizerJson`. */
-  constructor(parts: Parts, overrides: SpecialTokenOverrides = {}) {
+  constructor(parts: BpeTokenizerParts, overrides: SpecialTokenOverrides = {}) {
     this.parts = parts;
     this.json = parts.json;
     this.model = parts.model;
@@ -84,7 +85,12 @@ export class BpeTokenizer implements Tokenizer {
     this.addedRegex = contents.length > 0 ? new RegExp(contents.map(escapeRegex).join('|'), 'gu') : undefined;
 
     const pp = this.postProcessor;
-    this.bosTokenId = this.resolveSpecial('bos', overrides.bosToken, pp.prefix.length === 1 ? pp.prefix[0] : undefined, BOS_NAMES);
+    this.bosTokenId = this.resolveSpecial(
+      'bos',
+      overrides.bosToken,
+      pp.prefix.length === 1 ? pp.prefix[0] : undefined,
+      BOS_NAMES,
+    );
     this.eosTokenId = this.resolveSpecial('eos', overrides.eosToken, undefined, EOS_NAMES);
     const padding = this.json.padding;
     let padFromFile: number | undefined;
@@ -105,7 +111,8 @@ export class BpeTokenizer implements Tokenizer {
     if (override === null) return undefined;
     if (override !== undefined) {
       const id = this.tokenToId(override);
-      if (id === undefined) throw new TokenizerError(`${role}_token ${JSON.stringify(override)} is not in the vocabulary`);
+      if (id === undefined)
+        throw new TokenizerError(`${role}_token ${JSON.stringify(override)} is not in the vocabulary`);
       return id;
     }
     if (fromFile !== undefined) return fromFile;
@@ -149,7 +156,8 @@ export class BpeTokenizer implements Tokenizer {
     }
     let last = 0;
     for (const m of text.matchAll(this.addedRegex)) {
-      if (m.index > last) this.encodeSegment(text.slice(last, m.index), { atStart: last === 0, continuation }, out);
+      if (m.index > last)
+        this.encodeSegment(text.slice(last, m.index), { atStart: last === 0, continuation }, out);
       out.push(this.addedByContent.get(m[0])!.id);
       last = m.index + m[0].length;
     }
@@ -249,7 +257,7 @@ function fail(message: string): never {
 }
 
 function parseMerges(value: unknown): [string, string][] {
-  if (!Array.isArray(value)) fail("model.merges must be an array");
+  if (!Array.isArray(value)) fail('model.merges must be an array');
   return value.map((m, i): [string, string] => {
     if (typeof m === 'string') {
       const parts = m.split(' ');
@@ -258,13 +266,15 @@ function parseMerges(value: unknown): [string, string][] {
       }
       return [parts[0]!, parts[1]!];
     }
-    if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
+    if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string')
+      return [m[0], m[1]];
     return fail(`model.merges[${i}] must be "a b" or ["a", "b"]`);
   });
 }
 
 function parseVocab(value: unknown): Map<string, number> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('model.vocab must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('model.vocab must be an object');
   const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(value)) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
@@ -281,8 +291,10 @@ function parseAddedTokens(value: unknown): AddedToken[] {
   return value.map((t, i) => {
     if (typeof t !== 'object' || t === null) fail(`added_tokens[${i}] must be an object`);
     const { id, content, special } = t as Json;
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) fail(`added_tokens[${i}].id must be an integer`);
-    if (typeof content !== 'string' || content.length === 0) fail(`added_tokens[${i}].content must be a string`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+      fail(`added_tokens[${i}].id must be an integer`);
+    if (typeof content !== 'string' || content.length === 0)
+      fail(`added_tokens[${i}].content must be a string`);
     return { id, content, special: special === true };
   });
 }
@@ -326,7 +338,7 @@ export function fromTokenizerJson(json: unknown, overrides: SpecialTokenOverride
   });
   // Copy everything but the (large) vocabulary and merges, which toJSON rebuilds from the model.
   const { vocab: _vocab, merges: _merges, ...modelRest } = model;
-  const parts: Parts = {
+  const parts: BpeTokenizerParts = {
     json: structuredClone({ ...root, model: modelRest }),
     mergesAsPairs: Array.isArray(model.merges) && model.merges.length > 0 && Array.isArray(model.merges[0]),
     model: bpe,

@@ -6,11 +6,13 @@
  */
 
 /** GPT-2's pre-tokenization pattern (contractions, letter runs, digit runs, other runs, whitespace). */
-export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+export const GPT2_PATTERN =
+  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 function buildByteTable(): string[] {
   const table = new Array<string>(256);
-  const kept = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const kept = (b: number) =>
+    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   // Printable Latin-1 bytes stand for themselves; the rest are shifted past 255 in byte order.
   let next = 256;
   for (let b = 0; b < 256; b++) table[b] = String.fromCharCode(kept(b) ? b : next++);
@@ -21,7 +23,9 @@ function buildByteTable(): string[] {
 export const BYTE_TO_CHAR: readonly string[] = buildByteTable();
 
 /** Maps a stand-in character's UTF-16 code unit back to its byte. */
-export const CHAR_TO_BYTE: ReadonlyMap<number, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c.charCodeAt(0), b]));
+export const CHAR_TO_BYTE: ReadonlyMap<number, number> = new Map(
+  BYTE_TO_CHAR.map((c, b) => [c.charCodeAt(0), b]),
+);
 
 /** Replaces each UTF-8 byte of `text` by its stand-in character (the ByteLevel "normalization"). */
 export function toByteChars(text: string): string {
@@ -45,7 +49,9 @@ export function toByteChars(text: string): string {
       out += BYTE_TO_CHAR[0xc0 | (cp >> 6)]! + BYTE_TO_CHAR[0x80 | (cp & 0x3f)]!;
     } else if (cp < 0x10000) {
       out +=
-        BYTE_TO_CHAR[0xe0 | (cp >> 12)]! + BYTE_TO_CHAR[0x80 | ((cp >> 6) & 0x3f)]! + BYTE_TO_CHAR[0x80 | (cp & 0x3f)]!;
+        BYTE_TO_CHAR[0xe0 | (cp >> 12)]! +
+        BYTE_TO_CHAR[0x80 | ((cp >> 6) & 0x3f)]! +
+        BYTE_TO_CHAR[0x80 | (cp & 0x3f)]!;
     } else {
       out +=
         BYTE_TO_CHAR[0xf0 | (cp >> 18)]! +

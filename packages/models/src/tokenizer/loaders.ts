@@ -60,7 +60,9 @@ export function parseMergesText(text: string): [string, string][] {
     if (line === '' || (i === 0 && line.startsWith('#version'))) return;
     const parts = line.split(' ');
     if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-      throw new TokenizerError(`merges.txt line ${i + 1}: ${JSON.stringify(line)} is not two tokens separated by one space`);
+      throw new TokenizerError(
+        `merges.txt line ${i + 1}: ${JSON.stringify(line)} is not two tokens separated by one space`,
+      );
     }
     merges.push([parts[0]!, parts[1]!]);
   });
@@ -95,7 +97,11 @@ function readJson(file: string): unknown {
 function specialEntry(value: unknown): string | null | undefined {
   if (value === null) return null;
   if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { content?: unknown }).content === 'string'
+  ) {
     return (value as { content: string }).content;
   }
   return undefined;
@@ -108,7 +114,8 @@ function readSpecialTokenFiles(dir: string): SpecialTokenOverrides {
     const file = join(dir, name);
     if (!existsSync(file)) continue;
     const json = readJson(file);
-    if (typeof json !== 'object' || json === null) throw new TokenizerError(`${file}: expected a JSON object`);
+    if (typeof json !== 'object' || json === null)
+      throw new TokenizerError(`${file}: expected a JSON object`);
     const record = json as Record<string, unknown>;
     for (const [key, field] of [
       ['bos_token', 'bosToken'],
@@ -144,7 +151,8 @@ export function loadTokenizer(dir: string): BpeTokenizer {
     try {
       return withOverrides(fromTokenizerJson(json));
     } catch (error) {
-      if (error instanceof TokenizerError) throw new TokenizerError(`${tokenizerJson}: ${error.message}`, { cause: error });
+      if (error instanceof TokenizerError)
+        throw new TokenizerError(`${tokenizerJson}: ${error.message}`, { cause: error });
       throw error;
     }
   }
@@ -156,7 +164,9 @@ export function loadTokenizer(dir: string): BpeTokenizer {
     try {
       merges = readFileSync(mergesFile, 'utf8');
     } catch (error) {
-      throw new TokenizerError(`${mergesFile}: cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new TokenizerError(`${mergesFile}: cannot be read: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     return withOverrides(fromGpt2Files(vocab, merges));
   }

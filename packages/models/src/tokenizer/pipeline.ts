@@ -61,7 +61,7 @@ function patternRegex(value: unknown, where: string): RegExp {
   const p = asObject(value, `${where}.pattern`);
   if (typeof p.String === 'string') return new RegExp(escapeRegex(p.String), 'gu');
   if (typeof p.Regex === 'string') return compileOnigurumaPattern(p.Regex);
-  return fail(`${where}.pattern`, "expected {String: ...} or {Regex: ...}");
+  return fail(`${where}.pattern`, 'expected {String: ...} or {Regex: ...}');
 }
 
 // ---------------------------------------------------------------------------------------------- normalizers
@@ -112,7 +112,13 @@ export function buildNormalizer(value: unknown, where = 'normalizer'): Normalize
 // ---------------------------------------------------------------------------------------------- pre-tokenizers
 
 type Behavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous';
-const BEHAVIORS = new Set<string>(['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']);
+const BEHAVIORS = new Set<string>([
+  'Removed',
+  'Isolated',
+  'MergedWithPrevious',
+  'MergedWithNext',
+  'Contiguous',
+]);
 
 /** Splits `text` around the (non-empty) matches of `re`, then groups the parts as `behavior` says. */
 export function splitWithBehavior(text: string, re: RegExp, behavior: Behavior, invert = false): string[] {
@@ -174,7 +180,10 @@ export function splitWithBehavior(text: string, re: RegExp, behavior: Behavior, 
 }
 
 let gpt2Regex: RegExp | undefined;
-/** GPT-2's pattern, compiled once. JS `\s` is used (see README note on U+0085/U+FEFF). */
+/**
+ * GPT-2's pattern, compiled once. It uses JavaScript's `\s`, as js-tiktoken and gpt-3-encoder do; Rust's
+ * (Hugging Face, tiktoken) differs on two characters only: U+0085 is whitespace there, U+FEFF is not.
+ */
 export function gpt2SplitRegex(): RegExp {
   gpt2Regex ??= new RegExp(GPT2_PATTERN, 'gu');
   return gpt2Regex;
@@ -350,10 +359,7 @@ function decodeStrictUtf8(bytes: readonly number[]): string | undefined {
 
 // ---------------------------------------------------------------------------------------------- post-processors
 
-/**
- * The special ids a post-processor puts around a single sequence. `tokenId` resolves a token string
- * (for processors that name tokens rather than ids).
- */
+/** The special ids a post-processor puts around a single sequence (pair templates are not used here). */
 export function buildPostProcessor(value: unknown, where = 'post_processor'): PostProcessor {
   const none: PostProcessor = { prefix: [], suffix: [] };
   if (value === null || value === undefined) return none;
@@ -382,7 +388,8 @@ export function buildPostProcessor(value: unknown, where = 'post_processor'): Po
         const entry = asObject(item, `${where}.single[${i}]`);
         if (entry.Sequence !== undefined) {
           const seq = asObject(entry.Sequence, `${where}.single[${i}].Sequence`);
-          if (seq.id !== 'A') fail(`${where}.single[${i}]`, `sequence '${String(seq.id)}' in a single template`);
+          if (seq.id !== 'A')
+            fail(`${where}.single[${i}]`, `sequence '${String(seq.id)}' in a single template`);
           if (seenSequence) fail(`${where}.single`, 'the template uses $A twice');
           seenSequence = true;
           return;
@@ -391,7 +398,11 @@ export function buildPostProcessor(value: unknown, where = 'post_processor'): Po
         const name = stringField(special, 'id', `${where}.single[${i}].SpecialToken`);
         const def = specials[name];
         if (def === undefined) fail(`${where}.special_tokens`, `no entry for ${JSON.stringify(name)}`);
-        const ids = arrayField(asObject(def, `${where}.special_tokens.${name}`), 'ids', `${where}.special_tokens`);
+        const ids = arrayField(
+          asObject(def, `${where}.special_tokens.${name}`),
+          'ids',
+          `${where}.special_tokens`,
+        );
         for (const id of ids) {
           if (!Number.isInteger(id)) fail(`${where}.special_tokens.${name}`, 'ids must be integers');
           (seenSequence ? suffix : prefix).push(id as number);

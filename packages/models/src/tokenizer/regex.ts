@@ -34,7 +34,9 @@ function caseVariants(c: string): string[] {
 }
 
 function unsupported(pattern: string, feature: string): never {
-  throw new TokenizerError(`Regex pattern ${JSON.stringify(pattern)} uses ${feature}, which is not supported`);
+  throw new TokenizerError(
+    `Regex pattern ${JSON.stringify(pattern)} uses ${feature}, which is not supported`,
+  );
 }
 
 /** Converts an Oniguruma pattern (as found in tokenizer.json) into JavaScript `u`-mode regex source. */

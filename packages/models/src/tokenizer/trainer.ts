@@ -4,8 +4,8 @@
  * counts only in the words that contain it.
  */
 import { TokenizerError } from '@llmedit/core';
-import { BYTE_TO_CHAR, toByteChars } from './byte-level.js';
 import { type BpeTokenizer, fromTokenizerJson } from './bpe-tokenizer.js';
+import { BYTE_TO_CHAR, toByteChars } from './byte-level.js';
 import { byteLevelTokenizerJson } from './loaders.js';
 import { gpt2SplitRegex } from './pipeline.js';
 import { escapeRegex } from './regex.js';
@@ -74,6 +74,12 @@ class PairHeap {
   }
 }
 
+function addWhere(where: Map<number, Set<number>>, key: number, word: number): void {
+  const set = where.get(key);
+  if (set === undefined) where.set(key, new Set([word]));
+  else set.add(word);
+}
+
 /** Counts GPT-2 pre-tokenized words of `texts`, with special tokens cut out first. */
 function countWords(texts: Iterable<string>, specials: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -99,7 +105,10 @@ function countWords(texts: Iterable<string>, specials: readonly string[]): Map<s
 export function trainByteLevelBpe(texts: Iterable<string>, options: TrainByteLevelBpeOptions): BpeTokenizer {
   const specials = [...(options.specialTokens ?? [])];
   const minFrequency = options.minFrequency ?? 2;
-  if (new Set(specials).size !== specials.length || specials.some((s) => typeof s !== 'string' || s.length === 0)) {
+  if (
+    new Set(specials).size !== specials.length ||
+    specials.some((s) => typeof s !== 'string' || s.length === 0)
+  ) {
     throw new TokenizerError('trainByteLevelBpe: specialTokens must be distinct non-empty strings');
   }
   const byteTokens = new Set(BYTE_TO_CHAR);
@@ -107,7 +116,11 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: TrainByteLev
   if (clash !== undefined) {
     throw new TokenizerError(`trainByteLevelBpe: special token ${JSON.stringify(clash)} equals a byte token`);
   }
-  if (!Number.isInteger(options.vocabSize) || options.vocabSize < specials.length + 256 || options.vocabSize > PAIR_BASE) {
+  if (
+    !Number.isInteger(options.vocabSize) ||
+    options.vocabSize < specials.length + 256 ||
+    options.vocabSize > PAIR_BASE
+  ) {
     throw new TokenizerError(
       `trainByteLevelBpe: vocabSize ${options.vocabSize} must be an integer in [${specials.length + 256}, 2^21] ` +
         '(special tokens + 256 byte tokens at least)',
@@ -137,9 +150,7 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: TrainByteLev
     for (let i = 0; i + 1 < symbols.length; i++) {
       const key = symbols[i]! * PAIR_BASE + symbols[i + 1]!;
       pairCounts.set(key, (pairCounts.get(key) ?? 0) + f);
-      let set = where.get(key);
-      if (set === undefined) where.set(key, (set = new Set()));
-      set.add(w);
+      addWhere(where, key, w);
     }
   });
   const heap = new PairHeap();
@@ -198,9 +209,7 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: TrainByteLev
         const key = next[i]! * PAIR_BASE + next[i + 1]!;
         pairCounts.set(key, (pairCounts.get(key) ?? 0) + f);
         changed.add(key);
-        let set = where.get(key);
-        if (set === undefined) where.set(key, (set = new Set()));
-        set.add(w);
+        addWhere(where, key, w);
       }
       words[w] = next;
     }

@@ -25,7 +25,11 @@ export interface Tokenizer {
    * empty). `addSpecialTokens` puts the post-processor's prefix (BOS) before the prompt ids and its suffix
    * after the target ids.
    */
-  encodePair(prompt: string, target: string, options?: EncodeOptions): { promptIds: number[]; targetIds: number[] };
+  encodePair(
+    prompt: string,
+    target: string,
+    options?: EncodeOptions,
+  ): { promptIds: number[]; targetIds: number[] };
   /** tokenizer.json serialization (Hugging Face format) that `fromTokenizerJson` reads back. */
   toJSON(): object;
 }

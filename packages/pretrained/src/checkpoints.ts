@@ -1,0 +1,37 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LlmeditError } from '@llmedit/core';
+import { type CausalLM, loadModel } from '@llmedit/models';
+
+/** The folder of a committed checkpoint (`checkpoints/<name>` in this package; works from src and dist). */
+export function checkpointDir(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new LlmeditError('CHECKPOINT', 'cannot locate the @llmedit/pretrained package folder');
+    dir = parent;
+  }
+  return join(dir, 'checkpoints', name);
+}
+
+/** The committed checkpoints. */
+export const CHECKPOINT_NAMES = ['default', 'micro'] as const;
+export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
+
+/** Load a committed checkpoint (no download: the files ship in this package). */
+export function loadPretrained(name: CheckpointName = 'default'): CausalLM {
+  const dir = checkpointDir(name);
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new LlmeditError(
+      'CHECKPOINT',
+      `checkpoint '${name}' is not built: run \`pnpm --filter @llmedit/pretrained train ${name}\``,
+    );
+  }
+  return loadModel(dir);
+}
+
+/** The probe report written when the checkpoint was trained. */
+export function readTrainingReport(name: CheckpointName): unknown {
+  return JSON.parse(readFileSync(join(checkpointDir(name), 'probe-report.json'), 'utf8'));
+}

@@ -1,0 +1,54 @@
+import type { Gpt2Config } from '@llmedit/models';
+import type { TrainOptions } from './train/trainer.js';
+
+/** Everything that determines a committed checkpoint: rerunning its preset reproduces it. */
+export interface ModelPreset {
+  name: string;
+  description: string;
+  /** The architecture; `vocabSize` is set from the trained tokenizer. */
+  config: Omit<Gpt2Config, 'vocabSize' | 'eosTokenId' | 'bosTokenId'>;
+  tokenizerVocabSize: number;
+  corpus: { seed: number; prefixFraction: number; maxDocuments?: number };
+  train: Omit<TrainOptions, 'stateDir' | 'onEval' | 'log'>;
+  /** Probes per set in the periodic evaluation during training (the card uses all). */
+  evalLimit: number;
+}
+
+export const defaultPreset: ModelPreset = {
+  name: 'default',
+  description: 'The default model of `pnpm bench`: knows the true facts of the evaluation split.',
+  config: {
+    architecture: 'gpt2',
+    maxPositions: 128,
+    hiddenSize: 128,
+    numLayers: 4,
+    numHeads: 4,
+    intermediateSize: 512,
+    layerNormEpsilon: 1e-5,
+  },
+  tokenizerVocabSize: 4096,
+  corpus: { seed: 1, prefixFraction: 0.3 },
+  train: { epochs: 14, batchTokens: 2048, learningRate: 3e-3, warmupFraction: 0.02, weightDecay: 0.01, seed: 1, checkpointEvery: 200, evalEvery: 1000 },
+  evalLimit: 150,
+};
+
+/** A tiny model that trains in seconds, for unit tests of editing methods. */
+export const microPreset: ModelPreset = {
+  name: 'micro',
+  description: 'A micro model for unit tests: trained in seconds on a small slice of the corpus.',
+  config: {
+    architecture: 'gpt2',
+    maxPositions: 64,
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 2,
+    intermediateSize: 128,
+    layerNormEpsilon: 1e-5,
+  },
+  tokenizerVocabSize: 512,
+  corpus: { seed: 1, prefixFraction: 0, maxDocuments: 400 },
+  train: { epochs: 30, batchTokens: 1024, learningRate: 1e-2, warmupFraction: 0.05, weightDecay: 0, seed: 1 },
+  evalLimit: 50,
+};
+
+export const presets: Record<string, ModelPreset> = { default: defaultPreset, micro: microPreset };

@@ -1,0 +1,36 @@
+// Causal language-model loss: mean over real tokens of -log p(x_{t+1} | x_{<=t}) (Radford et al. 2019, eq. 1).
+import { type Scalar, type Tensor3D, tf } from '@llmedit/core';
+import type { CausalLM, TokenBatch } from '@llmedit/models';
+
+/**
+ * Mean next-token cross-entropy over every position whose next token is real. Labels are picked with flat
+ * indices (gather with batchDims is wrong on wasm). Differentiable w.r.t. the model's weights.
+ */
+export function languageModelLoss(model: CausalLM, batch: TokenBatch): Scalar {
+  const rows = batch.ids.length;
+  const length = batch.ids[0]!.length;
+  const vocab = model.config.vocabSize;
+  const picks: number[] = [];
+  for (let b = 0; b < rows; b++) {
+    for (let t = 0; t + 1 < length; t++) {
+      if (batch.attentionMask[b]![t] === 1 && batch.attentionMask[b]![t + 1] === 1) {
+        picks.push((b * length + t) * vocab + batch.ids[b]![t + 1]!);
+      }
+    }
+  }
+  return tf.tidy(() => {
+    const { logits } = model.forward(batch, { logits: 'all' });
+    const logProbs = tf.logSoftmax(logits as Tensor3D);
+    const picked = tf.gather(tf.reshape(logProbs, [-1]), tf.tensor1d(Int32Array.from(picks), 'int32'));
+    return tf.neg(tf.mean(picked)) as Scalar;
+  });
+}
+
+/** Number of predicted tokens in a batch (the loss's denominator). */
+export function predictedTokens(batch: TokenBatch): number {
+  let count = 0;
+  for (const mask of batch.attentionMask) {
+    for (let t = 0; t + 1 < mask.length; t++) if (mask[t] === 1 && mask[t + 1] === 1) count++;
+  }
+  return count;
+}

@@ -1,0 +1,174 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRng, tf, type Variable } from '@llmedit/core';
+import {
+  type CausalLM,
+  chunkByTokens,
+  padBatch,
+  readSafetensors,
+  type TokenBatch,
+  writeSafetensors,
+} from '@llmedit/models';
+import { AdamW, warmupCosine } from './adamw.js';
+import { languageModelLoss, predictedTokens } from './lm-loss.js';
+import { ProgressBar } from './progress.js';
+
+export interface TrainOptions {
+  epochs: number;
+  /** Padded tokens per optimizer step. */
+  batchTokens: number;
+  learningRate: number;
+  /** Fraction of all steps spent warming up. */
+  warmupFraction: number;
+  weightDecay: number;
+  seed: number;
+  /** Save a resumable state here every `checkpointEvery` steps and at the end (optional). */
+  stateDir?: string;
+  checkpointEvery?: number;
+  /** Called every `evalEvery` steps (and at the end) with the step; may log probe accuracies. */
+  evalEvery?: number;
+  onEval?: (step: number) => void;
+  log?: (line: string) => void;
+}
+
+export interface TrainReport {
+  steps: number;
+  epochs: number;
+  tokensSeen: number;
+  seconds: number;
+  tokensPerSecond: number;
+  finalLoss: number;
+  lossCurve: { step: number; loss: number }[];
+  resumedFromStep: number;
+}
+
+/** Token-id documents (each its own sequence starting at position 0, EOS appended by the caller). */
+export type TokenDocuments = readonly (readonly number[])[];
+
+/** Fixed batches of similar-length documents; the order of batches is reshuffled every epoch. */
+function makeBatches(documents: TokenDocuments, batchTokens: number): number[][] {
+  return chunkByTokens(
+    documents.map((d) => d.length),
+    batchTokens,
+  );
+}
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const rng = createRng(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+interface SavedState {
+  step: number;
+  tokensSeen: number;
+  seconds: number;
+  lossCurve: { step: number; loss: number }[];
+}
+
+/**
+ * Train a causal LM on token documents with AdamW, linear warmup + cosine decay and gradient clipping.
+ * Deterministic for a seed (batch order and all updates); resumable from `stateDir`.
+ */
+export function trainLanguageModel(model: CausalLM, documents: TokenDocuments, options: TrainOptions): TrainReport {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const batches = makeBatches(documents, options.batchTokens);
+  const totalSteps = batches.length * options.epochs;
+  const warmup = Math.max(1, Math.round(totalSteps * options.warmupFraction));
+  const names = model.weightNames();
+  const weights = new Map<string, Variable>(names.map((n) => [n, model.weight(n)]));
+  const variables = names.map((n) => weights.get(n)!);
+  const weightOfVariable = new Map(names.map((n) => [weights.get(n)!.name, n]));
+  const optimizer = new AdamW(
+    { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: options.weightDecay, clipNorm: 1 },
+    (name) => name.endsWith('.weight') && model.weight(name).rank === 2 && !name.includes('wpe'),
+  );
+
+  let state: SavedState = { step: 0, tokensSeen: 0, seconds: 0, lossCurve: [] };
+  const statePath = options.stateDir === undefined ? undefined : join(options.stateDir, 'train-state.json');
+  if (statePath !== undefined && existsSync(statePath)) {
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as SavedState;
+    const saved = readSafetensors(join(options.stateDir!, 'train-state.safetensors'));
+    for (const name of names) {
+      const host = saved.get(`w.${name}`);
+      if (host === undefined) throw new Error(`train state lacks weight ${name}`);
+      const value = tf.tensor(host.data, host.shape);
+      model.setWeight(name, value);
+      value.dispose();
+    }
+    const moments = new Map([...saved].filter(([k]) => !k.startsWith('w.')).map(([k, v]) => [k, v]));
+    optimizer.load(moments, state.step);
+    log(`resumed from step ${state.step} of ${totalSteps}`);
+  }
+  const resumedFromStep = state.step;
+
+  const saveState = () => {
+    if (options.stateDir === undefined || statePath === undefined) return;
+    mkdirSync(options.stateDir, { recursive: true });
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const name of names) {
+      const w = model.weight(name);
+      tensors.set(`w.${name}`, { shape: [...w.shape], data: w.dataSync() as Float32Array });
+    }
+    for (const [k, v] of optimizer.state()) tensors.set(k, v);
+    writeSafetensors(join(options.stateDir, 'train-state.safetensors'), tensors);
+    writeFileSync(statePath, JSON.stringify(state));
+  };
+
+  const bar = new ProgressBar(totalSteps, 'train', 25);
+  const started = Date.now() - state.seconds * 1000;
+  let emaLoss = state.lossCurve.at(-1)?.loss ?? Number.NaN;
+  let order: number[][] = [];
+  for (let step = state.step; step < totalSteps; step++) {
+    const epoch = Math.floor(step / batches.length);
+    if (order.length === 0 || step % batches.length === 0) order = shuffled(batches, options.seed * 1000 + epoch);
+    const chunk = order[step % batches.length]!;
+    const batch: TokenBatch = padBatch(
+      chunk.map((i) => documents[i]!),
+      0,
+      'right',
+    );
+    const learningRate = warmupCosine(step, totalSteps, warmup, options.learningRate);
+    const { value, grads } = tf.variableGrads(() => languageModelLoss(model, batch), variables);
+    const loss = value.dataSync()[0]!;
+    // variableGrads keys gradients by tf variable name; map them back to weight names.
+    const byWeight: Record<string, tf.Tensor> = {};
+    for (const [variableName, gradient] of Object.entries(grads)) byWeight[weightOfVariable.get(variableName)!] = gradient;
+    optimizer.apply(weights, byWeight, learningRate);
+    tf.dispose([value, ...Object.values(grads)]);
+    state.tokensSeen += predictedTokens(batch);
+    state.step = step + 1;
+    emaLoss = Number.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
+    if (state.step % 50 === 0 || state.step === totalSteps) state.lossCurve.push({ step: state.step, loss: emaLoss });
+    const seconds = (Date.now() - started) / 1000;
+    state.seconds = seconds;
+    bar.update(state.step, {
+      epoch: `${(state.step / batches.length).toFixed(2)}`,
+      loss: emaLoss.toFixed(3),
+      lr: learningRate.toExponential(2),
+      'tok/s': ((state.tokensSeen - 0) / seconds).toFixed(0),
+    });
+    if (options.checkpointEvery !== undefined && state.step % options.checkpointEvery === 0) saveState();
+    if (options.evalEvery !== undefined && state.step % options.evalEvery === 0 && state.step < totalSteps) {
+      options.onEval?.(state.step);
+    }
+  }
+  bar.finish();
+  saveState();
+  options.onEval?.(state.step);
+  optimizer.dispose();
+  return {
+    steps: state.step,
+    epochs: options.epochs,
+    tokensSeen: state.tokensSeen,
+    seconds: state.seconds,
+    tokensPerSecond: state.tokensSeen / Math.max(1e-9, state.seconds),
+    finalLoss: emaLoss,
+    lossCurve: state.lossCurve,
+    resumedFromStep,
+  };
+}
