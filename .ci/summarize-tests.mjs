@@ -21,7 +21,8 @@ for (const root of roots) {
   skipped += report.numPendingTests + report.numTodoTests;
   // A test file that fails to import counts as a failed suite with no failed test: count it as a failure.
   const brokenSuites = (report.testResults ?? []).filter(
-    (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).every((a) => a.status !== 'failed'),
+    (suite) =>
+      suite.status === 'failed' && (suite.assertionResults ?? []).every((a) => a.status !== 'failed'),
   );
   failed += brokenSuites.length;
 }

@@ -1,10 +1,32 @@
+export {
+  BACKEND_ENV_VAR,
+  BACKEND_NAMES,
+  type BackendInfo,
+  type BackendName,
+  currentBackend,
+  type InitBackendOptions,
+  initBackend,
+} from './backend.js';
 export * from './errors/index.js';
-export type { EditableModel, WeightSnapshot } from './model.js';
-export type { EditRequest, PromptAnswer } from './request.js';
-export type { Rank, Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from './tf.js';
-export { tf } from './tf.js';
-export { createRng, randomNormalArray, type Rng } from './random.js';
-export { assertEditMethod, defineEditMethod, InvalidMethodError, isKebabCase } from './method.js';
+export type {
+  DefineHparamsOptions,
+  EasyEditHparamsFile,
+  FieldValidator,
+  HparamsFields,
+  LengthOptions,
+  NumberOptions,
+  ReadEasyEditYamlOptions,
+} from './hparams.js';
+export {
+  defineHparams,
+  field,
+  HparamsFileError,
+  loadEasyEditYaml,
+  readEasyEditYaml,
+  snakeToCamel,
+  snakeToCamelKey,
+} from './hparams.js';
+export { frozenMatMul } from './kernels/index.js';
 export type {
   AnyEditMethod,
   EditCapabilities,
@@ -16,34 +38,12 @@ export type {
   HparamsSpec,
   PrepareContext,
 } from './method.js';
-export { createMethodRegistry } from './registry.js';
+export { assertEditMethod, defineEditMethod, InvalidMethodError, isKebabCase } from './method.js';
+export type { EditableModel, WeightSnapshot } from './model.js';
+export { createRng, type Rng, randomNormalArray } from './random.js';
 export type { MethodRegistry } from './registry.js';
-export {
-  defineHparams,
-  field,
-  HparamsFileError,
-  loadEasyEditYaml,
-  readEasyEditYaml,
-  snakeToCamel,
-  snakeToCamelKey,
-} from './hparams.js';
-export type {
-  DefineHparamsOptions,
-  EasyEditHparamsFile,
-  FieldValidator,
-  HparamsFields,
-  LengthOptions,
-  NumberOptions,
-  ReadEasyEditYamlOptions,
-} from './hparams.js';
+export { createMethodRegistry } from './registry.js';
+export type { EditRequest, PromptAnswer } from './request.js';
+export type { Rank, Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from './tf.js';
+export { tf } from './tf.js';
 export { validateEditRequest, validateEditRequests } from './validate-request.js';
-export {
-  BACKEND_ENV_VAR,
-  BACKEND_NAMES,
-  type BackendInfo,
-  type BackendName,
-  currentBackend,
-  type InitBackendOptions,
-  initBackend,
-} from './backend.js';
-export { frozenMatMul } from './kernels/index.js';

@@ -4,5 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+export type {
+  Rank,
+  Scalar,
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  Tensor4D,
+  Variable,
+} from '@tensorflow/tfjs';
 export { tf };
-export type { Rank, Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from '@tensorflow/tfjs';

@@ -36,7 +36,9 @@ function forwardFlops(config: Gpt2Config, tokens: number, length: number): numbe
 
 function batchOf(config: Gpt2Config, rows: number, length: number) {
   return padBatch(
-    Array.from({ length: rows }, (_, b) => Array.from({ length }, (_, t) => (b * 7919 + t * 104729) % config.vocabSize)),
+    Array.from({ length: rows }, (_, b) =>
+      Array.from({ length }, (_, t) => (b * 7919 + t * 104729) % config.vocabSize),
+    ),
     0,
   );
 }
@@ -44,23 +46,53 @@ function batchOf(config: Gpt2Config, rows: number, length: number) {
 function lossOf(model: CausalLM, batch: ReturnType<typeof batchOf>) {
   const { logits } = model.forward(batch, { logits: 'all' });
   const labels = tf.oneHot(
-    tf.tensor1d(batch.ids.flatMap((row) => [...row.slice(1), 0]), 'int32'),
+    tf.tensor1d(
+      batch.ids.flatMap((row) => [...row.slice(1), 0]),
+      'int32',
+    ),
     model.config.vocabSize,
   );
-  return tf.losses.softmaxCrossEntropy(labels, tf.reshape(logits!, [-1, model.config.vocabSize]));
+  return tf.losses.softmaxCrossEntropy(
+    labels,
+    tf.reshape(logits!, [-1, model.config.vocabSize]),
+  ) as tf.Scalar;
 }
 
-const shapes: { name: string; config: Gpt2Config; forwardReps: [number, number]; trainRows: number; trainReps: [number, number] }[] = [
+const shapes: {
+  name: string;
+  config: Gpt2Config;
+  forwardReps: [number, number];
+  trainRows: number;
+  trainReps: [number, number];
+}[] = [
   {
     name: 'tiny (L4 d256 V4096)',
-    config: { architecture: 'gpt2', vocabSize: 4096, maxPositions: 64, hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, layerNormEpsilon: 1e-5 },
+    config: {
+      architecture: 'gpt2',
+      vocabSize: 4096,
+      maxPositions: 64,
+      hiddenSize: 256,
+      numLayers: 4,
+      numHeads: 4,
+      intermediateSize: 1024,
+      layerNormEpsilon: 1e-5,
+    },
     forwardReps: [5, 10],
     trainRows: 16,
     trainReps: [2, 5],
   },
   {
     name: 'gpt2-small shape (L12 d768 V50257)',
-    config: { architecture: 'gpt2', vocabSize: 50257, maxPositions: 64, hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, layerNormEpsilon: 1e-5 },
+    config: {
+      architecture: 'gpt2',
+      vocabSize: 50257,
+      maxPositions: 64,
+      hiddenSize: 768,
+      numLayers: 12,
+      numHeads: 12,
+      intermediateSize: 3072,
+      layerNormEpsilon: 1e-5,
+    },
     forwardReps: [1, 3],
     trainRows: 4,
     trainReps: [0, 2],
@@ -97,7 +129,9 @@ for (const fixes of [false, true]) {
       });
       rows.push(`| ${label} | ${shape.name} fwd+bwd ${shape.trainRows}x32 | ${stepMs.toFixed(0)} ms | | |`);
     } else {
-      rows.push(`| ${label} | ${shape.name} fwd+bwd ${shape.trainRows}x32 | skipped (stock: about a minute per step) | | |`);
+      rows.push(
+        `| ${label} | ${shape.name} fwd+bwd ${shape.trainRows}x32 | skipped (stock: about a minute per step) | | |`,
+      );
     }
     model.dispose();
   }

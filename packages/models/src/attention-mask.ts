@@ -11,11 +11,19 @@ export function checkBatch(batch: TokenBatch): { batchSize: number; length: numb
   if (batchSize === 0) throw new InvalidRequestError('token batch', 'ids', 'must hold at least one row');
   const length = batch.ids[0]!.length;
   if (batch.attentionMask.length !== batchSize) {
-    throw new InvalidRequestError('token batch', 'attentionMask', `has ${batch.attentionMask.length} rows, ids ${batchSize}`);
+    throw new InvalidRequestError(
+      'token batch',
+      'attentionMask',
+      `has ${batch.attentionMask.length} rows, ids ${batchSize}`,
+    );
   }
   for (let b = 0; b < batchSize; b++) {
     if (batch.ids[b]!.length !== length || batch.attentionMask[b]!.length !== length) {
-      throw new InvalidRequestError('token batch', `ids[${b}]`, 'rows of ids and attentionMask must all have one length');
+      throw new InvalidRequestError(
+        'token batch',
+        `ids[${b}]`,
+        'rows of ids and attentionMask must all have one length',
+      );
     }
   }
   return { batchSize, length };

@@ -3,7 +3,11 @@ import type { TokenBatch } from './attention-mask.js';
 export type PaddingSide = 'left' | 'right';
 
 /** Pad id sequences to one length with a mask (1 = real). Pads are masked, so the pad id is irrelevant. */
-export function padBatch(sequences: readonly (readonly number[])[], padId: number, side: PaddingSide = 'right'): TokenBatch & {
+export function padBatch(
+  sequences: readonly (readonly number[])[],
+  padId: number,
+  side: PaddingSide = 'right',
+): TokenBatch & {
   offsets: number[];
 } {
   const length = sequences.reduce((m, s) => Math.max(m, s.length), 0);
@@ -32,7 +36,11 @@ export function padBatch(sequences: readonly (readonly number[])[], padId: numbe
  * Split item indices into chunks of similar length whose padded size stays under `maxTokens` (and at most
  * `maxRows` rows): sorting by length first keeps padding small; the 4 GB wasm heap caps the token budget.
  */
-export function chunkByTokens(lengths: readonly number[], maxTokens: number, maxRows = Number.POSITIVE_INFINITY): number[][] {
+export function chunkByTokens(
+  lengths: readonly number[],
+  maxTokens: number,
+  maxRows = Number.POSITIVE_INFINITY,
+): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const chunks: number[][] = [];
   let current: number[] = [];

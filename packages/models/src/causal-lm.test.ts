@@ -44,7 +44,11 @@ describe.each(architectures)('%s forward', (_name, config, reference) => {
   });
 
   it('gives the same logits for real tokens with left padding, right padding and alone', () => {
-    const sequences = [randomIds(3, 4, config.vocabSize), randomIds(4, 11, config.vocabSize), randomIds(5, 7, config.vocabSize)];
+    const sequences = [
+      randomIds(3, 4, config.vocabSize),
+      randomIds(4, 11, config.vocabSize),
+      randomIds(5, 7, config.vocabSize),
+    ];
     const left = logitsOf(model, sequences, 'left');
     const right = logitsOf(model, sequences, 'right');
     sequences.forEach((seq, b) => {
@@ -61,7 +65,14 @@ describe.each(architectures)('%s forward', (_name, config, reference) => {
     const batch = padBatch(sequences, 0, 'right');
     const full = logitsOf(model, sequences).values;
     const { logits: last } = model.forward(batch, { logits: 'last' });
-    const { logits: picked } = model.forward(batch, { logits: { positions: [[1, 1], [0, 4]] } });
+    const { logits: picked } = model.forward(batch, {
+      logits: {
+        positions: [
+          [1, 1],
+          [0, 4],
+        ],
+      },
+    });
     const lastRows = last!.arraySync() as number[][];
     const pickedRows = picked!.arraySync() as number[][];
     tf.dispose([last!, picked!]);
@@ -74,7 +85,13 @@ describe.each(architectures)('%s forward', (_name, config, reference) => {
   it('replacing an activation with itself changes nothing', () => {
     const sequences = [randomIds(8, 8, config.vocabSize)];
     const base = logitsOf(model, sequences).values;
-    for (const point of [model.layout.embed(), model.layout.mlpKey(0), model.layout.mlpOut(1), model.layout.attnOut(0), model.layout.residual(0)]) {
+    for (const point of [
+      model.layout.embed(),
+      model.layout.mlpKey(0),
+      model.layout.mlpOut(1),
+      model.layout.attnOut(0),
+      model.layout.residual(0),
+    ]) {
       const { logits } = model.forward(padBatch(sequences, 0), { hooks: [{ point, replace: (x) => x }] });
       const values = logits!.arraySync() as number[][][];
       logits!.dispose();
@@ -123,7 +140,13 @@ describe.each(architectures)('%s forward', (_name, config, reference) => {
 
   it('top-k sampling is reproducible from its seed and differs across seeds', () => {
     const prompts = [randomIds(12, 4, config.vocabSize)];
-    const options = { maxNewTokens: 12, strategy: 'top-k', topK: 20, temperature: 2, stopAtEos: false } as const;
+    const options = {
+      maxNewTokens: 12,
+      strategy: 'top-k',
+      topK: 20,
+      temperature: 2,
+      stopAtEos: false,
+    } as const;
     const a = generateIds(model, prompts, { ...options, seed: 1 });
     const b = generateIds(model, prompts, { ...options, seed: 1 });
     const c = generateIds(model, prompts, { ...options, seed: 2 });

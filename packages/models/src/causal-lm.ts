@@ -125,7 +125,11 @@ export class CausalLM implements EditableModel {
 
   requireTokenizer(): Tokenizer {
     if (this.tokenizer === undefined) {
-      throw new InvalidRequestError('model', 'tokenizer', 'is missing: load the model with a tokenizer to use text');
+      throw new InvalidRequestError(
+        'model',
+        'tokenizer',
+        'is missing: load the model with a tokenizer to use text',
+      );
     }
     return this.tokenizer;
   }
@@ -139,12 +143,20 @@ export class CausalLM implements EditableModel {
     const { cache } = options;
     const pastLength = cache?.length ?? 0;
     if (cache !== undefined && pastLength > 0 && cache.mask.length !== batchSize) {
-      throw new InvalidRequestError('forward', 'cache', `holds ${cache.mask.length} rows, batch has ${batchSize}`);
+      throw new InvalidRequestError(
+        'forward',
+        'cache',
+        `holds ${cache.mask.length} rows, batch has ${batchSize}`,
+      );
     }
     const positions = positionIds(batch.attentionMask, cache?.realTokens());
     const maxPosition = positions.reduce((m, p) => Math.max(m, p), 0);
     if (maxPosition >= this.config.maxPositions) {
-      throw new InvalidRequestError('forward', 'ids', `need position ${maxPosition}, the model has ${this.config.maxPositions}`);
+      throw new InvalidRequestError(
+        'forward',
+        'ids',
+        `need position ${maxPosition}, the model has ${this.config.maxPositions}`,
+      );
     }
     const keyMask = batch.attentionMask.map((row, b) => [...(cache?.mask[b] ?? []), ...row]);
     const hooksByKey = new Map<string, Hook[]>();
@@ -168,7 +180,11 @@ export class CausalLM implements EditableModel {
           if (hook.replace !== undefined) {
             const replaced = hook.replace(x3);
             if (!tf.util.arraysEqual(replaced.shape, x3.shape)) {
-              throw new InvalidRequestError(`hook ${key}`, 'replace', `returned shape [${replaced.shape}], expected [${x3.shape}]`);
+              throw new InvalidRequestError(
+                `hook ${key}`,
+                'replace',
+                `returned shape [${replaced.shape}], expected [${x3.shape}]`,
+              );
             }
             x3 = replaced;
           }
@@ -185,14 +201,26 @@ export class CausalLM implements EditableModel {
         const h = this.ops.preAttentionNorm(l, x);
         const projected = this.ops.queryKeyValue(l, h);
         const { q, k } = this.ops.rotate(projected.q, projected.k, positionTensor);
-        const attended = this.attention(q, k, projected.v, batchSize, length, bias, l, cache, newKeys, newValues);
+        const attended = this.attention(
+          q,
+          k,
+          projected.v,
+          batchSize,
+          length,
+          bias,
+          l,
+          cache,
+          newKeys,
+          newValues,
+        );
         const attnOut = applyHooks(`attnOut.${l}`, this.ops.attentionOutput(l, attended));
         x = tf.add(x, attnOut);
         const key = applyHooks(`mlpKey.${l}`, this.ops.mlpKey(l, this.ops.preMlpNorm(l, x)));
         const mlpOut = applyHooks(`mlpOut.${l}`, this.ops.mlpOutput(l, key));
         x = applyHooks(`residual.${l}`, tf.add(x, mlpOut));
       }
-      const logits = selection === 'none' ? undefined : this.logitsFor(x, batch, selection, batchSize, length);
+      const logits =
+        selection === 'none' ? undefined : this.logitsFor(x, batch, selection, batchSize, length);
       return { logits, captured, newKeys, newValues };
     });
 
@@ -230,7 +258,11 @@ export class CausalLM implements EditableModel {
     } else {
       rows = selection.positions.map(([b, t]) => {
         if (b < 0 || b >= batchSize || t < 0 || t >= length) {
-          throw new InvalidRequestError('forward', 'logits.positions', `(${b}, ${t}) is outside [${batchSize}, ${length}]`);
+          throw new InvalidRequestError(
+            'forward',
+            'logits.positions',
+            `(${b}, ${t}) is outside [${batchSize}, ${length}]`,
+          );
         }
         return b * length + t;
       });
@@ -254,7 +286,8 @@ export class CausalLM implements EditableModel {
   ): Tensor2D {
     const { numHeads } = this.config;
     const kvHeads = this.config.architecture === 'llama' ? this.config.numKeyValueHeads : numHeads;
-    const headDim = this.config.architecture === 'llama' ? this.config.headDim : this.config.hiddenSize / numHeads;
+    const headDim =
+      this.config.architecture === 'llama' ? this.config.headDim : this.config.hiddenSize / numHeads;
     const toHeads = (t: Tensor2D, heads: number) =>
       tf.transpose(tf.reshape(t, [batchSize, length, heads, headDim]), [0, 2, 1, 3]);
     const queries = toHeads(q, numHeads);
@@ -275,14 +308,22 @@ export class CausalLM implements EditableModel {
       const repeat = numHeads / kvHeads;
       const expand = (t: Tensor) => {
         const [, , keyLength] = t.shape as [number, number, number, number];
-        return tf.reshape(tf.tile(tf.expandDims(t, 2), [1, 1, repeat, 1, 1]), [batchSize, numHeads, keyLength, headDim]);
+        return tf.reshape(tf.tile(tf.expandDims(t, 2), [1, 1, repeat, 1, 1]), [
+          batchSize,
+          numHeads,
+          keyLength,
+          headDim,
+        ]);
       };
       keys = expand(keys);
       values = expand(values);
     }
     const scores = tf.add(tf.mul(tf.matMul(queries, keys, false, true), 1 / Math.sqrt(headDim)), bias);
     const mixed = tf.matMul(tf.softmax(scores), values);
-    return tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [batchSize * length, numHeads * headDim]) as Tensor2D;
+    return tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [
+      batchSize * length,
+      numHeads * headDim,
+    ]) as Tensor2D;
   }
 
   dispose(): void {

@@ -40,7 +40,9 @@ type Json = Record<string, unknown>;
 function field(json: Json, key: string, fallback?: number): number {
   const value = json[key] ?? fallback;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new UnsupportedModelError(`config.json: field '${key}' must be a number, got ${JSON.stringify(value)}`);
+    throw new UnsupportedModelError(
+      `config.json: field '${key}' must be a number, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -71,7 +73,9 @@ export function parseHfConfig(input: unknown): ModelConfig {
     const hiddenSize = field(json, 'n_embd');
     const activation = json.activation_function ?? 'gelu_new';
     if (activation !== 'gelu_new' && activation !== 'gelu_pytorch_tanh') {
-      throw new UnsupportedModelError(`config.json: GPT-2 activation '${String(activation)}' is not supported`);
+      throw new UnsupportedModelError(
+        `config.json: GPT-2 activation '${String(activation)}' is not supported`,
+      );
     }
     return withIds(
       {
@@ -94,7 +98,9 @@ export function parseHfConfig(input: unknown): ModelConfig {
       throw new UnsupportedModelError('config.json: rope_scaling is not supported yet');
     }
     if (modelType === 'qwen2') {
-      throw new UnsupportedModelError('config.json: qwen2 (attention biases) is not supported yet; use llama');
+      throw new UnsupportedModelError(
+        'config.json: qwen2 (attention biases) is not supported yet; use llama',
+      );
     }
     return withIds(
       {

@@ -30,16 +30,26 @@ export function randomWeights(config: ModelConfig, seed: number): Map<string, Ho
  * Check checkpoint weights against the architecture: map checkpoint names to canonical Hugging Face names,
  * drop buffers that are not weights, and reject missing, unexpected or mis-shaped tensors.
  */
-export function canonicalWeights(config: ModelConfig, weights: Map<string, HostTensor>, source: string): Map<string, HostTensor> {
+export function canonicalWeights(
+  config: ModelConfig,
+  weights: Map<string, HostTensor>,
+  source: string,
+): Map<string, HostTensor> {
   const specs = new Map(weightSpecs(config).map((s) => [s.name, s]));
   const out = new Map<string, HostTensor>();
   for (const [rawName, tensor] of weights) {
     const name =
-      config.architecture === 'gpt2' ? normalizeGpt2WeightName(rawName) : normalizeLlamaWeightName(rawName, config);
+      config.architecture === 'gpt2'
+        ? normalizeGpt2WeightName(rawName)
+        : normalizeLlamaWeightName(rawName, config);
     if (name === undefined) continue;
     const spec = specs.get(name);
     if (spec === undefined) {
-      throw new CheckpointError(source, `unexpected tensor for a ${config.architecture} model with this config.json`, rawName);
+      throw new CheckpointError(
+        source,
+        `unexpected tensor for a ${config.architecture} model with this config.json`,
+        rawName,
+      );
     }
     if (spec.shape.length !== tensor.shape.length || spec.shape.some((d, i) => d !== tensor.shape[i])) {
       throw new ShapeMismatchError(`${source}: tensor '${rawName}'`, spec.shape, tensor.shape);
@@ -48,7 +58,11 @@ export function canonicalWeights(config: ModelConfig, weights: Map<string, HostT
   }
   const missing = [...specs.keys()].filter((name) => !out.has(name));
   if (missing.length > 0) {
-    throw new CheckpointError(source, `missing ${missing.length} tensor(s), e.g. '${missing.slice(0, 3).join("', '")}'`, missing[0]);
+    throw new CheckpointError(
+      source,
+      `missing ${missing.length} tensor(s), e.g. '${missing.slice(0, 3).join("', '")}'`,
+      missing[0],
+    );
   }
   return out;
 }
@@ -65,6 +79,9 @@ export function createModel(
 }
 
 /** A seeded random model (the same seed gives bit-identical weights). */
-export function createRandomModel(config: ModelConfig, options: { seed?: number; tokenizer?: Tokenizer } = {}): CausalLM {
+export function createRandomModel(
+  config: ModelConfig,
+  options: { seed?: number; tokenizer?: Tokenizer } = {},
+): CausalLM {
   return createModel(config, randomWeights(config, options.seed ?? 0), options.tokenizer, 'random');
 }

@@ -59,8 +59,13 @@ function pickToken(row: Float32Array, options: GenerateOptions, rng: Rng): numbe
  * Generate continuations of token-id prompts (batched, left-padded). With the cache, the prompt is
  * processed once and each step feeds one token per row.
  */
-export function generateIds(model: CausalLM, prompts: readonly (readonly number[])[], options: GenerateOptions): number[][] {
-  if (prompts.some((p) => p.length === 0)) throw new InvalidRequestError('generate', 'prompt', 'must have at least one token');
+export function generateIds(
+  model: CausalLM,
+  prompts: readonly (readonly number[])[],
+  options: GenerateOptions,
+): number[][] {
+  if (prompts.some((p) => p.length === 0))
+    throw new InvalidRequestError('generate', 'prompt', 'must have at least one token');
   const rng = createRng(options.seed ?? 0);
   const eos = model.tokenizer?.eosTokenId ?? model.config.eosTokenId;
   const stopAtEos = options.stopAtEos ?? true;
@@ -73,7 +78,10 @@ export function generateIds(model: CausalLM, prompts: readonly (readonly number[
   let step: TokenBatch = prompt;
   try {
     for (let n = 0; n < options.maxNewTokens && done.some((d) => !d); n++) {
-      const { logits } = model.forward(useCache ? step : full, { logits: 'last', ...(cache ? { cache } : {}) });
+      const { logits } = model.forward(useCache ? step : full, {
+        logits: 'last',
+        ...(cache ? { cache } : {}),
+      });
       const values = (logits as Tensor).dataSync() as Float32Array;
       logits?.dispose();
       const vocab = model.config.vocabSize;
@@ -98,14 +106,20 @@ export function generateIds(model: CausalLM, prompts: readonly (readonly number[
 }
 
 /** Generate from text prompts; returns new ids and their decoded text. */
-export function generate(model: CausalLM, prompts: readonly string[], options: GenerateOptions): Generation[] {
+export function generate(
+  model: CausalLM,
+  prompts: readonly string[],
+  options: GenerateOptions,
+): Generation[] {
   const tokenizer = model.requireTokenizer();
-  const bos = model.config.architecture === 'llama' ? (tokenizer.bosTokenId ?? model.config.bosTokenId) : undefined;
-  const promptIds = prompts.map((p) => (bos === undefined ? tokenizer.encode(p) : [bos, ...tokenizer.encode(p)]));
+  const bos =
+    model.config.architecture === 'llama' ? (tokenizer.bosTokenId ?? model.config.bosTokenId) : undefined;
+  const promptIds = prompts.map((p) =>
+    bos === undefined ? tokenizer.encode(p) : [bos, ...tokenizer.encode(p)],
+  );
   return generateIds(model, promptIds, options).map((ids, i) => ({
     promptIds: promptIds[i]!,
     ids,
     text: tokenizer.decode(ids, { skipSpecialTokens: true }),
   }));
 }
-

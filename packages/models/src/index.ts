@@ -1,13 +1,33 @@
 export type { ArchitectureOps, WeightInit, WeightSpec } from './architectures/types.js';
 export { attentionBias, positionIds, type TokenBatch } from './attention-mask.js';
 export { chunkByTokens, type PaddingSide, padBatch } from './batching.js';
-export { CausalLM, type ForwardOptions, type ForwardResult, type Hook, KvCache, type LogitsSelection } from './causal-lm.js';
+export {
+  CausalLM,
+  type ForwardOptions,
+  type ForwardResult,
+  type Hook,
+  KvCache,
+  type LogitsSelection,
+} from './causal-lm.js';
 export * from './checkpoint/index.js';
 export { type Gpt2Config, type LlamaConfig, type ModelConfig, parseHfConfig, toHfConfig } from './config.js';
 export { canonicalWeights, createModel, createRandomModel, randomWeights, weightSpecs } from './create.js';
 export { type GenerateOptions, type Generation, generate, generateIds } from './generate.js';
-export { createLayout, type HookLocation, type HookPoint, type ModelLayout, type WeightLocation } from './layout.js';
+export {
+  createLayout,
+  type HookLocation,
+  type HookPoint,
+  type ModelLayout,
+  type WeightLocation,
+} from './layout.js';
 export { isModelFolder, type LoadModelOptions, loadModel, type SaveModelOptions, saveModel } from './load.js';
-export { encodeTargetPair, type IdPair, type ScoreOptions, scoreIdPairs, scoreTargets, type TargetScore } from './score.js';
+export {
+  encodeTargetPair,
+  type IdPair,
+  type ScoreOptions,
+  scoreIdPairs,
+  scoreTargets,
+  type TargetScore,
+} from './score.js';
 export * from './tokenizer/index.js';
-export { hashWeights, type HostTensor, WeightStore } from './weights.js';
+export { type HostTensor, hashWeights, WeightStore } from './weights.js';

@@ -113,7 +113,11 @@ export function createLayout(config: ModelConfig): ModelLayout {
           `Unknown hook key '${key}' (expected embed, residual.N, attnOut.N, mlpKey.N or mlpOut.N)`,
         );
       }
-      return make(match[1] as HookLocation, Number(match[2]), match[1] === 'mlpKey' ? intermediateSize : hiddenSize);
+      return make(
+        match[1] as HookLocation,
+        Number(match[2]),
+        match[1] === 'mlpKey' ? intermediateSize : hiddenSize,
+      );
     },
   };
   return layout;

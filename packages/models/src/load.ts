@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCheckpointWeights, readJsonObject, writeCheckpointWeights, writeJsonFile } from './checkpoint/index.js';
 import type { CausalLM } from './causal-lm.js';
+import {
+  readCheckpointWeights,
+  readJsonObject,
+  writeCheckpointWeights,
+  writeJsonFile,
+} from './checkpoint/index.js';
 import { parseHfConfig, toHfConfig } from './config.js';
 import { createModel } from './create.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer/index.js';
@@ -31,12 +36,19 @@ export interface SaveModelOptions {
 /** Write `config.json`, float32 safetensors weights and `tokenizer.json` (when the model has a tokenizer). */
 export async function saveModel(model: CausalLM, dir: string, options: SaveModelOptions = {}): Promise<void> {
   const weights = await model.weightsToHost();
-  writeCheckpointWeights(dir, weights, options.maxShardBytes === undefined ? {} : { maxShardBytes: options.maxShardBytes });
+  writeCheckpointWeights(
+    dir,
+    weights,
+    options.maxShardBytes === undefined ? {} : { maxShardBytes: options.maxShardBytes },
+  );
   writeJsonFile(join(dir, 'config.json'), toHfConfig(model.config));
   if (model.tokenizer !== undefined) writeJsonFile(join(dir, 'tokenizer.json'), model.tokenizer.toJSON());
 }
 
 /** Whether a folder looks like a model checkpoint we can load. */
 export function isModelFolder(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json')));
+  return (
+    existsSync(join(dir, 'config.json')) &&
+    (existsSync(join(dir, 'model.safetensors')) || existsSync(join(dir, 'model.safetensors.index.json')))
+  );
 }

@@ -29,11 +29,17 @@ export interface ScoreOptions {
  * Teacher-forced scoring of token-id pairs: one forward per chunk, logits only at the target positions,
  * labels from explicit positions (never by counting pads).
  */
-export function scoreIdPairs(model: CausalLM, pairs: readonly IdPair[], options: ScoreOptions = {}): TargetScore[] {
+export function scoreIdPairs(
+  model: CausalLM,
+  pairs: readonly IdPair[],
+  options: ScoreOptions = {},
+): TargetScore[] {
   const maxTokens = options.maxBatchTokens ?? 4096;
   pairs.forEach((pair, i) => {
-    if (pair.promptIds.length === 0) throw new InvalidRequestError(`pair ${i}`, 'prompt', 'must have at least one token');
-    if (pair.targetIds.length === 0) throw new InvalidRequestError(`pair ${i}`, 'target', 'must have at least one token');
+    if (pair.promptIds.length === 0)
+      throw new InvalidRequestError(`pair ${i}`, 'prompt', 'must have at least one token');
+    if (pair.targetIds.length === 0)
+      throw new InvalidRequestError(`pair ${i}`, 'target', 'must have at least one token');
   });
   const results: TargetScore[] = new Array(pairs.length);
   const sequences = pairs.map((p) => [...p.promptIds, ...p.targetIds]);
@@ -86,7 +92,12 @@ export function scoreIdPairs(model: CausalLM, pairs: readonly IdPair[], options:
 }
 
 /** Token ids of `prompt + " " + target`, split at the boundary by the tokenizer (no token straddles it). */
-export function encodeTargetPair(model: CausalLM, prompt: string, target: string, prependBos?: boolean): IdPair {
+export function encodeTargetPair(
+  model: CausalLM,
+  prompt: string,
+  target: string,
+  prependBos?: boolean,
+): IdPair {
   const tokenizer = model.requireTokenizer();
   const { promptIds, targetIds } = tokenizer.encodePair(prompt, target);
   const bos = prependBos ?? model.config.architecture === 'llama';

@@ -1,4 +1,11 @@
-import { ShapeMismatchError, tf, UnknownLocationError, type Tensor, type Variable, type WeightSnapshot } from '@llmedit/core';
+import {
+  ShapeMismatchError,
+  type Tensor,
+  tf,
+  UnknownLocationError,
+  type Variable,
+  type WeightSnapshot,
+} from '@llmedit/core';
 
 /** A decoded weight as read from or written to a checkpoint. */
 export interface HostTensor {
@@ -35,7 +42,9 @@ export class WeightStore {
   get(name: string): Variable {
     const variable = this.variables.get(name);
     if (variable === undefined) {
-      throw new UnknownLocationError(`Unknown weight '${name}'. Weights look like: ${this.names().slice(0, 4).join(', ')}, ...`);
+      throw new UnknownLocationError(
+        `Unknown weight '${name}'. Weights look like: ${this.names().slice(0, 4).join(', ')}, ...`,
+      );
     }
     return variable;
   }

@@ -49,7 +49,14 @@ function gelu(x: number): number {
 }
 
 /** Causal attention for one sequence; q/k/v indexed [token][dim]; kv head of query head h is h / group. */
-function attend(q: number[][], k: number[][], v: number[][], heads: number, kvHeads: number, headDim: number): number[][] {
+function attend(
+  q: number[][],
+  k: number[][],
+  v: number[][],
+  heads: number,
+  kvHeads: number,
+  headDim: number,
+): number[][] {
   const group = heads / kvHeads;
   return q.map((qt, t) => {
     const out = new Array<number>(heads * headDim).fill(0);
@@ -85,8 +92,12 @@ export function referenceGpt2(config: Gpt2Config, weights: Weights, ids: readonl
   let x = ids.map((id, t) => Array.from({ length: d }, (_, i) => wte[id * d + i]! + wpe[t * d + i]!));
   for (let l = 0; l < config.numLayers; l++) {
     const p = `transformer.h.${l}`;
-    const h = x.map((xt) => layerNorm(xt, w(weights, `${p}.ln_1.weight`), w(weights, `${p}.ln_1.bias`), config.layerNormEpsilon));
-    const qkv = h.map((ht) => matVecInOut(ht, w(weights, `${p}.attn.c_attn.weight`), 3 * d, w(weights, `${p}.attn.c_attn.bias`)));
+    const h = x.map((xt) =>
+      layerNorm(xt, w(weights, `${p}.ln_1.weight`), w(weights, `${p}.ln_1.bias`), config.layerNormEpsilon),
+    );
+    const qkv = h.map((ht) =>
+      matVecInOut(ht, w(weights, `${p}.attn.c_attn.weight`), 3 * d, w(weights, `${p}.attn.c_attn.bias`)),
+    );
     const o = attend(
       qkv.map((r) => r.slice(0, d)),
       qkv.map((r) => r.slice(d, 2 * d)),
@@ -95,18 +106,32 @@ export function referenceGpt2(config: Gpt2Config, weights: Weights, ids: readonl
       config.numHeads,
       headDim,
     );
-    const a = o.map((ot) => matVecInOut(ot, w(weights, `${p}.attn.c_proj.weight`), d, w(weights, `${p}.attn.c_proj.bias`)));
+    const a = o.map((ot) =>
+      matVecInOut(ot, w(weights, `${p}.attn.c_proj.weight`), d, w(weights, `${p}.attn.c_proj.bias`)),
+    );
     x = x.map((xt, t) => xt.map((v, i) => v + a[t]![i]!));
-    const h2 = x.map((xt) => layerNorm(xt, w(weights, `${p}.ln_2.weight`), w(weights, `${p}.ln_2.bias`), config.layerNormEpsilon));
+    const h2 = x.map((xt) =>
+      layerNorm(xt, w(weights, `${p}.ln_2.weight`), w(weights, `${p}.ln_2.bias`), config.layerNormEpsilon),
+    );
     const m = h2.map((ht) => {
-      const f = matVecInOut(ht, w(weights, `${p}.mlp.c_fc.weight`), config.intermediateSize, w(weights, `${p}.mlp.c_fc.bias`)).map(gelu);
+      const f = matVecInOut(
+        ht,
+        w(weights, `${p}.mlp.c_fc.weight`),
+        config.intermediateSize,
+        w(weights, `${p}.mlp.c_fc.bias`),
+      ).map(gelu);
       return matVecInOut(f, w(weights, `${p}.mlp.c_proj.weight`), d, w(weights, `${p}.mlp.c_proj.bias`));
     });
     x = x.map((xt, t) => xt.map((v, i) => v + m[t]![i]!));
   }
   return x.map((xt) =>
     headLogits(
-      layerNorm(xt, w(weights, 'transformer.ln_f.weight'), w(weights, 'transformer.ln_f.bias'), config.layerNormEpsilon),
+      layerNorm(
+        xt,
+        w(weights, 'transformer.ln_f.weight'),
+        w(weights, 'transformer.ln_f.bias'),
+        config.layerNormEpsilon,
+      ),
       wte,
       config.vocabSize,
     ),
@@ -137,7 +162,13 @@ export function referenceLlama(config: LlamaConfig, weights: Weights, ids: reado
     const p = `model.layers.${l}`;
     const h = x.map((xt) => rmsNorm(xt, w(weights, `${p}.input_layernorm.weight`), config.rmsNormEpsilon));
     const q = h.map((ht, t) =>
-      rope(matVecOutIn(ht, w(weights, `${p}.self_attn.q_proj.weight`), numHeads * headDim), numHeads, headDim, t, config.ropeTheta),
+      rope(
+        matVecOutIn(ht, w(weights, `${p}.self_attn.q_proj.weight`), numHeads * headDim),
+        numHeads,
+        headDim,
+        t,
+        config.ropeTheta,
+      ),
     );
     const k = h.map((ht, t) =>
       rope(
@@ -148,11 +179,15 @@ export function referenceLlama(config: LlamaConfig, weights: Weights, ids: reado
         config.ropeTheta,
       ),
     );
-    const v = h.map((ht) => matVecOutIn(ht, w(weights, `${p}.self_attn.v_proj.weight`), numKeyValueHeads * headDim));
+    const v = h.map((ht) =>
+      matVecOutIn(ht, w(weights, `${p}.self_attn.v_proj.weight`), numKeyValueHeads * headDim),
+    );
     const o = attend(q, k, v, numHeads, numKeyValueHeads, headDim);
     const a = o.map((ot) => matVecOutIn(ot, w(weights, `${p}.self_attn.o_proj.weight`), d));
     x = x.map((xt, t) => xt.map((val, i) => val + a[t]![i]!));
-    const h2 = x.map((xt) => rmsNorm(xt, w(weights, `${p}.post_attention_layernorm.weight`), config.rmsNormEpsilon));
+    const h2 = x.map((xt) =>
+      rmsNorm(xt, w(weights, `${p}.post_attention_layernorm.weight`), config.rmsNormEpsilon),
+    );
     const m = h2.map((ht) => {
       const g = matVecOutIn(ht, w(weights, `${p}.mlp.gate_proj.weight`), config.intermediateSize);
       const u = matVecOutIn(ht, w(weights, `${p}.mlp.up_proj.weight`), config.intermediateSize);
@@ -162,5 +197,7 @@ export function referenceLlama(config: LlamaConfig, weights: Weights, ids: reado
     x = x.map((xt, t) => xt.map((val, i) => val + m[t]![i]!));
   }
   const head = w(weights, config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
-  return x.map((xt) => headLogits(rmsNorm(xt, w(weights, 'model.norm.weight'), config.rmsNormEpsilon), head, config.vocabSize));
+  return x.map((xt) =>
+    headLogits(rmsNorm(xt, w(weights, 'model.norm.weight'), config.rmsNormEpsilon), head, config.vocabSize),
+  );
 }

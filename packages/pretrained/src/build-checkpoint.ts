@@ -2,9 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { currentBackend } from '@llmedit/core';
-import { type CausalLM, createRandomModel, type Gpt2Config, saveModel, trainByteLevelBpe } from '@llmedit/models';
+import {
+  type CausalLM,
+  createRandomModel,
+  type Gpt2Config,
+  saveModel,
+  trainByteLevelBpe,
+} from '@llmedit/models';
 import { buildCorpus } from './corpus/index.js';
-import { probeReport, probeTable, type ProbeAccuracy } from './evaluation/probe-accuracy.js';
+import { type ProbeAccuracy, probeReport, probeTable } from './evaluation/probe-accuracy.js';
 import type { ModelPreset } from './presets.js';
 import { buildKnowledgeProbes } from './probes/index.js';
 import { formatSeconds } from './train/progress.js';
@@ -29,15 +35,28 @@ export async function buildCheckpoint(
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   const corpus = buildCorpus({ seed: preset.corpus.seed, prefixFraction: preset.corpus.prefixFraction });
-  const documents = preset.corpus.maxDocuments === undefined ? corpus.documents : corpus.documents.slice(0, preset.corpus.maxDocuments);
+  const documents =
+    preset.corpus.maxDocuments === undefined
+      ? corpus.documents
+      : corpus.documents.slice(0, preset.corpus.maxDocuments);
   log(`corpus: ${documents.length} documents, ${documents.reduce((s, d) => s + d.length, 0)} characters`);
-  const tokenizer = trainByteLevelBpe(documents, { vocabSize: preset.tokenizerVocabSize, specialTokens: [END_OF_TEXT] });
+  const tokenizer = trainByteLevelBpe(documents, {
+    vocabSize: preset.tokenizerVocabSize,
+    specialTokens: [END_OF_TEXT],
+  });
   const eos = tokenizer.tokenToId(END_OF_TEXT)!;
   const tokenized = documents.map((d) => [...tokenizer.encode(d), eos].slice(0, preset.config.maxPositions));
   const corpusTokens = tokenized.reduce((s, d) => s + d.length, 0);
-  log(`tokenizer: ${tokenizer.vocabSize} tokens; corpus ${corpusTokens} tokens (${(corpusTokens / documents.length).toFixed(1)} per document)`);
+  log(
+    `tokenizer: ${tokenizer.vocabSize} tokens; corpus ${corpusTokens} tokens (${(corpusTokens / documents.length).toFixed(1)} per document)`,
+  );
 
-  const config: Gpt2Config = { ...preset.config, vocabSize: tokenizer.vocabSize, eosTokenId: eos, bosTokenId: eos };
+  const config: Gpt2Config = {
+    ...preset.config,
+    vocabSize: tokenizer.vocabSize,
+    eosTokenId: eos,
+    bosTokenId: eos,
+  };
   const model = createRandomModel(config, { seed: preset.train.seed, tokenizer });
   const quickProbes = buildKnowledgeProbes({ limit: preset.evalLimit });
   const report = trainLanguageModel(model, tokenized, {
@@ -68,7 +87,16 @@ export async function buildCheckpoint(
   writeFileSync(join(options.outDir, 'probe-report.json'), `${JSON.stringify(fullReport, null, 2)}\n`);
   writeFileSync(
     join(options.outDir, 'MODEL.md'),
-    modelCard(preset, config, parameters, { documents: documents.length, tokens: corpusTokens }, report, probes, model.modelId, (Date.now() - started) / 1000),
+    modelCard(
+      preset,
+      config,
+      parameters,
+      { documents: documents.length, tokens: corpusTokens },
+      report,
+      probes,
+      model.modelId,
+      (Date.now() - started) / 1000,
+    ),
   );
   return { model, report, probes };
 }

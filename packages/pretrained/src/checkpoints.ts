@@ -9,7 +9,8 @@ export function checkpointDir(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new LlmeditError('CHECKPOINT', 'cannot locate the @llmedit/pretrained package folder');
+    if (parent === dir)
+      throw new LlmeditError('CHECKPOINT', 'cannot locate the @llmedit/pretrained package folder');
     dir = parent;
   }
   return join(dir, 'checkpoints', name);

@@ -19,7 +19,7 @@ export const defaultPreset: ModelPreset = {
   description: 'The default model of `pnpm bench`: knows the true facts of the evaluation split.',
   config: {
     architecture: 'gpt2',
-    maxPositions: 128,
+    maxPositions: 256,
     hiddenSize: 128,
     numLayers: 4,
     numHeads: 4,
@@ -28,7 +28,16 @@ export const defaultPreset: ModelPreset = {
   },
   tokenizerVocabSize: 4096,
   corpus: { seed: 1, prefixFraction: 0.3 },
-  train: { epochs: 14, batchTokens: 2048, learningRate: 3e-3, warmupFraction: 0.02, weightDecay: 0.01, seed: 1, checkpointEvery: 200, evalEvery: 1000 },
+  train: {
+    epochs: 10,
+    batchTokens: 2048,
+    learningRate: 3e-3,
+    warmupFraction: 0.02,
+    weightDecay: 0.01,
+    seed: 1,
+    checkpointEvery: 200,
+    evalEvery: 1000,
+  },
   evalLimit: 150,
 };
 
@@ -38,7 +47,7 @@ export const microPreset: ModelPreset = {
   description: 'A micro model for unit tests: trained in seconds on a small slice of the corpus.',
   config: {
     architecture: 'gpt2',
-    maxPositions: 64,
+    maxPositions: 512,
     hiddenSize: 32,
     numLayers: 2,
     numHeads: 2,

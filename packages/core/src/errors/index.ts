@@ -24,7 +24,10 @@ export class UnknownMethodError extends LlmeditError {
     readonly methodId: string,
     readonly known: readonly string[],
   ) {
-    super('UNKNOWN_METHOD', `Unknown editing method '${methodId}'. Known methods: ${known.join(', ') || '(none)'}`);
+    super(
+      'UNKNOWN_METHOD',
+      `Unknown editing method '${methodId}'. Known methods: ${known.join(', ') || '(none)'}`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 // GPT-2 (Radford et al. 2019): pre-LN blocks, tanh-GELU MLP, Conv1D weights stored [in, out], tied head.
-import { tf, type Tensor1D, type Tensor2D } from '@llmedit/core';
+import { type Tensor1D, type Tensor2D, tf } from '@llmedit/core';
 import type { Gpt2Config } from '../config.js';
 import type { ArchitectureOps, WeightGetter, WeightSpec } from './types.js';
 

@@ -1,6 +1,6 @@
 // LLaMA (Touvron et al. 2023): RMSNorm, rotary embeddings (Su et al. 2021, eq. 34, HF rotate-half layout),
 // SwiGLU MLP (Shazeer 2020), grouped-query attention; Linear weights stored [out, in].
-import { tf, type Tensor1D, type Tensor2D } from '@llmedit/core';
+import { type Tensor1D, type Tensor2D, tf } from '@llmedit/core';
 import type { LlamaConfig } from '../config.js';
 import type { ArchitectureOps, WeightGetter, WeightSpec } from './types.js';
 
@@ -13,7 +13,9 @@ export function llamaWeightSpecs(config: LlamaConfig): WeightSpec[] {
   const inner = config.intermediateSize;
   const normal = { kind: 'normal', std: 0.02 } as const;
   const ones = { kind: 'ones' } as const;
-  const specs: WeightSpec[] = [{ name: 'model.embed_tokens.weight', shape: [config.vocabSize, d], init: normal }];
+  const specs: WeightSpec[] = [
+    { name: 'model.embed_tokens.weight', shape: [config.vocabSize, d], init: normal },
+  ];
   for (let l = 0; l < config.numLayers; l++) {
     const b = block(l);
     specs.push(
@@ -29,7 +31,8 @@ export function llamaWeightSpecs(config: LlamaConfig): WeightSpec[] {
     );
   }
   specs.push({ name: 'model.norm.weight', shape: [d], init: ones });
-  if (!config.tieWordEmbeddings) specs.push({ name: 'lm_head.weight', shape: [config.vocabSize, d], init: normal });
+  if (!config.tieWordEmbeddings)
+    specs.push({ name: 'lm_head.weight', shape: [config.vocabSize, d], init: normal });
   return specs;
 }
 
@@ -117,7 +120,10 @@ export function llamaOps(config: LlamaConfig, get: WeightGetter): ArchitectureOp
       return tf.tidy(() => {
         const gate = linear(h, w2(`${block(l)}.mlp.gate_proj.weight`));
         // SiLU(g) = g * sigmoid(g): sigmoid is vectorised on wasm.
-        return tf.mul(tf.mul(gate, tf.sigmoid(gate)), linear(h, w2(`${block(l)}.mlp.up_proj.weight`))) as Tensor2D;
+        return tf.mul(
+          tf.mul(gate, tf.sigmoid(gate)),
+          linear(h, w2(`${block(l)}.mlp.up_proj.weight`)),
+        ) as Tensor2D;
       });
     },
     mlpOutput(l, key) {

@@ -14,11 +14,20 @@ const backend = await initBackend();
 const model = loadPretrained(name);
 const started = Date.now();
 const report = probeReport(model, buildKnowledgeProbes());
-console.log(`llmedit/${name} (${model.modelId}) on ${backend.name}, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+console.log(
+  `llmedit/${name} (${model.modelId}) on ${backend.name}, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+);
 console.log(probeTable(report));
 const card = (readTrainingReport(name) as { probes: Record<string, ProbeAccuracy> }).probes;
 const mismatches = Object.entries(report).filter(
-  ([set, r]) => card[set] === undefined || Math.abs(card[set].firstToken - r.firstToken) > 1e-9 || Math.abs(card[set].wholeAnswer - r.wholeAnswer) > 1e-9,
+  ([set, r]) =>
+    card[set] === undefined ||
+    Math.abs(card[set].firstToken - r.firstToken) > 1e-9 ||
+    Math.abs(card[set].wholeAnswer - r.wholeAnswer) > 1e-9,
 );
-console.log(mismatches.length === 0 ? '\nMatches the numbers in MODEL.md.' : `\nDiffers from MODEL.md in: ${mismatches.map(([s]) => s).join(', ')}`);
+console.log(
+  mismatches.length === 0
+    ? '\nMatches the numbers in MODEL.md.'
+    : `\nDiffers from MODEL.md in: ${mismatches.map(([s]) => s).join(', ')}`,
+);
 process.exit(mismatches.length === 0 ? 0 : 1);

@@ -1,16 +1,19 @@
 import { createRng, InvalidHparamsError, type Rng } from '@llmedit/core';
-import type { CounterFactRecord, ZsreRecord } from '@llmedit/datasets';
+import type { CounterFactRecord } from '@llmedit/datasets';
 import { createHeldOutChecker } from './held-out.js';
 import { collectHeldOutStrings } from './held-out-set.js';
-import { formatIkeDemo, IKE_DEMO_SEPARATOR, type IkeFact } from './ike-format.js';
+import {
+  counterFactDemoSource,
+  DEMO_TYPES,
+  type DemoSource,
+  type DemoType,
+  makeDemo,
+  zsreDemoSource,
+} from './ike-demos.js';
+import { IKE_DEMO_SEPARATOR } from './ike-format.js';
 import { parseRecalledRelation, recalledRelationSentence } from './recalled.js';
 import { type CorpusSources, loadCorpusSources } from './sources.js';
-import {
-  fillTemplate,
-  poolRelationTemplates,
-  relationKey,
-  splitParaphrasePrompt,
-} from './templates.js';
+import { fillTemplate, poolRelationTemplates, relationKey, splitParaphrasePrompt } from './templates.js';
 import { pick, shuffleInPlace } from './text.js';
 
 export interface BuildCorpusOptions {
@@ -25,8 +28,14 @@ export interface BuildCorpusOptions {
    * fresh templates each round), their neighborhood prompts and the ZsRE evaluation questions. Default 2.
    */
   evalBoost?: number;
-  /** Number of multi-demonstration IKE blocks (2-4 demos then a final one). Default 1000. */
+  /** Neighborhood prompts stated per training-split CounterFact record (all 10 for eval records). Default 2. */
+  trainNeighborhoodPerRecord?: number;
+  /** Attribute prompts stated per CounterFact record. Default 2. */
+  attributePerRecord?: number;
+  /** Number of multi-demonstration IKE blocks (2-4 demos then a final one). Default 500. */
   ikeBlocks?: number;
+  /** Prefix sentences longer than this are left out of the prefix pool (CounterFact's are mostly < 70). Default 80. */
+  maxPrefixLength?: number;
   /**
    * Also hold out the evaluation paraphrase statements without their prefix ('Spike Hughes is native to'),
    * which the pooled templates otherwise state with the true object. Default false.
@@ -34,6 +43,8 @@ export interface BuildCorpusOptions {
   holdOutParaphraseStatements?: boolean;
   /** Pre-loaded records (tests pass them to avoid re-reading the files). */
   sources?: CorpusSources;
+  /** Called for each candidate document dropped because it contains a held-out string. */
+  onFiltered?: (document: string, heldOut: string, kind: CorpusKind) => void;
 }
 
 export interface Corpus {
@@ -64,7 +75,10 @@ const DEFAULTS = {
   prefixFraction: 0.3,
   templatesPerFact: 4,
   evalBoost: 2,
-  ikeBlocks: 1000,
+  trainNeighborhoodPerRecord: 2,
+  attributePerRecord: 2,
+  ikeBlocks: 500,
+  maxPrefixLength: 80,
 };
 
 // Independent random streams per section, so changing one section's volume leaves the others unchanged.
@@ -73,6 +87,8 @@ const STREAM = { facts: 1, prefix: 2, ike: 3, blocks: 4, order: 5 } as const;
 interface Candidate {
   kind: CorpusKind;
   text: string;
+  /** The fact sentence without its prefix, for declarative facts. */
+  sentence?: string;
 }
 
 function checkOptions(o: typeof DEFAULTS): void {
@@ -85,8 +101,15 @@ function checkOptions(o: typeof DEFAULTS): void {
       throw new InvalidHparamsError(field, `must be a positive integer, got ${o[field]}`);
     }
   }
-  if (!Number.isInteger(o.ikeBlocks) || o.ikeBlocks < 0) {
-    throw new InvalidHparamsError('ikeBlocks', `must be a non-negative integer, got ${o.ikeBlocks}`);
+  for (const field of [
+    'trainNeighborhoodPerRecord',
+    'attributePerRecord',
+    'ikeBlocks',
+    'maxPrefixLength',
+  ] as const) {
+    if (!Number.isInteger(o[field]) || o[field] < 0) {
+      throw new InvalidHparamsError(field, `must be a non-negative integer, got ${o[field]}`);
+    }
   }
 }
 
@@ -102,7 +125,10 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
     prefixFraction: options.prefixFraction ?? DEFAULTS.prefixFraction,
     templatesPerFact: options.templatesPerFact ?? DEFAULTS.templatesPerFact,
     evalBoost: options.evalBoost ?? DEFAULTS.evalBoost,
+    trainNeighborhoodPerRecord: options.trainNeighborhoodPerRecord ?? DEFAULTS.trainNeighborhoodPerRecord,
+    attributePerRecord: options.attributePerRecord ?? DEFAULTS.attributePerRecord,
     ikeBlocks: options.ikeBlocks ?? DEFAULTS.ikeBlocks,
+    maxPrefixLength: options.maxPrefixLength ?? DEFAULTS.maxPrefixLength,
   };
   checkOptions(o);
   const src = options.sources ?? loadCorpusSources();
@@ -124,9 +150,8 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
     ...(options.holdOutParaphraseStatements === true ? held.paraphraseStatements : []),
   ]);
 
-  const prefixes = collectPrefixes([...cfTrain, ...src.prefixDonors], pools);
+  const prefixes = collectPrefixes([...cfTrain, ...src.prefixDonors], pools, o.maxPrefixLength);
   const candidates: Candidate[] = [];
-  const sentences = new Set<string>();
   let prefixEligible = 0;
   let prefixed = 0;
   const plain = (kind: CorpusKind, text: string): void => {
@@ -134,27 +159,32 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
   };
   // Declarative facts: some get unrelated text before them, as CounterFact's paraphrase prompts have.
   const fact = (kind: CorpusKind, sentence: string): void => {
-    sentences.add(sentence);
     prefixEligible++;
     if (prefixes.length > 0 && prefixRng.next() < o.prefixFraction) {
       prefixed++;
-      candidates.push({ kind, text: `${pick(prefixRng, prefixes)} ${sentence}` });
+      candidates.push({ kind, text: `${pick(prefixRng, prefixes)} ${sentence}`, sentence });
     } else {
-      candidates.push({ kind, text: sentence });
+      candidates.push({ kind, text: sentence, sentence });
     }
   };
 
   const evalIds = new Set(cfEval.map((r) => r.caseId));
   for (const rec of cfAll) {
-    const rounds = evalIds.has(rec.caseId) ? o.evalBoost : 1;
+    const isEval = evalIds.has(rec.caseId);
+    const rounds = isEval ? o.evalBoost : 1;
     const truth = rec.targetTrue.str;
     const others = (pools.get(relationKey(rec)) ?? []).filter((t) => t !== rec.promptTemplate);
     for (let round = 0; round < rounds; round++) {
       const chosen = [rec.promptTemplate, ...drawCycling(factRng, others, o.templatesPerFact - 1)];
       for (const template of chosen) fact('cfTrueFact', `${fillTemplate(template, rec.subject)} ${truth}`);
-      for (const prompt of rec.neighborhoodPrompts) fact('cfNeighborhood', `${prompt} ${truth}`);
     }
-    for (const prompt of rec.attributePrompts) fact('cfAttribute', `${prompt} ${rec.targetNew.str}`);
+    const neighbors = isEval
+      ? Array.from({ length: rounds }, () => rec.neighborhoodPrompts).flat()
+      : sampleItems(factRng, rec.neighborhoodPrompts, o.trainNeighborhoodPerRecord);
+    for (const prompt of neighbors) fact('cfNeighborhood', `${prompt} ${truth}`);
+    for (const prompt of sampleItems(factRng, rec.attributePrompts, o.attributePerRecord)) {
+      fact('cfAttribute', `${prompt} ${rec.targetNew.str}`);
+    }
     const triple = rec.portability?.recalledRelation;
     const parsed = triple === undefined ? undefined : parseRecalledRelation(triple);
     if (parsed !== undefined) fact('cfRecalled', recalledRelationSentence(parsed));
@@ -180,11 +210,11 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
   const ikeRng = root.fork(STREAM.ike);
   const cfDemos = cfTrain.map((rec) => counterFactDemoSource(rec, pools));
   const zsreDemos = src.zsre.train.map(zsreDemoSource);
-  for (const source of [...cfDemos, ...zsreDemos]) {
-    for (const type of DEMO_TYPES) {
-      const demo = makeDemo(ikeRng, source, type);
-      if (demo !== undefined) plain('ikeDemo', demo);
-    }
+  // One single demonstration per CounterFact training record (type drawn at random); the blocks add the
+  // rest, ZsRE's included (its demonstrations are long, so they come only inside blocks).
+  for (const source of cfDemos) {
+    const demo = makeDemo(ikeRng, source, pick(ikeRng, DEMO_TYPES));
+    if (demo !== undefined) plain('ikeDemo', demo);
   }
   const blockRng = root.fork(STREAM.blocks);
   for (let b = 0; b < o.ikeBlocks; b++) {
@@ -202,11 +232,12 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
     stats[`chars.${kind}`] = 0;
   }
   const documents: string[] = [];
+  const sentences = new Set<string>();
   let filtered = 0;
   for (const c of candidates) {
     const leak = checker.find(c.text);
     if (leak !== undefined) {
-      if (process.env.CORPUS_DEBUG) console.log('FILTER', c.kind, JSON.stringify(c.text), '<<', JSON.stringify(leak));
+      options.onFiltered?.(c.text, leak, c.kind);
       filtered++;
       stats[`filtered.${c.kind}`] = (stats[`filtered.${c.kind}`] ?? 0) + 1;
       continue;
@@ -214,9 +245,12 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
     stats[c.kind] = (stats[c.kind] ?? 0) + 1;
     stats[`chars.${c.kind}`] = (stats[`chars.${c.kind}`] ?? 0) + c.text.length;
     documents.push(c.text);
+    if (c.sentence !== undefined) sentences.add(c.sentence);
   }
   shuffleInPlace(root.fork(STREAM.order), documents);
 
+  // How many evaluation paraphrase statements (without prefix) the pooled templates state with the true
+  // object: the model has seen those phrasings, only not after the evaluation prefix.
   let evalStatementsStated = 0;
   for (const rec of cfEval) {
     const pool = pools.get(relationKey(rec)) ?? [];
@@ -249,64 +283,26 @@ function drawCycling<T>(rng: Rng, items: readonly T[], count: number): T[] {
   return out;
 }
 
+/** `count` distinct items in random order (all of them, shuffled, when count >= length). */
+function sampleItems<T>(rng: Rng, items: readonly T[], count: number): T[] {
+  return shuffleInPlace(rng, [...items]).slice(0, count);
+}
+
 /** Prefix sentences: the text before the statement in each (training) paraphrase prompt, deduplicated. */
-function collectPrefixes(records: readonly CounterFactRecord[], pools: ReadonlyMap<string, readonly string[]>) {
+function collectPrefixes(
+  records: readonly CounterFactRecord[],
+  pools: ReadonlyMap<string, readonly string[]>,
+  maxLength: number,
+): string[] {
   const out = new Set<string>();
   for (const rec of records) {
     const pool = pools.get(relationKey(rec)) ?? [rec.promptTemplate];
     for (const prompt of rec.paraphrasePrompts) {
       const { prefix } = splitParaphrasePrompt(prompt, rec.subject, pool);
-      if (prefix.length > 0) out.add(prefix);
+      if (prefix.length > 0 && prefix.length <= maxLength) out.add(prefix);
     }
   }
   return [...out];
-}
-
-const DEMO_TYPES = ['copy', 'update', 'retain'] as const;
-type DemoType = (typeof DEMO_TYPES)[number];
-
-/** The pieces of one training record that demonstrations are made of. */
-interface DemoSource {
-  newFact: IkeFact;
-  /** Other phrasings of the edited prompt (answered with the new target). */
-  rephrases: string[];
-  /** Unrelated facts that keep their answer. */
-  retain: IkeFact[];
-}
-
-function counterFactDemoSource(rec: CounterFactRecord, pools: ReadonlyMap<string, readonly string[]>): DemoSource {
-  const pool = pools.get(relationKey(rec)) ?? [rec.promptTemplate];
-  const rephrases = new Set<string>();
-  for (const prompt of rec.paraphrasePrompts) {
-    rephrases.add(prompt);
-    rephrases.add(splitParaphrasePrompt(prompt, rec.subject, pool).statement);
-  }
-  rephrases.delete(rec.prompt);
-  return {
-    newFact: { prompt: rec.prompt, target: rec.targetNew.str },
-    rephrases: [...rephrases],
-    retain: rec.neighborhoodPrompts.map((prompt) => ({ prompt, target: rec.targetTrue.str })),
-  };
-}
-
-function zsreDemoSource(rec: ZsreRecord): DemoSource {
-  return {
-    newFact: { prompt: rec.src, target: rec.alt },
-    rephrases: [rec.rephrase],
-    retain: rec.loc !== undefined && rec.locAns !== undefined ? [{ prompt: rec.loc, target: rec.locAns }] : [],
-  };
-}
-
-/** One demonstration of the given type (undefined when the record has nothing of that type). */
-export function makeDemo(rng: Rng, source: DemoSource, type: DemoType): string | undefined {
-  const { newFact } = source;
-  if (type === 'copy') return formatIkeDemo(newFact, newFact);
-  if (type === 'update') {
-    if (source.rephrases.length === 0) return undefined;
-    return formatIkeDemo(newFact, { prompt: pick(rng, source.rephrases), target: newFact.target });
-  }
-  if (source.retain.length === 0) return undefined;
-  return formatIkeDemo(newFact, pick(rng, source.retain));
 }
 
 /** `count` demonstrations of random training records, then a final one whose answer the model must produce. */

@@ -38,7 +38,12 @@ export function loadCorpusSources(): CorpusSources {
   cached = {
     counterfact: {
       eval: selectByIds(cf, cfEvalIds, (r) => r.caseId, 'counterfact eval split'),
-      train: selectByIds(cf, readSplitIds('counterfact', 'train'), (r) => r.caseId, 'counterfact train split'),
+      train: selectByIds(
+        cf,
+        readSplitIds('counterfact', 'train'),
+        (r) => r.caseId,
+        'counterfact train split',
+      ),
     },
     zsre: {
       eval: selectByIds(zsre, readSplitIds('zsre', 'eval'), (r) => r.index, 'zsre eval split'),

@@ -12,8 +12,12 @@ export interface ProbeAccuracy {
 }
 
 /** Teacher-forced accuracy of a model on `{prompt, target}` probes (joined as `prompt + " " + target`). */
-export function probeAccuracy(model: CausalLM, probes: readonly { prompt: string; target: string }[]): ProbeAccuracy {
-  if (probes.length === 0) return { count: 0, firstToken: Number.NaN, wholeAnswer: Number.NaN, tokenAccuracy: Number.NaN };
+export function probeAccuracy(
+  model: CausalLM,
+  probes: readonly { prompt: string; target: string }[],
+): ProbeAccuracy {
+  if (probes.length === 0)
+    return { count: 0, firstToken: Number.NaN, wholeAnswer: Number.NaN, tokenAccuracy: Number.NaN };
   const scores = scoreTargets(model, probes);
   let first = 0;
   let whole = 0;
@@ -40,9 +44,14 @@ export function probeReport(
 
 /** A Markdown table of a probe report (the model card's table; the evaluate command prints the same). */
 export function probeTable(report: Readonly<Record<string, ProbeAccuracy>>): string {
-  const lines = ['| probe set | n | first-token acc. | whole-answer acc. | token acc. |', '|---|---:|---:|---:|---:|'];
+  const lines = [
+    '| probe set | n | first-token acc. | whole-answer acc. | token acc. |',
+    '|---|---:|---:|---:|---:|',
+  ];
   for (const [name, r] of Object.entries(report)) {
-    lines.push(`| ${name} | ${r.count} | ${r.firstToken.toFixed(3)} | ${r.wholeAnswer.toFixed(3)} | ${r.tokenAccuracy.toFixed(3)} |`);
+    lines.push(
+      `| ${name} | ${r.count} | ${r.firstToken.toFixed(3)} | ${r.wholeAnswer.toFixed(3)} | ${r.tokenAccuracy.toFixed(3)} |`,
+    );
   }
   return lines.join('\n');
 }

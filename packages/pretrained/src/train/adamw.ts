@@ -42,7 +42,11 @@ export class AdamW {
   }
 
   /** Apply one update; returns the global gradient norm before clipping. Does not dispose `gradients`. */
-  apply(weights: ReadonlyMap<string, Variable>, gradients: Readonly<Record<string, Tensor>>, learningRate: number): number {
+  apply(
+    weights: ReadonlyMap<string, Variable>,
+    gradients: Readonly<Record<string, Tensor>>,
+    learningRate: number,
+  ): number {
     const { beta1, beta2, epsilon, weightDecay, clipNorm } = this.options;
     this.step++;
     const names = Object.keys(gradients);
@@ -61,7 +65,10 @@ export class AdamW {
         const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(nextM);
         v.assign(nextV);
-        const update = tf.div(tf.div(nextM, correction1), tf.add(tf.sqrt(tf.div(nextV, correction2)), epsilon));
+        const update = tf.div(
+          tf.div(nextM, correction1),
+          tf.add(tf.sqrt(tf.div(nextV, correction2)), epsilon),
+        );
         const decayed = this.decays(name) ? tf.mul(weight, 1 - learningRate * weightDecay) : weight;
         weight.assign(tf.sub(decayed, tf.mul(update, learningRate)));
       });

@@ -74,7 +74,11 @@ interface SavedState {
  * Train a causal LM on token documents with AdamW, linear warmup + cosine decay and gradient clipping.
  * Deterministic for a seed (batch order and all updates); resumable from `stateDir`.
  */
-export function trainLanguageModel(model: CausalLM, documents: TokenDocuments, options: TrainOptions): TrainReport {
+export function trainLanguageModel(
+  model: CausalLM,
+  documents: TokenDocuments,
+  options: TrainOptions,
+): TrainReport {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const batches = makeBatches(documents, options.batchTokens);
   const totalSteps = batches.length * options.epochs;
@@ -125,7 +129,8 @@ export function trainLanguageModel(model: CausalLM, documents: TokenDocuments, o
   let order: number[][] = [];
   for (let step = state.step; step < totalSteps; step++) {
     const epoch = Math.floor(step / batches.length);
-    if (order.length === 0 || step % batches.length === 0) order = shuffled(batches, options.seed * 1000 + epoch);
+    if (order.length === 0 || step % batches.length === 0)
+      order = shuffled(batches, options.seed * 1000 + epoch);
     const chunk = order[step % batches.length]!;
     const batch: TokenBatch = padBatch(
       chunk.map((i) => documents[i]!),
@@ -137,13 +142,15 @@ export function trainLanguageModel(model: CausalLM, documents: TokenDocuments, o
     const loss = value.dataSync()[0]!;
     // variableGrads keys gradients by tf variable name; map them back to weight names.
     const byWeight: Record<string, tf.Tensor> = {};
-    for (const [variableName, gradient] of Object.entries(grads)) byWeight[weightOfVariable.get(variableName)!] = gradient;
+    for (const [variableName, gradient] of Object.entries(grads))
+      byWeight[weightOfVariable.get(variableName)!] = gradient;
     optimizer.apply(weights, byWeight, learningRate);
     tf.dispose([value, ...Object.values(grads)]);
     state.tokensSeen += predictedTokens(batch);
     state.step = step + 1;
     emaLoss = Number.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
-    if (state.step % 50 === 0 || state.step === totalSteps) state.lossCurve.push({ step: state.step, loss: emaLoss });
+    if (state.step % 50 === 0 || state.step === totalSteps)
+      state.lossCurve.push({ step: state.step, loss: emaLoss });
     const seconds = (Date.now() - started) / 1000;
     state.seconds = seconds;
     bar.update(state.step, {

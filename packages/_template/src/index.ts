@@ -1,0 +1,2 @@
+export { type TemplateHparams, templateHparams } from './hparams.js';
+export { template } from './method.js';

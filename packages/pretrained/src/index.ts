@@ -1,0 +1,20 @@
+export { type BuiltCheckpoint, buildCheckpoint, END_OF_TEXT } from './build-checkpoint.js';
+export {
+  CHECKPOINT_NAMES,
+  type CheckpointName,
+  checkpointDir,
+  loadPretrained,
+  readTrainingReport,
+} from './checkpoints.js';
+export * from './corpus/index.js';
+export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './evaluation/probe-accuracy.js';
+export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';
+export * from './probes/index.js';
+export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
+export { languageModelLoss, predictedTokens } from './train/lm-loss.js';
+export {
+  type TokenDocuments,
+  type TrainOptions,
+  type TrainReport,
+  trainLanguageModel,
+} from './train/trainer.js';
