@@ -6,6 +6,7 @@ import {
   type CausalLM,
   createRandomModel,
   type Gpt2Config,
+  hashWeights,
   saveModel,
   trainByteLevelBpe,
 } from '@llmedit/models';
@@ -75,10 +76,12 @@ export async function buildCheckpoint(
   const probes = probeReport(model, buildKnowledgeProbes());
   mkdirSync(options.outDir, { recursive: true });
   await saveModel(model, options.outDir);
+  // The model id is the content hash of the weights as loaded; the trained weights get their own.
+  const modelId = hashWeights(await model.weightsToHost());
   const parameters = model.weightNames().reduce((s, n) => s + model.weight(n).size, 0);
   const fullReport = {
     preset: preset.name,
-    modelId: model.modelId,
+    modelId,
     parameters,
     corpus: { documents: documents.length, tokens: corpusTokens, stats: corpus.stats },
     training: report,
@@ -94,7 +97,7 @@ export async function buildCheckpoint(
       { documents: documents.length, tokens: corpusTokens },
       report,
       probes,
-      model.modelId,
+      modelId,
       (Date.now() - started) / 1000,
     ),
   );

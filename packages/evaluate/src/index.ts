@@ -1,0 +1,50 @@
+export {
+  type AggregateMetric,
+  type AggregateOptions,
+  type AggregateReport,
+  aggregate,
+  aggregateValues,
+  COUNTERFACT_SCORE,
+  type DerivedMetric,
+  harmonicMean,
+} from './aggregate.js';
+export {
+  type BootstrapOptions,
+  bootstrapMean,
+  bootstrapStatistic,
+  type Interval,
+  quantile,
+} from './bootstrap.js';
+export {
+  computePreEdit,
+  type EvaluateOptions,
+  type EvaluationRequest,
+  evaluateRequests,
+  type PostEditOptions,
+  type PreEditOptions,
+  type Suite,
+} from './evaluate.js';
+export { evaluateMultiHop, type MultiHopCase, type MultiHopOptions } from './mquake.js';
+export { meanNgramEntropy, ngramEntropy, ngramEntropyOf, wordTokens } from './ngram-entropy.js';
+export { PreEditCache, type PreEditRecord } from './pre-edit-cache.js';
+export {
+  type MetricValue,
+  MissingPreEditError,
+  PROTOCOL_TAGS,
+  ProtocolMixError,
+  type ProtocolTag,
+  type RecordResult,
+  type TaggedValue,
+} from './protocol.js';
+export { recordKey } from './record-key.js';
+export { type GenerationOptions, type SampleItem, sampleTexts } from './sampling.js';
+export { type BatchOptions, PairScores } from './scoring.js';
+export {
+  argmaxAgreement,
+  argmaxExactAgreement,
+  compareTargets,
+  exactMatch,
+  meanNll,
+  type TokenScore,
+  tokenAccuracy,
+} from './token-metrics.js';
