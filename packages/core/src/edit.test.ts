@@ -164,7 +164,11 @@ describe('edit()', () => {
 
   it('records the peak of tensor bytes during the call', async () => {
     tensorsAtStart = tf.memory().numTensors;
-    const result = await edit({ method: addMethod({}, { scratchElements: 1 << 18 }), model, requests: request(0) });
+    const result = await edit({
+      method: addMethod({}, { scratchElements: 1 << 18 }),
+      model,
+      requests: request(0),
+    });
     const { memory } = result.steps[0]!;
     expect(memory.peakExtraBytes).toBeGreaterThanOrEqual(4 << 18);
     expect(memory.peakBytes).toBe(memory.startBytes + memory.peakExtraBytes);
@@ -280,6 +284,22 @@ describe('edit()', () => {
       },
     });
     await expect(edit({ method: trained, model, requests: request(0) })).rejects.toThrow(/context.artifact/);
+    let seen: unknown;
+    const withArtifact = await edit({
+      method: {
+        ...trained,
+        doEdit(context, m, r, h) {
+          seen = context;
+          return trained.doEdit(context, m, r, h);
+        },
+      },
+      model,
+      requests: request(0),
+      context: { artifact: { trained: true }, seed: 7 },
+    });
+    expect(seen).toMatchObject({ artifact: { trained: true }, seed: 7 });
+    withArtifact.revert();
+    withArtifact.dispose();
     // Single mode never needs batch or sequential support.
     const single = await edit({
       method: addMethod({ batch: false, sequential: false }),

@@ -124,7 +124,10 @@ export interface EditResult<H, M extends EditableModel, R = undefined> {
   readonly hparams: H;
   /** The validated requests, in the order given. */
   readonly requests: readonly EditRequest[];
-  /** The model that holds the edits (the last outcome's model: a wrapper for memory or in-context methods). */
+  /**
+   * The model that holds the edits (the last outcome's model: a wrapper for memory or in-context methods).
+   * After `revert()` a wrapper is stale: query the original model.
+   */
   readonly model: M;
   /** The outcomes still applied, in order (single mode: only the last request's). */
   readonly outcomes: readonly EditOutcome<M>[];
@@ -269,11 +272,19 @@ function checkOptions<H, M extends EditableModel, R>(
     );
   }
   if (!EDIT_MODES.includes(mode)) {
-    throw new InvalidRequestError(source, 'mode', `must be one of ${EDIT_MODES.join(', ')}, got ${String(mode)}`);
+    throw new InvalidRequestError(
+      source,
+      'mode',
+      `must be one of ${EDIT_MODES.join(', ')}, got ${String(mode)}`,
+    );
   }
   const batchSize = options.batchSize ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new InvalidRequestError(source, 'batchSize', `must be a positive integer, got ${String(batchSize)}`);
+    throw new InvalidRequestError(
+      source,
+      'batchSize',
+      `must be a positive integer, got ${String(batchSize)}`,
+    );
   }
   if (options.batchSize !== undefined && mode !== 'sequential') {
     throw new InvalidRequestError(source, 'batchSize', "applies to mode 'sequential' only");
@@ -398,8 +409,9 @@ export async function edit<H, M extends EditableModel, R = undefined>(
     for (let s = 0; s < plan.length; s++) {
       signal?.throwIfAborted();
       if (mode === 'single' && s > 0) {
-        undoApplied();
+        const problems = undoApplied();
         original.restore();
+        if (problems.length > 0) throw problems[0];
         current = model;
       }
       const indices = plan[s] as number[];
@@ -468,7 +480,9 @@ export async function edit<H, M extends EditableModel, R = undefined>(
     original.dispose();
     if (failure instanceof EvaluateFailure) throw failure.error;
     const restoreNote =
-      problems.length > 0 ? ` (outcome restore/dispose also failed: ${problems.map(messageOf).join('; ')})` : '';
+      problems.length > 0
+        ? ` (outcome restore/dispose also failed: ${problems.map(messageOf).join('; ')})`
+        : '';
     throw new EditError(method.id, `${messageOf(failure)}${restoreNote}`, { cause: failure });
   }
 

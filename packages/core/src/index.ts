@@ -7,6 +7,19 @@ export {
   type InitBackendOptions,
   initBackend,
 } from './backend.js';
+export {
+  EDIT_MODES,
+  EditDisposedError,
+  type EditEvaluation,
+  type EditMode,
+  type EditOptions,
+  type EditResult,
+  type EditStep,
+  type EvalSchedule,
+  type EvaluationPoint,
+  edit,
+  type TensorMemory,
+} from './edit.js';
 export * from './errors/index.js';
 export type {
   DefineHparamsOptions,
@@ -26,7 +39,13 @@ export {
   snakeToCamel,
   snakeToCamelKey,
 } from './hparams.js';
-export { frozenMatMul } from './kernels/index.js';
+export {
+  frozenMatMul,
+  installWasmKernelFixes,
+  installWasmPolyfillOnly,
+  uninstallWasmKernelFixes,
+  wasmKernelFixesInstalled,
+} from './kernels/index.js';
 export type {
   AnyEditMethod,
   EditCapabilities,

@@ -46,7 +46,10 @@ export class Adam {
         const g = weightDecay > 0 ? tf.add(gradient, tf.mul(parameter, weightDecay)) : gradient;
         const previousM = this.first[i];
         const previousV = this.second[i];
-        const m = previousM === undefined ? tf.mul(g, 1 - beta1) : tf.add(tf.mul(previousM, beta1), tf.mul(g, 1 - beta1));
+        const m =
+          previousM === undefined
+            ? tf.mul(g, 1 - beta1)
+            : tf.add(tf.mul(previousM, beta1), tf.mul(g, 1 - beta1));
         const squared = tf.mul(tf.square(g), 1 - beta2);
         const v = previousV === undefined ? squared : tf.add(tf.mul(previousV, beta2), squared);
         const step = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), epsilon));

@@ -81,6 +81,11 @@ export async function fineTune(
   const variables: Variable[] = names.map((name) => model.weight(name));
   // Shares data with the live weights until they change: exact originals at no cost.
   const originals = variables.map((variable) => tf.clone(variable));
+  const restoreOriginals = () => {
+    names.forEach((name, i) => {
+      model.setWeight(name, originals[i] as Tensor);
+    });
+  };
   const eps = hparams.normConstraint;
   const bounds =
     eps === false
@@ -119,12 +124,15 @@ export async function fineTune(
       }
       const mean = lossSum / examples.length;
       epochLosses.push(mean);
-      context.onProgress?.({ stage: `epoch ${epoch + 1}/${hparams.numSteps}`, fraction: (epoch + 1) / hparams.numSteps });
+      context.onProgress?.({
+        stage: `epoch ${epoch + 1}/${hparams.numSteps}`,
+        fraction: (epoch + 1) / hparams.numSteps,
+      });
       if (mean < hparams.lossThreshold) break;
     }
   } catch (error) {
     // Leave the model as it was even when called outside edit() (which restores its own snapshot too).
-    names.forEach((name, i) => model.setWeight(name, originals[i] as Tensor));
+    restoreOriginals();
     for (const w0 of originals) w0.dispose();
     throw error;
   } finally {
@@ -133,7 +141,9 @@ export async function fineTune(
   }
 
   const deltas = new Map<string, Tensor>();
-  names.forEach((name, i) => deltas.set(name, tf.sub(model.weight(name), originals[i] as Tensor)));
+  names.forEach((name, i) => {
+    deltas.set(name, tf.sub(model.weight(name), originals[i] as Tensor));
+  });
   const maxTensor = tf.tidy(() => tf.max(tf.stack([...deltas.values()].map((d) => tf.max(tf.abs(d))))));
   const maxAbsDelta = maxTensor.dataSync()[0] as number;
   maxTensor.dispose();
@@ -145,7 +155,7 @@ export async function fineTune(
     info: { ...info },
     restore() {
       if (disposed) throw new LlmeditError('EDIT_DISPOSED', 'FT outcome restore() after dispose()');
-      names.forEach((name, i) => model.setWeight(name, originals[i] as Tensor));
+      restoreOriginals();
     },
     dispose() {
       if (disposed) return;

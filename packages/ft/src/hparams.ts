@@ -1,10 +1,4 @@
-import {
-  defineHparams,
-  type EasyEditHparamsFile,
-  field,
-  type HparamsSpec,
-  InvalidHparamsError,
-} from '@llmedit/core';
+import { defineHparams, field, type HparamsSpec, InvalidHparamsError } from '@llmedit/core';
 
 /** The loss FT optimises (EasyEdit `objective_optimization`). */
 export type FtObjective = 'prompt_last' | 'target_new';
@@ -92,7 +86,10 @@ function specFor(objective: FtObjective, methodId: string, other: string): Hpara
         }
         const template = hparams.rewriteModuleTmp;
         if (template !== undefined && !template.includes('{}')) {
-          throw new InvalidHparamsError('rewriteModuleTmp', `must contain '{}' for the layer, got '${template}'`);
+          throw new InvalidHparamsError(
+            'rewriteModuleTmp',
+            `must contain '{}' for the layer, got '${template}'`,
+          );
         }
       },
     },

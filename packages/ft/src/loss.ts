@@ -43,7 +43,12 @@ interface Picks {
   weights: Float32Array;
 }
 
-function pickTargets(examples: readonly FtExample[], objective: FtObjective, vocab: number, offsets: number[]): Picks {
+function pickTargets(
+  examples: readonly FtExample[],
+  objective: FtObjective,
+  vocab: number,
+  offsets: number[],
+): Picks {
   const positions: [number, number][] = [];
   const flat: number[] = [];
   const weights: number[] = [];

@@ -41,7 +41,8 @@ export const ftM = defineEditMethod<FtHparams, CausalLM>({
   specificationVersion: 'v1',
   id: 'ft-m',
   displayName: 'FT-M (fine-tuning, masked causal-LM loss on the target)',
-  paper: 'Zhang et al. 2024, A Comprehensive Study of Knowledge Editing for Large Language Models, arXiv:2401.01286',
+  paper:
+    'Zhang et al. 2024, A Comprehensive Study of Knowledge Editing for Large Language Models, arXiv:2401.01286',
   capabilities,
   hparams: ftMHparams,
   doEdit: fineTune,

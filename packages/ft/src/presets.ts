@@ -16,7 +16,10 @@ export type FtMethodId = 'ft-l' | 'ft-m';
  * Per-model hyperparameter presets (`hparams/<model>.json`): `gpt2` holds EasyEdit's GPT-2 XL values,
  * `micro` the values tuned for llmedit's micro test model.
  */
-export const ftPresets = { gpt2, micro } as const satisfies Record<string, Record<FtMethodId, Partial<FtHparams>>>;
+export const ftPresets = { gpt2, micro } as const satisfies Record<
+  string,
+  Record<FtMethodId, Partial<FtHparams>>
+>;
 
 export type FtPresetName = keyof typeof ftPresets;
 

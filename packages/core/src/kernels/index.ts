@@ -3,6 +3,7 @@ export { planBatchMatMul, planTwoD } from './batch-mat-mul.js';
 export { frozenMatMul } from './frozen-mat-mul.js';
 export {
   installWasmKernelFixes,
+  installWasmPolyfillOnly,
   uninstallWasmKernelFixes,
   WASM_FIXED_KERNELS,
   wasmKernelFixesInstalled,

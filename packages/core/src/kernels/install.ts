@@ -70,3 +70,11 @@ export function uninstallWasmKernelFixes(): void {
 export function wasmKernelFixesInstalled(): boolean {
   return saved !== undefined;
 }
+
+/**
+ * Adds only the missing `UnsortedSegmentSum` kernel, without the speed fixes: the stock baseline that can
+ * train at all (embedding gradients need it), as perf.md's stock rows were measured. No-op if present.
+ */
+export function installWasmPolyfillOnly(): void {
+  if (registered('UnsortedSegmentSum') === undefined) tf.registerKernel(createUnsortedSegmentSumKernel());
+}

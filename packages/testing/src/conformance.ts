@@ -1,0 +1,469 @@
+import {
+  assertEditMethod,
+  EditError,
+  type EditMethodV1,
+  type EditRequest,
+  edit,
+  InvalidHparamsError,
+  initBackend,
+  LlmeditError,
+  tf,
+  validateEditRequest,
+} from '@llmedit/core';
+import type { CausalLM } from '@llmedit/models';
+import {
+  differingWeights,
+  floatsBitEqual,
+  loadMicroModel,
+  MICRO_REQUEST,
+  MICRO_UNRELATED_PROMPTS,
+  maxAbsDifference,
+  nextTokens,
+  promptIds,
+  requestTokens,
+  tensorBytes,
+  useBackend,
+  weightBytes,
+} from './fixtures.js';
+
+/** The checks of the conformance suite, in the order they run. */
+export const CONFORMANCE_CHECKS = [
+  'defaultsParse',
+  'flipsRequest',
+  'keepsUnrelated',
+  'revertExact',
+  'noLeaks',
+  'deterministic',
+  'backendsAgree',
+  'failureRestores',
+] as const;
+
+export type ConformanceCheck = (typeof CONFORMANCE_CHECKS)[number];
+
+const titles: Readonly<Record<ConformanceCheck, string>> = {
+  defaultsParse: 'declares a valid contract and its default hparams parse',
+  flipsRequest: "makes the request's first target token the prediction",
+  keepsUnrelated: 'keeps the predictions on unrelated prompts (within the tolerance)',
+  revertExact: 'reverts every weight bit for bit',
+  noLeaks: 'leaves tf.memory().numTensors unchanged after revert() and dispose()',
+  deterministic: 'gives bit-identical results for the same seed',
+  backendsAgree: 'gives the same edit on the cpu and wasm backends (within the tolerance)',
+  failureRestores: 'leaves the model bit-identical when the method throws mid-edit',
+};
+
+export interface ConformanceOptions<H> {
+  /** Hyperparameters for the micro model (fast settings); merged over the method's defaults. */
+  readonly hparams?: Partial<H> | Readonly<Record<string, unknown>>;
+  /** Loads the model to edit; called on each backend it is needed on. Default: the micro model. */
+  readonly model?: () => CausalLM | Promise<CausalLM>;
+  /** The edit to make. Default `MICRO_REQUEST`; its first target token must not already be the prediction. */
+  readonly request?: EditRequest;
+  /** Prompts whose next-token argmax should survive the edit. Default `MICRO_UNRELATED_PROMPTS`. */
+  readonly unrelatedPrompts?: readonly string[];
+  /**
+   * Efficacy by probability instead of argmax: the first target token must reach this probability
+   * (for methods that raise the target without always making it the top token).
+   */
+  readonly minTargetProbability?: number;
+  /** Largest fraction of unrelated prompts whose argmax may change. Default 0.2. */
+  readonly localityTolerance?: number;
+  /** Largest |difference| of the post-edit next-token log-probabilities between cpu and wasm. Default 1e-3. */
+  readonly backendTolerance?: number;
+  /** Seed passed to the method. Default 0. */
+  readonly seed?: number;
+  /** Per-test timeout in milliseconds. Default 120 000. */
+  readonly timeout?: number;
+  /** Opt out of checks, each with a written reason: `{ backendsAgree: 'needs tfjs-node' }`. */
+  readonly skip?: Partial<Record<ConformanceCheck, string>>;
+}
+
+/** What the suite measured (for reports), filled in as the checks run. */
+export interface ConformanceReport {
+  /** Probability of the first target token before and after the edit. */
+  targetProbabilityBefore?: number;
+  targetProbabilityAfter?: number;
+  /** Unrelated prompts whose argmax changed, and how many there are. */
+  unrelatedChanged?: number;
+  unrelatedCount?: number;
+  /** Wall time and peak extra tensor bytes of the first edit (ms, bytes). */
+  editMs?: number;
+  peakExtraTensorBytes?: number;
+  /** Largest |Δ log-prob| between cpu and wasm after the edit. */
+  backendMaxDifference?: number;
+  /** numTensors after the repeated edit's revert+dispose minus before. */
+  tensorDifference?: number;
+}
+
+export interface ConformanceCheckRun {
+  readonly name: ConformanceCheck;
+  readonly title: string;
+  /** Undefined when the check runs; the written reason when it is skipped. */
+  readonly skipReason: string | undefined;
+  /** Throws a descriptive error when the method fails the check. */
+  run(): Promise<void>;
+}
+
+export interface ConformanceSuite {
+  readonly checks: readonly ConformanceCheckRun[];
+  readonly report: ConformanceReport;
+  /** Free the models the suite loaded. */
+  dispose(): void;
+}
+
+/** A failed conformance check: the method breaks the contract in the way the message says. */
+export class ConformanceError extends LlmeditError {
+  constructor(
+    readonly check: ConformanceCheck,
+    message: string,
+  ) {
+    super('CONFORMANCE', `${check}: ${message}`);
+  }
+}
+
+/** What one edit of the request did, recorded once and shared by several checks. */
+interface EditRecord {
+  weightsBefore: Map<string, Uint8Array>;
+  before: { argmax: number; logProbs: Float32Array; unrelated: number[] };
+  after: { argmax: number; logProbs: Float32Array; unrelated: number[] };
+  weightsAfter: Map<string, Uint8Array>;
+  deltas: Map<string, Uint8Array>;
+  weightsReverted: Map<string, Uint8Array>;
+  revertedLogProbs: Float32Array;
+  tensorsBefore: number;
+  tensorsAfter: number;
+  wallMs: number;
+  peakExtraTensorBytes: number;
+}
+
+function checkSkips(skip: Readonly<Record<string, unknown>> | undefined): void {
+  for (const [name, reason] of Object.entries(skip ?? {})) {
+    if (!(CONFORMANCE_CHECKS as readonly string[]).includes(name)) {
+      throw new LlmeditError(
+        'CONFORMANCE_OPTIONS',
+        `skip names an unknown check '${name}'; checks: ${CONFORMANCE_CHECKS.join(', ')}`,
+      );
+    }
+    if (typeof reason !== 'string' || reason.trim().length < 3) {
+      throw new LlmeditError(
+        'CONFORMANCE_OPTIONS',
+        `skip.${name} needs a written reason (a non-empty string), got ${JSON.stringify(reason)}`,
+      );
+    }
+  }
+}
+
+/**
+ * The conformance checks of `method` as plain async functions (`describeEditMethod` registers them with
+ * vitest; tests of the kit itself call them directly to see them fail). Edits are shared between checks:
+ * the first edit serves efficacy, locality and revert; a second edit with the same seed serves
+ * determinism and the leak check (measured on the repeat so that one-time caches do not count).
+ */
+export function createConformanceSuite<H>(
+  method: EditMethodV1<H, CausalLM>,
+  options: ConformanceOptions<H> = {},
+): ConformanceSuite {
+  checkSkips(options.skip as Readonly<Record<string, unknown>> | undefined);
+  const request = validateEditRequest(options.request ?? MICRO_REQUEST, 'conformance request');
+  const unrelatedPrompts = options.unrelatedPrompts ?? MICRO_UNRELATED_PROMPTS;
+  const loadModel = options.model ?? loadMicroModel;
+  const seed = options.seed ?? 0;
+  const localityTolerance = options.localityTolerance ?? 0.2;
+  const backendTolerance = options.backendTolerance ?? 1e-3;
+  const report: ConformanceReport = {};
+  const loaded: CausalLM[] = [];
+  let mainModel: Promise<CausalLM> | undefined;
+  let first: Promise<EditRecord> | undefined;
+  let repeat: Promise<EditRecord> | undefined;
+
+  const useMainBackend = async () => {
+    await initBackend({ prefer: ['wasm', 'cpu'] });
+  };
+  const freshModel = async (): Promise<CausalLM> => {
+    const model = await loadModel();
+    loaded.push(model);
+    return model;
+  };
+  const model = async (): Promise<CausalLM> => {
+    await useMainBackend();
+    mainModel ??= freshModel();
+    return mainModel;
+  };
+
+  const probe = (target: CausalLM) => {
+    const { promptIds: ids } = requestTokens(target, request);
+    const [main, ...others] = nextTokens(target, [ids, ...unrelatedPrompts.map((p) => promptIds(target, p))]);
+    if (main === undefined) throw new Error('no prediction for the request');
+    return { argmax: main.argmax, logProbs: main.logProbs, unrelated: others.map((o) => o.argmax) };
+  };
+
+  const recordEdit = async (target: CausalLM): Promise<EditRecord> => {
+    const tensorsBefore = tf.memory().numTensors;
+    const weightsBefore = weightBytes(target);
+    const before = probe(target);
+    const result = await edit({
+      method,
+      model: target,
+      requests: [request],
+      ...(options.hparams === undefined ? {} : { hparams: options.hparams }),
+      context: { seed },
+    });
+    let after: EditRecord['after'];
+    let weightsAfter: Map<string, Uint8Array>;
+    const deltas = new Map<string, Uint8Array>();
+    try {
+      after = probe(result.model);
+      weightsAfter = weightBytes(target);
+      for (const outcome of result.outcomes) {
+        for (const [name, delta] of outcome.deltas) deltas.set(name, tensorBytes(delta));
+      }
+    } finally {
+      result.revert();
+      result.dispose();
+    }
+    const weightsReverted = weightBytes(target);
+    const revertedLogProbs = probe(target).logProbs;
+    return {
+      weightsBefore,
+      before,
+      after,
+      weightsAfter,
+      deltas,
+      weightsReverted,
+      revertedLogProbs,
+      tensorsBefore,
+      tensorsAfter: tf.memory().numTensors,
+      wallMs: result.wallMs,
+      peakExtraTensorBytes: result.peakExtraTensorBytes,
+    };
+  };
+
+  const firstEdit = (): Promise<EditRecord> => {
+    first ??= model().then(async (target) => {
+      const record = await recordEdit(target);
+      report.editMs = record.wallMs;
+      report.peakExtraTensorBytes = record.peakExtraTensorBytes;
+      return record;
+    });
+    return first;
+  };
+  const repeatEdit = (): Promise<EditRecord> => {
+    repeat ??= firstEdit().then(async () => recordEdit(await model()));
+    return repeat;
+  };
+  const fail = (check: ConformanceCheck, message: string): never => {
+    throw new ConformanceError(check, message);
+  };
+
+  const runs: Record<ConformanceCheck, () => Promise<void>> = {
+    async defaultsParse() {
+      assertEditMethod(method);
+      const parsed = method.hparams.parse(undefined);
+      if (JSON.stringify(parsed) !== JSON.stringify(method.hparams.defaults)) {
+        fail('defaultsParse', `parse(undefined) ${JSON.stringify(parsed)} differs from the defaults`);
+      }
+      const again = method.hparams.parse(parsed);
+      if (JSON.stringify(again) !== JSON.stringify(parsed)) {
+        fail(
+          'defaultsParse',
+          'parse(parse(undefined)) differs from parse(undefined): parse is not idempotent',
+        );
+      }
+      if (options.hparams !== undefined) method.hparams.parse(options.hparams);
+      let rejected = false;
+      try {
+        method.hparams.parse({ notAHyperparameter: 1 });
+      } catch (error) {
+        rejected = error instanceof InvalidHparamsError;
+      }
+      if (!rejected)
+        fail('defaultsParse', 'parse accepted an unknown key (it must throw InvalidHparamsError)');
+    },
+
+    async flipsRequest() {
+      const record = await firstEdit();
+      const { targetId } = requestTokens(await model(), request);
+      const before = Math.exp(record.before.logProbs[targetId] as number);
+      const after = Math.exp(record.after.logProbs[targetId] as number);
+      report.targetProbabilityBefore = before;
+      report.targetProbabilityAfter = after;
+      if (record.before.argmax === targetId) {
+        fail(
+          'flipsRequest',
+          `precondition: the model already predicts the target before the edit (p = ${before.toFixed(3)}); ` +
+            'choose a request whose target it does not predict',
+        );
+      }
+      const threshold = options.minTargetProbability;
+      if (threshold !== undefined) {
+        if (!(after >= threshold)) {
+          fail('flipsRequest', `target probability ${after.toFixed(4)} after the edit is below ${threshold}`);
+        }
+      } else if (record.after.argmax !== targetId) {
+        fail(
+          'flipsRequest',
+          `after the edit the model predicts token ${record.after.argmax}, not the target's first token ` +
+            `${targetId} (p ${before.toFixed(4)} -> ${after.toFixed(4)})`,
+        );
+      }
+    },
+
+    async keepsUnrelated() {
+      const record = await firstEdit();
+      const changed = record.before.unrelated.filter((id, i) => record.after.unrelated[i] !== id).length;
+      const count = unrelatedPrompts.length;
+      report.unrelatedChanged = changed;
+      report.unrelatedCount = count;
+      if (count === 0) fail('keepsUnrelated', 'no unrelated prompts to check');
+      if (changed / count > localityTolerance) {
+        fail(
+          'keepsUnrelated',
+          `${changed} of ${count} unrelated prompts changed their prediction (tolerance ${localityTolerance})`,
+        );
+      }
+    },
+
+    async revertExact() {
+      const record = await firstEdit();
+      if (
+        method.capabilities.modifiesWeights &&
+        differingWeights(record.weightsBefore, record.weightsAfter).length === 0
+      ) {
+        fail('revertExact', 'the method declares modifiesWeights but the edit changed no weight');
+      }
+      const differing = differingWeights(record.weightsBefore, record.weightsReverted);
+      if (differing.length > 0) {
+        fail(
+          'revertExact',
+          `after revert() these weights differ from before the edit: ${differing.join(', ')}`,
+        );
+      }
+      if (!floatsBitEqual(record.before.logProbs, record.revertedLogProbs)) {
+        fail(
+          'revertExact',
+          'after revert() the prediction on the request prompt differs from before the edit',
+        );
+      }
+    },
+
+    async noLeaks() {
+      const record = await repeatEdit();
+      report.tensorDifference = record.tensorsAfter - record.tensorsBefore;
+      if (record.tensorsAfter !== record.tensorsBefore) {
+        fail(
+          'noLeaks',
+          `numTensors went from ${record.tensorsBefore} to ${record.tensorsAfter} over edit + revert + dispose`,
+        );
+      }
+    },
+
+    async deterministic() {
+      const a = await firstEdit();
+      const b = await repeatEdit();
+      const weights = differingWeights(a.weightsAfter, b.weightsAfter);
+      if (weights.length > 0)
+        fail('deterministic', `edited weights differ between runs: ${weights.join(', ')}`);
+      const deltas = differingWeights(a.deltas, b.deltas);
+      if (deltas.length > 0) fail('deterministic', `deltas differ between runs: ${deltas.join(', ')}`);
+      if (!floatsBitEqual(a.after.logProbs, b.after.logProbs)) {
+        fail('deterministic', 'the edited model predicts differently between runs');
+      }
+    },
+
+    async backendsAgree() {
+      const outputs: { backend: string; argmax: number; logProbs: Float32Array }[] = [];
+      try {
+        for (const backend of ['cpu', 'wasm'] as const) {
+          await useBackend(backend);
+          const fresh = await freshModel();
+          try {
+            const record = await recordEdit(fresh);
+            outputs.push({ backend, argmax: record.after.argmax, logProbs: record.after.logProbs });
+          } finally {
+            fresh.dispose();
+            loaded.splice(loaded.indexOf(fresh), 1);
+          }
+        }
+      } finally {
+        await useMainBackend();
+      }
+      const [cpu, wasm] = outputs as [(typeof outputs)[0], (typeof outputs)[0]];
+      const difference = maxAbsDifference(cpu.logProbs, wasm.logProbs);
+      report.backendMaxDifference = difference;
+      if (cpu.argmax !== wasm.argmax) {
+        fail('backendsAgree', `cpu predicts token ${cpu.argmax} after the edit, wasm ${wasm.argmax}`);
+      }
+      if (!(difference <= backendTolerance)) {
+        fail(
+          'backendsAgree',
+          `post-edit log-probabilities differ by up to ${difference.toExponential(3)} (tolerance ${backendTolerance})`,
+        );
+      }
+    },
+
+    async failureRestores() {
+      const target = await model();
+      const injected = new Error('conformance: failure injected after the method ran');
+      const victim = target.weightNames()[0] as string;
+      const failing: EditMethodV1<H, CausalLM> = {
+        ...method,
+        async doEdit(context, editModel, requests, hparams) {
+          const outcome = await method.doEdit(context, editModel, requests, hparams);
+          // Weight-editing methods keep their changes (edit() must undo them); wrappers are dropped.
+          if (!method.capabilities.modifiesWeights) outcome.restore();
+          outcome.dispose();
+          // Make sure something changed, whatever the method does.
+          const garbage = tf.fill(editModel.weight(victim).shape, 7);
+          editModel.setWeight(victim, garbage);
+          garbage.dispose();
+          throw injected;
+        },
+      };
+      const tensorsBefore = tf.memory().numTensors;
+      const weightsBefore = weightBytes(target);
+      let caught: unknown;
+      try {
+        await edit({
+          method: failing,
+          model: target,
+          requests: [request],
+          ...(options.hparams === undefined ? {} : { hparams: options.hparams }),
+          context: { seed },
+        });
+      } catch (error) {
+        caught = error;
+      }
+      if (!(caught instanceof EditError) || caught.cause !== injected) {
+        fail(
+          'failureRestores',
+          `edit() should throw EditError with the failure as cause, got ${String(caught)}`,
+        );
+      }
+      const differing = differingWeights(weightsBefore, weightBytes(target));
+      if (differing.length > 0)
+        fail('failureRestores', `weights changed by the failed edit: ${differing.join(', ')}`);
+      const tensorsAfter = tf.memory().numTensors;
+      if (tensorsAfter !== tensorsBefore) {
+        fail(
+          'failureRestores',
+          `numTensors went from ${tensorsBefore} to ${tensorsAfter} over the failed edit`,
+        );
+      }
+    },
+  };
+
+  return {
+    checks: CONFORMANCE_CHECKS.map((name) => ({
+      name,
+      title: titles[name],
+      skipReason: options.skip?.[name],
+      run: runs[name],
+    })),
+    report,
+    dispose() {
+      for (const m of loaded.splice(0)) m.dispose();
+      mainModel = undefined;
+      first = undefined;
+      repeat = undefined;
+    },
+  };
+}

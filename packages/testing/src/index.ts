@@ -1,0 +1,26 @@
+export {
+  CONFORMANCE_CHECKS,
+  type ConformanceCheck,
+  type ConformanceCheckRun,
+  ConformanceError,
+  type ConformanceOptions,
+  type ConformanceReport,
+  type ConformanceSuite,
+  createConformanceSuite,
+} from './conformance.js';
+export { describeEditMethod } from './describe-edit-method.js';
+export {
+  differingWeights,
+  floatsBitEqual,
+  loadMicroModel,
+  MICRO_REQUEST,
+  MICRO_UNRELATED_PROMPTS,
+  maxAbsDifference,
+  type NextToken,
+  nextTokens,
+  promptIds,
+  requestTokens,
+  tensorBytes,
+  useBackend,
+  weightBytes,
+} from './fixtures.js';
