@@ -38,7 +38,9 @@ describe('aggregation', () => {
     }
     expect(error).toBeInstanceOf(ProtocolMixError);
     expect(LlmeditError.isInstance(error) && error.code).toBe('PROTOCOL_MIX');
-    expect((error as Error).message).toMatch(/locality.*teacher-forced\/token-accuracy.*pre-post\/argmax-agreement/);
+    expect((error as Error).message).toMatch(
+      /locality.*teacher-forced\/token-accuracy.*pre-post\/argmax-agreement/,
+    );
     expect(() => aggregateValues('x', [acc(1), cmp(1)])).toThrow(ProtocolMixError);
   });
 

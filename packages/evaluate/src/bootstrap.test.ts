@@ -4,7 +4,7 @@ import { bootstrapMean, quantile } from './bootstrap.js';
 
 describe('bootstrap intervals', () => {
   const rng = createRng(7);
-  const values = Array.from({ length: 200 }, () => (rng.next() < 0.3 ? 1 : 0));
+  const values: number[] = Array.from({ length: 200 }, () => (rng.next() < 0.3 ? 1 : 0));
   const m = values.reduce((s, v) => s + v, 0) / values.length;
 
   it('covers the mean, has about the normal-theory width, and is reproducible from its seed', () => {

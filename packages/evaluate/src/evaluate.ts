@@ -11,7 +11,7 @@ import {
   type ProtocolTag,
   type RecordResult,
 } from './protocol.js';
-import { recordKey, stableStringify } from './record-key.js';
+import { requestKey, stableStringify } from './record-key.js';
 import { type GenerationOptions, type SampleItem, sampleTexts } from './sampling.js';
 import { type BatchOptions, PairScores } from './scoring.js';
 import {
@@ -54,7 +54,8 @@ export interface PostEditOptions extends EvaluateOptions {
   preModelId?: string;
 }
 
-interface Settings {
+/** @internal */
+export interface Settings {
   suites: Set<Suite>;
   fluency: GenerationOptions | undefined;
   generationEntropy: (GenerationOptions & { maxPrompts?: number }) | undefined;
@@ -62,7 +63,8 @@ interface Settings {
   neighborhoodKey: string;
 }
 
-function settingsOf(options: EvaluateOptions): Settings {
+/** @internal */
+export function settingsOf(options: EvaluateOptions): Settings {
   const suites = new Set<Suite>(options.suites ?? ['easyedit']);
   for (const s of suites) {
     if (s !== 'easyedit' && s !== 'counterfact')
@@ -81,9 +83,16 @@ function settingsOf(options: EvaluateOptions): Settings {
 
 /** Everything but batching: what the values depend on (a cache key). */
 function settingsKey(settings: Settings, options: BatchOptions): string {
+  const sampling = (g: GenerationOptions | undefined) =>
+    g === undefined ? undefined : { maxLength: g.maxLength ?? 100, topK: g.topK ?? 5 };
   return stableStringify({
     ...settings,
     suites: [...settings.suites].sort(),
+    fluency: sampling(settings.fluency),
+    generationEntropy:
+      settings.generationEntropy === undefined
+        ? undefined
+        : { ...sampling(settings.generationEntropy), maxPrompts: settings.generationEntropy.maxPrompts },
     bos: options.prependBos ?? 'auto',
   });
 }
@@ -172,14 +181,21 @@ function addKeyed(
   metrics[`${name}Exact`] = metric(mean(perKey.map(([, v]) => v.exact)), tags.exact, count);
 }
 
-type Mode =
+/** @internal */
+export type Mode =
   | { kind: 'pre' }
-  | { kind: 'post'; preArgmax: (i: number) => Record<string, number[][]> | undefined };
+  | { kind: 'post'; preArgmax: readonly (Record<string, number[][]> | undefined)[] };
 
-function generationItems(requests: readonly EvaluationRequest[], settings: Settings) {
+function generationItems(requests: readonly EvaluationRequest[], ids: readonly string[], settings: Settings) {
   const fluency: SampleItem[] = [];
   const ge: { item: SampleItem; record: number }[] = [];
   requests.forEach((request, i) => {
+    if (settings.generationEntropy !== undefined) {
+      request.generationPrompts?.forEach((prompt, j) => {
+        if (prompt.trim() === '')
+          throw new InvalidRequestError(ids[i]!, `generationPrompts[${j}]`, 'is empty');
+      });
+    }
     // Streams are keyed by prompt text (and position in the list), so a text's sample depends on the seed,
     // the prompt and the model only: not on the batch, the record order, or pre vs post.
     if (settings.fluency !== undefined)
@@ -195,12 +211,14 @@ function generationItems(requests: readonly EvaluationRequest[], settings: Setti
   return { fluency, ge };
 }
 
-interface SuiteOutput {
+/** @internal */
+export interface SuiteOutput {
   results: RecordResult[];
   localityArgmax: Record<string, number[][]>[];
 }
 
-function runSuites(
+/** @internal One batched pass of the requested suites over `requests`. */
+export function runSuites(
   model: CausalLM,
   requests: readonly EvaluationRequest[],
   options: BatchOptions,
@@ -211,7 +229,7 @@ function runSuites(
   const scores = collectPairs(requests, ids, settings);
   if (scores.size > 0) scores.run(model, options);
 
-  const { fluency, ge } = generationItems(requests, settings);
+  const { fluency, ge } = generationItems(requests, ids, settings);
   const fluencyTexts = fluency.length > 0 ? sampleTexts(model, fluency, settings.seed, settings.fluency) : [];
   const geTexts =
     ge.length > 0
@@ -262,7 +280,7 @@ function runSuites(
       });
 
       const locality: [string, { accuracy: number; exact: number; count: number }][] = [];
-      const pre = mode.kind === 'post' ? mode.preArgmax(i) : undefined;
+      const pre = mode.kind === 'post' ? mode.preArgmax[i] : undefined;
       for (const [key, probes] of entries(request.locality)) {
         if (probes.length === 0) continue;
         const post = probes.map(
@@ -348,6 +366,57 @@ function runSuites(
   return { results, localityArgmax };
 }
 
+interface PreEditPlan {
+  settings: Settings;
+  settingsKey: string;
+  keys: string[];
+  found: (PreEditRecord | undefined)[];
+  /** Indices of the requests to compute, and those requests with an id. */
+  missing: number[];
+  missingRequests: EvaluationRequest[];
+}
+
+/** @internal Look the requests up in the cache; what is left must be computed. */
+export function planPreEdit(
+  model: CausalLM,
+  requests: readonly EvaluationRequest[],
+  options: PreEditOptions,
+): PreEditPlan {
+  const settings = settingsOf(options);
+  const key = settingsKey(settings, options);
+  const keys = requests.map(requestKey);
+  const found = keys.map((k) => options.cache?.get(model.modelId, key, k));
+  const missing = found.flatMap((r, i) => (r === undefined ? [i] : []));
+  const missingRequests = missing.map((i) => ({ ...requests[i]!, id: requests[i]!.id ?? String(i) }));
+  return { settings, settingsKey: key, keys, found, missing, missingRequests };
+}
+
+/** @internal Store what was computed for the missing requests and return every record in order. */
+export function finishPreEdit(
+  model: CausalLM,
+  requests: readonly EvaluationRequest[],
+  options: PreEditOptions,
+  plan: PreEditPlan,
+  computed: SuiteOutput,
+): PreEditRecord[] {
+  const out = [...plan.found];
+  plan.missing.forEach((i, m) => {
+    const record: PreEditRecord = {
+      key: plan.keys[i]!,
+      modelId: model.modelId,
+      localityArgmax: computed.localityArgmax[m]!,
+      result: computed.results[m]!,
+    };
+    options.cache?.set(
+      plan.settingsKey,
+      record,
+      plan.settings.suites.has('easyedit') ? localityKey(options) : undefined,
+    );
+    out[i] = record;
+  });
+  return out.map((r, i) => ({ ...r!, result: { ...r!.result, id: requests[i]!.id ?? String(i) } }));
+}
+
 /**
  * Pre-edit values of `requests` on the unedited `model`: the locality reference (argmax tokens at the
  * ground-truth positions) and the "pre" metrics. With a cache, records already computed for this model and
@@ -358,31 +427,44 @@ export function computePreEdit(
   requests: readonly EvaluationRequest[],
   options: PreEditOptions = {},
 ): PreEditRecord[] {
-  const settings = settingsOf(options);
-  const key = settingsKey(settings, options);
-  const keys = requests.map(recordKey);
-  const out: (PreEditRecord | undefined)[] = keys.map((k) => options.cache?.get(model.modelId, key, k));
-  const missing = out.flatMap((r, i) => (r === undefined ? [i] : []));
-  if (missing.length > 0) {
-    const computed = runSuites(
-      model,
-      missing.map((i) => ({ ...requests[i]!, id: requests[i]!.id ?? String(i) })),
-      options,
-      settings,
-      { kind: 'pre' },
+  const plan = planPreEdit(model, requests, options);
+  const computed =
+    plan.missing.length === 0
+      ? { results: [], localityArgmax: [] }
+      : runSuites(model, plan.missingRequests, options, plan.settings, { kind: 'pre' });
+  return finishPreEdit(model, requests, options, plan, computed);
+}
+
+/** @internal The pre-edit locality reference of each request (undefined where none was supplied). */
+export function preEditReferences(
+  model: CausalLM,
+  requests: readonly EvaluationRequest[],
+  options: PostEditOptions,
+): (Record<string, number[][]> | undefined)[] {
+  const { pre } = options;
+  if (pre === undefined) return requests.map(() => undefined);
+  if (Array.isArray(pre) && pre.length !== requests.length) {
+    throw new InvalidRequestError(
+      'evaluate',
+      'pre',
+      `has ${pre.length} records for ${requests.length} requests`,
     );
-    missing.forEach((i, m) => {
-      const record: PreEditRecord = {
-        key: keys[i]!,
-        modelId: model.modelId,
-        localityArgmax: computed.localityArgmax[m]!,
-        result: computed.results[m]!,
-      };
-      options.cache?.set(key, record, settings.suites.has('easyedit') ? localityKey(options) : undefined);
-      out[i] = record;
-    });
   }
-  return out.map((r, i) => ({ ...r!, result: { ...r!.result, id: requests[i]!.id ?? String(i) } }));
+  const preModelId = options.preModelId ?? model.modelId;
+  return requests.map((request, i) => {
+    const key = requestKey(request);
+    if (Array.isArray(pre)) {
+      const record = (pre as readonly PreEditRecord[])[i]!;
+      if (record.key !== key) {
+        throw new MissingPreEditError(
+          request.id ?? String(i),
+          `pre-edit record ${i} belongs to another request`,
+        );
+      }
+      return record.localityArgmax;
+    }
+    return (pre as PreEditCache).localityArgmax(preModelId, localityKey(options), key);
+  });
 }
 
 /**
@@ -394,30 +476,6 @@ export function evaluateRequests(
   requests: readonly EvaluationRequest[],
   options: PostEditOptions = {},
 ): RecordResult[] {
-  const settings = settingsOf(options);
-  const { pre } = options;
-  const preModelId = options.preModelId ?? model.modelId;
-  if (Array.isArray(pre) && pre.length !== requests.length) {
-    throw new InvalidRequestError(
-      'evaluate',
-      'pre',
-      `has ${pre.length} records for ${requests.length} requests`,
-    );
-  }
-  const preArgmax = (i: number): Record<string, number[][]> | undefined => {
-    if (pre === undefined) return undefined;
-    const key = recordKey(requests[i]!);
-    if (Array.isArray(pre)) {
-      const record = (pre as readonly PreEditRecord[])[i]!;
-      if (record.key !== key) {
-        throw new MissingPreEditError(
-          requests[i]!.id ?? String(i),
-          `pre-edit record ${i} belongs to another request`,
-        );
-      }
-      return record.localityArgmax;
-    }
-    return (pre as PreEditCache).localityArgmax(preModelId, localityKey(options), key);
-  };
-  return runSuites(model, requests, options, settings, { kind: 'post', preArgmax }).results;
+  const preArgmax = preEditReferences(model, requests, options);
+  return runSuites(model, requests, options, settingsOf(options), { kind: 'post', preArgmax }).results;
 }

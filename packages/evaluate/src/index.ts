@@ -26,6 +26,11 @@ export {
 } from './evaluate.js';
 export { evaluateMultiHop, type MultiHopCase, type MultiHopOptions } from './mquake.js';
 export { meanNgramEntropy, ngramEntropy, ngramEntropyOf, wordTokens } from './ngram-entropy.js';
+export {
+  computePreEditParallel,
+  evaluateRequestsParallel,
+  type ParallelOptions,
+} from './parallel.js';
 export { PreEditCache, type PreEditRecord } from './pre-edit-cache.js';
 export {
   type MetricValue,
@@ -36,9 +41,9 @@ export {
   type RecordResult,
   type TaggedValue,
 } from './protocol.js';
-export { recordKey } from './record-key.js';
+export { requestKey } from './record-key.js';
 export { type GenerationOptions, type SampleItem, sampleTexts } from './sampling.js';
-export { type BatchOptions, PairScores } from './scoring.js';
+export { type BatchOptions, PairScores, scoreSharedPrompts } from './scoring.js';
 export {
   argmaxAgreement,
   argmaxExactAgreement,

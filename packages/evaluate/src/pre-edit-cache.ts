@@ -2,7 +2,7 @@ import type { RecordResult } from './protocol.js';
 
 /** What the unedited model did on one request: the reference of locality, and the "pre" row of tables. */
 export interface PreEditRecord {
-  /** Content key of the request (`recordKey`). */
+  /** Content key of the request (`requestKey`: everything but its id). */
   key: string;
   /** `modelId` of the unedited model. */
   modelId: string;

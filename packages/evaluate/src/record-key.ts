@@ -9,9 +9,10 @@ export function stableStringify(value: unknown): string {
 }
 
 /**
- * Cache key of a record: its whole content, not its id, because ids repeat across data sets (CounterFact
- * case 7 and zsRE record 7) and a record edited in place would otherwise hit a stale entry.
+ * Cache key of a request: its whole content except `id`, because ids repeat across data sets (CounterFact
+ * case 7 and zsRE record 7) and a request changed in place would otherwise hit a stale entry, while the
+ * same content under another id has the same values.
  */
-export function recordKey(record: unknown): string {
-  return stableStringify(record);
+export function requestKey(request: object): string {
+  return stableStringify({ ...request, id: undefined });
 }

@@ -77,7 +77,8 @@ export function toyModel(table: LogitTable): ToyModel {
   const head = (t: LogitTable): Float32Array => {
     const w = new Float32Array(vocab * HIDDEN);
     TOY_CONTEXTS.forEach((context, k) => {
-      for (const [next, logit] of Object.entries(t[context] ?? {})) w[id(next) * HIDDEN + k + 1] = logit! / scale;
+      for (const [next, logit] of Object.entries(t[context] ?? {}))
+        w[id(next) * HIDDEN + k + 1] = logit! / scale;
     });
     return w;
   };
