@@ -42,7 +42,21 @@ export interface ForwardOptions {
   logits?: LogitsSelection;
   /** Stop after this block (hooks beyond it never fire; no logits). Saves work for methods that edit low layers. */
   stopAfterLayer?: number;
+  /**
+   * Resume a forward pass at block `layer` with `hidden` [batch, tokens, hiddenSize] as that block's input
+   * (the residual stream after block `layer - 1`, e.g. a captured `residual(layer - 1)`); `layer` may be
+   * `numLayers` (only the final norm and head run). The batch still gives the mask and positions. Blocks
+   * below `layer` and their hooks are skipped, so methods that optimise a vector inserted at one layer run
+   * the frozen prefix once. Differentiable w.r.t. `hidden`. With a `cache`, only with `readOnlyCache`.
+   */
+  startAtLayer?: { layer: number; hidden: Tensor3D };
   cache?: KvCache;
+  /**
+   * Attend to the cache's past keys and values but leave the cache unchanged (default false: the new
+   * tokens are appended). Lets a method that re-runs the same continuation many times (an optimisation
+   * loop over a frozen prefix) keep one cache of the prefix.
+   */
+  readOnlyCache?: boolean;
 }
 
 export interface ForwardResult {
@@ -158,6 +172,9 @@ export class CausalLM implements EditableModel {
         `need position ${maxPosition}, the model has ${this.config.maxPositions}`,
       );
     }
+    const start = options.startAtLayer;
+    const readOnly = options.readOnlyCache === true;
+    if (start !== undefined) this.checkStart(start, batchSize, length, cache, readOnly);
     const keyMask = batch.attentionMask.map((row, b) => [...(cache?.mask[b] ?? []), ...row]);
     const hooksByKey = new Map<string, Hook[]>();
     for (const hook of options.hooks ?? []) {
@@ -196,8 +213,11 @@ export class CausalLM implements EditableModel {
       const ids = tf.tensor1d(Int32Array.from(batch.ids.flat()), 'int32');
       const positionTensor = tf.tensor1d(positions, 'int32');
       const bias = tf.tensor4d(attentionBias(keyMask, length), [batchSize, 1, length, pastLength + length]);
-      let x = applyHooks('embed', this.ops.embed(ids, positionTensor));
-      for (let l = 0; l <= lastLayer; l++) {
+      let x =
+        start === undefined
+          ? applyHooks('embed', this.ops.embed(ids, positionTensor))
+          : (tf.reshape(start.hidden, [batchSize * length, this.config.hiddenSize]) as Tensor2D);
+      for (let l = start?.layer ?? 0; l <= lastLayer; l++) {
         const h = this.ops.preAttentionNorm(l, x);
         const projected = this.ops.queryKeyValue(l, h);
         const { q, k } = this.ops.rotate(projected.q, projected.k, positionTensor);
@@ -224,7 +244,9 @@ export class CausalLM implements EditableModel {
       return { logits, captured, newKeys, newValues };
     });
 
-    if (cache !== undefined) {
+    if (readOnly) {
+      tf.dispose([...result.newKeys, ...result.newValues]);
+    } else if (cache !== undefined) {
       // Kept by tidy through the returned arrays; now owned by the cache.
       for (const t of [...cache.keys, ...cache.values]) t.dispose();
       cache.keys = result.newKeys;
@@ -232,6 +254,38 @@ export class CausalLM implements EditableModel {
       cache.mask = keyMask;
     }
     return { logits: result.logits, captured: result.captured };
+  }
+
+  private checkStart(
+    start: { layer: number; hidden: Tensor3D },
+    batchSize: number,
+    length: number,
+    cache: KvCache | undefined,
+    readOnly: boolean,
+  ): void {
+    const { layer, hidden } = start;
+    if (!Number.isInteger(layer) || layer < 0 || layer > this.config.numLayers) {
+      throw new InvalidRequestError(
+        'forward',
+        'startAtLayer.layer',
+        `${layer} is outside [0, ${this.config.numLayers}]`,
+      );
+    }
+    const expected = [batchSize, length, this.config.hiddenSize];
+    if (!tf.util.arraysEqual(hidden.shape, expected)) {
+      throw new InvalidRequestError(
+        'forward',
+        'startAtLayer.hidden',
+        `has shape [${hidden.shape}], expected [${expected}]`,
+      );
+    }
+    if (cache !== undefined && !readOnly) {
+      throw new InvalidRequestError(
+        'forward',
+        'startAtLayer',
+        'can only be combined with a KV cache that is read-only (readOnlyCache: true)',
+      );
+    }
   }
 
   /** The LM head over final-normed hidden states [n, hidden] -> logits [n, vocab]. */

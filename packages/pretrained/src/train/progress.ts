@@ -7,6 +7,8 @@ export class ProgressBar {
     private readonly total: number,
     private readonly label: string,
     private readonly every = 50,
+    /** Work already done before this bar started (a resumed run): excluded from the rate behind the ETA. */
+    private readonly startedAt = 0,
   ) {}
 
   update(done: number, fields: Record<string, string>): void {
@@ -17,7 +19,8 @@ export class ProgressBar {
     const width = 24;
     const filled = Math.round(fraction * width);
     const elapsed = (Date.now() - this.started) / 1000;
-    const eta = fraction > 0 ? elapsed / fraction - elapsed : Number.NaN;
+    const doneHere = done - this.startedAt;
+    const eta = doneHere > 0 ? (elapsed / doneHere) * (this.total - done) : Number.NaN;
     const extra = Object.entries(fields)
       .map(([k, v]) => `${k} ${v}`)
       .join('  ');

@@ -123,7 +123,7 @@ export function trainLanguageModel(
     writeFileSync(statePath, JSON.stringify(state));
   };
 
-  const bar = new ProgressBar(totalSteps, 'train', 25);
+  const bar = new ProgressBar(totalSteps, 'train', 25, state.step);
   const started = Date.now() - state.seconds * 1000;
   let emaLoss = state.lossCurve.at(-1)?.loss ?? Number.NaN;
   let order: number[][] = [];
