@@ -84,7 +84,7 @@ describe.each(architectures)('%s forward resumed at a layer (startAtLayer)', (_n
             .logits as Tensor2D,
         ),
       );
-    const grad = tf.grad((h: Tensor3D) => loss(h))(hidden);
+    const grad = tf.grad((h: Tensor) => loss(h as Tensor3D))(hidden);
     const analytic = tf.sum(tf.mul(grad, direction)).dataSync()[0] as number;
     const eps = 1e-2;
     const plus = tf.tidy(

@@ -21,7 +21,9 @@ describe.each(limits)('the committed %s checkpoint', (name, maxBytes) => {
     const model = loadPretrained(name);
     expect(model.config.architecture).toBe('gpt2');
     const tokenizer = model.requireTokenizer();
-    expect(tokenizer.decode(tokenizer.encode('The Eiffel Tower is in Paris'))).toBe('The Eiffel Tower is in Paris');
+    expect(tokenizer.decode(tokenizer.encode('The Eiffel Tower is in Paris'))).toBe(
+      'The Eiffel Tower is in Paris',
+    );
     model.dispose();
   });
 

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError } from '@llmedit/core';
+import { isModelFolder, loadModel } from '@llmedit/models';
+import { checkpointDir, loadPretrained } from '@llmedit/pretrained';
+import type { BenchModel } from './bench-method.js';
+
+/** Whether a committed checkpoint ('default', 'micro') has been built. */
+export function checkpointBuilt(name: 'default' | 'micro'): boolean {
+  return existsSync(join(checkpointDir(name), 'config.json'));
+}
+
+/**
+ * The model to benchmark: a committed checkpoint by name, or any Hugging Face-layout folder (config.json,
+ * safetensors, tokenizer). Hyperparameter presets are looked up by checkpoint name, or by architecture for a
+ * folder.
+ */
+export function loadBenchModel(model: string): BenchModel {
+  if (model === 'default' || model === 'micro') {
+    return { model: loadPretrained(model), name: model, preset: model };
+  }
+  if (!isModelFolder(model)) {
+    throw new CheckpointError(
+      model,
+      "is neither a checkpoint name ('default', 'micro') nor a model folder with config.json and " +
+        'model.safetensors (or model.safetensors.index.json)',
+    );
+  }
+  const loaded = loadModel(model);
+  return { model: loaded, name: model, preset: loaded.config.architecture };
+}

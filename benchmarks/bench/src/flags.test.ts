@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_N, DEFAULT_OUT, FlagError, parseFlags, SMOKE_N, SMOKE_OUT } from './flags.js';
+
+describe('parseFlags', () => {
+  it('fills the defaults', () => {
+    const f = parseFlags([], '/home/u');
+    expect(f).toEqual({
+      methods: undefined,
+      datasets: ['zsre', 'counterfact'],
+      n: DEFAULT_N,
+      model: 'default',
+      modelGiven: false,
+      seed: 0,
+      mode: 'single',
+      out: DEFAULT_OUT,
+      smoke: false,
+      help: false,
+    });
+    expect(DEFAULT_OUT.replaceAll('\\', '/')).toMatch(/benchmarks\/results\/latest\/?$/);
+  });
+
+  it('reads every flag, in both --flag value and --flag=value forms', () => {
+    const f = parseFlags(
+      ['--methods', 'ft-l,rome', '--datasets=counterfact', '--n', '12', '--model=ckpt/gpt2', '--seed', '7'],
+      '/home/u',
+    );
+    expect(f.methods).toEqual(['ft-l', 'rome']);
+    expect(f.datasets).toEqual(['counterfact']);
+    expect(f.n).toBe(12);
+    expect(f.model).toBe('/home/u/ckpt/gpt2');
+    expect(f.modelGiven).toBe(true);
+    expect(f.seed).toBe(7);
+    const g = parseFlags(['--', '--mode', 'sequential', '--out', 'res', '--model', 'micro'], '/w');
+    expect(g.mode).toBe('sequential');
+    expect(g.out).toBe('/w/res');
+    expect(g.model).toBe('micro');
+  });
+
+  it('gives --smoke few records and its own output folder unless told otherwise', () => {
+    const f = parseFlags(['--smoke'], '/w');
+    expect(f.smoke).toBe(true);
+    expect(f.n).toBe(SMOKE_N);
+    expect(f.out).toBe(SMOKE_OUT);
+    expect(parseFlags(['--smoke', '--n', '5', '--out', '/tmp/x'], '/w')).toMatchObject({
+      n: 5,
+      out: '/tmp/x',
+    });
+  });
+
+  it('rejects bad input with a FlagError that says what is wrong', () => {
+    expect(() => parseFlags(['--n', '0'])).toThrow(/--n must be between 1 and 300/);
+    expect(() => parseFlags(['--n', 'ten'])).toThrow(/must be an integer/);
+    expect(() => parseFlags(['--mode', 'parallel'])).toThrow(
+      /--mode must be one of single, batch, sequential/,
+    );
+    expect(() => parseFlags(['--datasets', 'wiki'])).toThrow(/unknown data set 'wiki'/);
+    expect(() => parseFlags(['--nn', '3'])).toThrow(/unknown argument '--nn'/);
+    expect(() => parseFlags(['--model'])).toThrow(/--model needs a value/);
+    expect(() => parseFlags(['--seed', '1', '--seed', '2'])).toThrow(/given twice/);
+    expect(() => parseFlags(['--smoke=1'])).toThrow(FlagError);
+  });
+});

@@ -1,0 +1,162 @@
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EDIT_MODES, type EditMode, LlmeditError } from '@llmedit/core';
+
+/** The data sets `pnpm bench` edits (their fixed evaluation splits). */
+export const BENCH_DATASETS = ['zsre', 'counterfact'] as const;
+export type BenchDataset = (typeof BENCH_DATASETS)[number];
+
+/**
+ * Records per data set per method of a default run. Chosen so that `pnpm bench` with every registered
+ * method stays under 15 minutes on a 2-core machine (measured numbers in the package README).
+ */
+export const DEFAULT_N = 30;
+/** Records per data set per method of `--smoke`. */
+export const SMOKE_N = 3;
+/** Size of each evaluation split (datasets package, SPLIT_EVAL_SIZE). */
+export const MAX_N = 300;
+
+/** `benchmarks/results/latest/` (committed table), from this file's location in `benchmarks/bench/src/`. */
+export const DEFAULT_OUT = fileURLToPath(new URL('../../results/latest/', import.meta.url));
+/** `--smoke` writes here by default (git-ignored), so that CI never touches the committed table. */
+export const SMOKE_OUT = fileURLToPath(new URL('../bench-results/smoke/', import.meta.url));
+
+export interface BenchFlags {
+  /** Method ids to run, in the order given; undefined: every registered method. */
+  methods: string[] | undefined;
+  datasets: BenchDataset[];
+  /** Records per data set per method (the first n of the evaluation split). */
+  n: number;
+  /** A checkpoint name ('default', 'micro') or a path to a Hugging Face-layout model folder. */
+  model: string;
+  /** Whether `--model` was given (otherwise `--smoke` may fall back to the micro model). */
+  modelGiven: boolean;
+  seed: number;
+  mode: EditMode;
+  /** Absolute output folder. */
+  out: string;
+  smoke: boolean;
+  help: boolean;
+}
+
+/** A command-line flag is unknown or has a bad value. */
+export class FlagError extends LlmeditError {
+  constructor(message: string) {
+    super('BENCH_FLAG', message);
+  }
+}
+
+export const USAGE = `Usage: pnpm bench [flags]
+
+Runs every registered editing method on the evaluation splits of ZsRE and CounterFact and writes
+results.json, table.md and report.html.
+
+  --methods a,b        method ids (default: all registered)
+  --datasets a,b       zsre,counterfact (default: both)
+  --n N                records per data set per method, 1-${MAX_N} (default ${DEFAULT_N}; --smoke ${SMOKE_N})
+  --model M            'default', 'micro' or a path to a Hugging Face model folder (default: default)
+  --seed S             non-negative integer seed (default 0)
+  --mode M             single | batch | sequential (default single)
+  --out DIR            output folder (default benchmarks/results/latest; --smoke: benchmarks/bench/bench-results/smoke)
+  --smoke              a handful of records per method, for CI
+  --help               this text
+`;
+
+function parseList(flag: string, value: string): string[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0) throw new FlagError(`${flag} needs at least one value`);
+  return [...new Set(items)];
+}
+
+function parseInteger(flag: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) throw new FlagError(`${flag} must be an integer, got '${value}'`);
+  const n = Number(value);
+  if (n < min || n > max) throw new FlagError(`${flag} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+const VALUE_FLAGS = ['--methods', '--datasets', '--n', '--model', '--seed', '--mode', '--out'] as const;
+const BOOLEAN_FLAGS = ['--smoke', '--help', '-h'] as const;
+
+/**
+ * Parse the bench's command line. Relative `--out` and `--model` paths resolve against `cwd` (pass the
+ * directory the user ran `pnpm` in: pnpm runs scripts in the package folder and sets INIT_CWD).
+ */
+export function parseFlags(argv: readonly string[], cwd: string = process.cwd()): BenchFlags {
+  const values = new Map<string, string>();
+  const booleans = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') continue;
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
+      if (name !== arg) throw new FlagError(`${name} takes no value`);
+      booleans.add(name === '-h' ? '--help' : name);
+      continue;
+    }
+    if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
+      throw new FlagError(`unknown argument '${arg}' (see --help)`);
+    }
+    let value: string | undefined;
+    if (name !== arg) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || (value.startsWith('--') && value.length > 2))
+        throw new FlagError(`${name} needs a value`);
+      i++;
+    }
+    if (values.has(name)) throw new FlagError(`${name} given twice`);
+    values.set(name, value);
+  }
+
+  const smoke = booleans.has('--smoke');
+  const methodsValue = values.get('--methods');
+  const methods =
+    methodsValue === undefined || methodsValue.trim() === 'all'
+      ? undefined
+      : parseList('--methods', methodsValue);
+
+  const datasetsValue = values.get('--datasets');
+  const datasets = datasetsValue === undefined ? [...BENCH_DATASETS] : parseList('--datasets', datasetsValue);
+  for (const d of datasets) {
+    if (!(BENCH_DATASETS as readonly string[]).includes(d))
+      throw new FlagError(`--datasets: unknown data set '${d}' (known: ${BENCH_DATASETS.join(', ')})`);
+  }
+
+  const nValue = values.get('--n');
+  const n = nValue === undefined ? (smoke ? SMOKE_N : DEFAULT_N) : parseInteger('--n', nValue, 1, MAX_N);
+  const seedValue = values.get('--seed');
+  const seed = seedValue === undefined ? 0 : parseInteger('--seed', seedValue, 0, 2 ** 32 - 1);
+
+  const modeValue = values.get('--mode') ?? 'single';
+  if (!(EDIT_MODES as readonly string[]).includes(modeValue))
+    throw new FlagError(`--mode must be one of ${EDIT_MODES.join(', ')}, got '${modeValue}'`);
+
+  const modelValue = values.get('--model');
+  const model = modelValue ?? 'default';
+  if (model.trim() === '') throw new FlagError('--model needs a checkpoint name or a path');
+  const isName = model === 'default' || model === 'micro';
+  const outValue = values.get('--out');
+  const out = outValue === undefined ? (smoke ? SMOKE_OUT : DEFAULT_OUT) : resolvePath(outValue, cwd);
+
+  return {
+    methods,
+    datasets: datasets as BenchDataset[],
+    n,
+    model: isName ? model : resolvePath(model, cwd),
+    modelGiven: modelValue !== undefined,
+    seed,
+    mode: modeValue as EditMode,
+    out,
+    smoke,
+    help: booleans.has('--help'),
+  };
+}
+
+function resolvePath(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}

@@ -1,0 +1,182 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, LlmeditError, UnknownMethodError } from '@llmedit/core';
+import type { BenchMethod } from './bench-method.js';
+import { checkpointBuilt, loadBenchModel } from './bench-model.js';
+import { FlagError, parseFlags, USAGE } from './flags.js';
+import { BENCH_METHODS } from './methods.js';
+import { progressBar } from './progress.js';
+import { renderHtml } from './report-html.js';
+import { type BenchResults, environment, writeFileAtomic } from './results.js';
+import { type RunOptions, runBench } from './run.js';
+import { buildTables, renderMarkdown } from './tables.js';
+
+/** Packages whose versions results.json records. */
+const RECORDED_PACKAGES = [
+  '@llmedit/bench',
+  '@llmedit/core',
+  '@llmedit/models',
+  '@llmedit/evaluate',
+  '@llmedit/datasets',
+  '@llmedit/pretrained',
+];
+
+export interface MainOptions {
+  /** Where relative paths in flags resolve (pnpm runs scripts in the package folder; INIT_CWD is the user's). */
+  cwd?: string;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WriteStream;
+  /** Method list (tests pass a smaller one); default: src/methods.ts. */
+  methods?: readonly BenchMethod[];
+  /** Install the Ctrl-C handler (the CLI does; tests do not). */
+  handleSigint?: boolean;
+  /** Evaluation overrides, for tests. */
+  evaluation?: RunOptions['evaluation'];
+}
+
+/** Pick the requested methods, in the order asked; unknown ids list the known ones. */
+export function selectMethods(
+  all: readonly BenchMethod[],
+  ids: readonly string[] | undefined,
+): BenchMethod[] {
+  if (ids === undefined) return [...all];
+  return ids.map((id) => {
+    const entry = all.find((m) => m.method.id === id);
+    if (entry === undefined)
+      throw new UnknownMethodError(
+        id,
+        all.map((m) => m.method.id),
+      );
+    return entry;
+  });
+}
+
+/** results.json: readable top level, one line per record (diffable, and a third of the indented size). */
+export function serializeResults(results: BenchResults): string {
+  const lines = (items: readonly unknown[]) =>
+    items.length === 0 ? '[]' : `[\n${items.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n  ]`;
+  const head = JSON.stringify({ ...results, pre: '\u0000pre', records: '\u0000records' }, null, 2);
+  return `${head
+    .replace('"\\u0000pre"', () => lines(results.pre))
+    .replace('"\\u0000records"', () => lines(results.records))}\n`;
+}
+
+export interface WrittenFiles {
+  results: string;
+  table: string;
+  report: string;
+}
+
+export function writeOutputs(results: BenchResults, out: string): WrittenFiles {
+  mkdirSync(out, { recursive: true });
+  const tables = buildTables(results);
+  const files = {
+    results: join(out, 'results.json'),
+    table: join(out, 'table.md'),
+    report: join(out, 'report.html'),
+  };
+  writeFileAtomic(files.results, serializeResults(results));
+  writeFileAtomic(files.table, renderMarkdown(results, tables));
+  writeFileAtomic(files.report, renderHtml(results, tables));
+  return files;
+}
+
+/** The `pnpm bench` command. Returns the exit code: 0 done, 1 a method failed, 2 bad flags, 130 interrupted. */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const all = options.methods ?? BENCH_METHODS;
+  let flags: ReturnType<typeof parseFlags>;
+  let methods: BenchMethod[];
+  try {
+    flags = parseFlags(argv, options.cwd);
+    methods = selectMethods(all, flags.methods);
+  } catch (error) {
+    if (error instanceof FlagError || error instanceof UnknownMethodError) {
+      stderr.write(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (flags.help) {
+    stdout.write(`${USAGE}\nRegistered methods: ${all.map((m) => m.method.id).join(', ')}\n`);
+    return 0;
+  }
+
+  let modelName = flags.model;
+  if (modelName === 'default' && !checkpointBuilt('default')) {
+    if (flags.smoke && !flags.modelGiven) {
+      stderr.write("The default checkpoint is not built yet: the smoke run uses the 'micro' model.\n");
+      modelName = 'micro';
+    } else {
+      stderr.write(
+        "The default checkpoint is not built: run `pnpm --filter @llmedit/pretrained train default`, or pass '--model micro'.\n",
+      );
+      return 2;
+    }
+  }
+
+  const backend = await initBackend();
+  let bench: ReturnType<typeof loadBenchModel>;
+  try {
+    bench = loadBenchModel(modelName);
+  } catch (error) {
+    if (error instanceof LlmeditError) {
+      stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  stdout.write(
+    `llmedit bench: backend ${backend.name}, model ${bench.name} (${bench.model.modelId}), ` +
+      `${methods.map((m) => m.method.id).join(', ')} on ${flags.datasets.join(', ')}, n=${flags.n}, ` +
+      `${flags.mode} mode, seed ${flags.seed}\n`,
+  );
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    controller.abort();
+    stderr.write(
+      '\nInterrupted: finishing the current edit, then writing the partial results (Ctrl-C again quits now).\n',
+    );
+  };
+  if (options.handleSigint) process.on('SIGINT', onSigint);
+
+  const bar = progressBar(stderr);
+  mkdirSync(flags.out, { recursive: true });
+  let results: BenchResults;
+  try {
+    results = await runBench({
+      bench,
+      methods,
+      datasets: flags.datasets,
+      n: flags.n,
+      seed: flags.seed,
+      mode: flags.mode,
+      smoke: flags.smoke,
+      environment: environment(backend, options.cwd ?? process.cwd(), RECORDED_PACKAGES),
+      signal: controller.signal,
+      onProgress: (event) => bar.update(event),
+      // Partial results stay readable even if the process is killed hard.
+      onCheckpoint: (partial) => writeFileAtomic(join(flags.out, 'results.json'), serializeResults(partial)),
+      ...(options.evaluation === undefined ? {} : { evaluation: options.evaluation }),
+    });
+  } finally {
+    bar.done();
+    if (options.handleSigint) process.off('SIGINT', onSigint);
+  }
+
+  const files = writeOutputs(results, flags.out);
+  stdout.write(`\n${renderMarkdown(results)}\n`);
+  stdout.write(
+    `Wrote ${files.results}, ${files.table} and ${files.report} ` +
+      `(${(results.wallMs / 1000).toFixed(1)} s${results.complete ? '' : ', partial'}).\n`,
+  );
+  if (!results.complete) return 130;
+  const failed = results.runs.filter((r) => r.status === 'failed');
+  for (const r of failed) stderr.write(`${r.method} on ${r.dataset} failed: ${r.reason}\n`);
+  return failed.length > 0 ? 1 : 0;
+}

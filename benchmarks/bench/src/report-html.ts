@@ -1,0 +1,220 @@
+import * as echarts from 'echarts';
+import type { BenchResults } from './results.js';
+import {
+  agreementRows,
+  buildTables,
+  formatAgreement,
+  formatCell,
+  formatNumber,
+  formatPublished,
+  type Table,
+  UNEDITED_ROW,
+} from './tables.js';
+
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+const PALETTE = [
+  '#9e9e9e',
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+];
+
+/**
+ * Render an ECharts option to a static SVG string (server-side rendering: no DOM, no canvas, no browser).
+ * Animation is off so that the first frame is the final chart.
+ */
+export function renderChart(option: echarts.EChartsOption, width = 760, height = 340): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: 'sans-serif' }, ...option });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** Grouped bars: one group per column of `table` (those in `columns`), one bar per row (method). */
+export function tableChart(table: Table, columns: readonly string[], yName: string): string {
+  const cols = table.columns.filter((c) => columns.includes(c.key));
+  const rows = table.rows.filter((r) => cols.some((c) => c.ours.has(r.id)));
+  return renderChart({
+    title: { text: table.title, left: 'center', textStyle: { fontSize: 14 } },
+    legend: { top: 26, data: rows.map((r) => r.label) },
+    grid: { top: 70, left: 60, right: 20, bottom: 40 },
+    xAxis: { type: 'category', data: cols.map((c) => c.label) },
+    yAxis: { type: 'value', name: yName },
+    series: rows.map((r) => ({
+      name: r.label,
+      type: 'bar',
+      data: cols.map((c) => {
+        const v = c.ours.get(r.id)?.mean;
+        return v === undefined ? null : Number(v.toFixed(3));
+      }),
+    })),
+  });
+}
+
+/** Seconds per edit per method (log scale: methods differ by orders of magnitude). */
+export function costChart(table: Table): string {
+  const cols = table.columns.filter((c) => c.key.startsWith('seconds-'));
+  const rows = table.rows.filter((r) => cols.some((c) => c.ours.has(r.id)));
+  return renderChart({
+    title: { text: 'Seconds per edit', left: 'center', textStyle: { fontSize: 14 } },
+    legend: { top: 26, data: cols.map((c) => c.label) },
+    grid: { top: 70, left: 60, right: 20, bottom: 40 },
+    xAxis: { type: 'category', data: rows.map((r) => r.label) },
+    yAxis: { type: 'log', name: 's/edit', logBase: 10 },
+    series: cols.map((c) => ({
+      name: c.label,
+      type: 'bar',
+      data: rows.map((r) => {
+        const v = c.ours.get(r.id)?.mean;
+        return v === undefined || v <= 0 ? null : Number(v.toPrecision(4));
+      }),
+    })),
+  });
+}
+
+/** Spearman rho of every comparison with at least two methods in common. */
+export function agreementChart(tables: readonly Table[]): string | undefined {
+  const rows = agreementRows(tables).filter(
+    (r) => r.agreement.keys.length >= 2 && Number.isFinite(r.agreement.rho),
+  );
+  if (rows.length === 0) return undefined;
+  const labels = rows.map((r) => `${r.table.replace(/:.*/, '')} ${r.column} vs ${r.reference}`);
+  return renderChart(
+    {
+      title: {
+        text: 'Rank agreement with the published columns',
+        left: 'center',
+        textStyle: { fontSize: 14 },
+      },
+      legend: { top: 26, data: ['Spearman ρ', 'Kendall τ-b'] },
+      grid: { top: 60, left: 300, right: 30, bottom: 30 },
+      xAxis: { type: 'value', min: -1, max: 1 },
+      yAxis: { type: 'category', data: labels, inverse: true, axisLabel: { fontSize: 10 } },
+      series: [
+        { name: 'Spearman ρ', type: 'bar', data: rows.map((r) => Number(r.agreement.rho.toFixed(3))) },
+        { name: 'Kendall τ-b', type: 'bar', data: rows.map((r) => Number(r.agreement.tauB.toFixed(3))) },
+      ],
+    },
+    760,
+    Math.max(200, 90 + rows.length * 26),
+  );
+}
+
+function htmlTable(table: Table): string {
+  const head: string[] = ['<th>Method</th>'];
+  for (const c of table.columns) {
+    head.push(`<th>${escapeHtml(c.label)}</th>`);
+    for (const p of c.published)
+      head.push(`<th class="pub" title="${escapeHtml(p.citation)}">${escapeHtml(p.label)}</th>`);
+  }
+  const body = table.rows.map((row) => {
+    const cells = [`<th>${escapeHtml(row.label)}</th>`];
+    for (const c of table.columns) {
+      cells.push(`<td>${escapeHtml(formatCell(c.ours.get(row.id), c.digits))}</td>`);
+      for (const p of c.published)
+        cells.push(`<td class="pub">${escapeHtml(formatPublished(p.values.get(row.id), p.digits))}</td>`);
+    }
+    return `<tr${row.id === UNEDITED_ROW ? ' class="unedited"' : ''}>${cells.join('')}</tr>`;
+  });
+  if (table.columns.some((c) => c.published.length > 0)) {
+    const cells = ['<th>rank agreement</th>'];
+    for (const c of table.columns) {
+      cells.push('<td></td>');
+      for (const p of c.published)
+        cells.push(`<td class="pub">${escapeHtml(formatAgreement(p.agreement))}</td>`);
+    }
+    body.push(`<tr class="agreement">${cells.join('')}</tr>`);
+  }
+  return `<table><thead><tr>${head.join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
+}
+
+const STYLE = `
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
+th:first-child { text-align: left; }
+thead th { background: #f4f4f4; }
+.pub { color: #666; background: #fafafa; }
+tr.unedited { color: #777; font-style: italic; }
+tr.agreement td { font-size: 11px; }
+.caption { color: #444; font-size: 13px; max-width: 1000px; }
+.scroll { overflow-x: auto; }
+.warn { background: #fff3cd; padding: 0.5em 1em; border: 1px solid #e0c36b; }
+figure { margin: 1em 0; }
+`;
+
+/** A self-contained HTML report: the tables, static SVG charts (ECharts server-side rendering) and the run's facts. */
+export function renderHtml(results: BenchResults, tables: readonly Table[] = buildTables(results)): string {
+  const o = results.options;
+  const env = results.environment;
+  const sections: string[] = [];
+  for (const t of tables) {
+    let chart = '';
+    if (t.id.startsWith('A-'))
+      chart = tableChart(t, ['reliability', 'generalization', 'locality', 'portability'], '%');
+    else if (t.id === 'B1') chart = tableChart(t, ['S', 'ES', 'PS', 'NS'], '%');
+    else if (t.id === 'C') chart = costChart(t);
+    sections.push(
+      `<h2>${escapeHtml(t.title)}</h2><p class="caption">${escapeHtml(t.caption)}</p>` +
+        `<div class="scroll">${htmlTable(t)}</div>${chart === '' ? '' : `<figure>${chart}</figure>`}`,
+    );
+  }
+  const agreement = agreementChart(tables);
+  const failures = results.records.filter((r) => r.error !== undefined);
+  const facts: [string, string][] = [
+    [
+      'Model',
+      `${results.model.name} (${results.model.architecture}, ${results.model.numLayers} layers, hidden ${results.model.hiddenSize}, ${results.model.parameters} parameters)`,
+    ],
+    ['Model hash', results.model.hash],
+    ['Records', `${o.n} per data set per method (${o.datasets.join(', ')})`],
+    ['Mode / seed', `${o.mode} / ${o.seed}${o.smoke ? ' (smoke run)' : ''}`],
+    [
+      'Backend',
+      `${env.backend.name}${env.backend.simd ? ' SIMD' : ''}${env.backend.kernelFixes ? ', llmedit kernel fixes' : ''}`,
+    ],
+    ['Machine', `${env.cpus} × ${env.cpuModel}, ${env.platform}, Node ${env.node}`],
+    ['Commit', env.gitCommit ?? 'unknown'],
+    [
+      'Packages',
+      Object.entries(env.packages)
+        .map(([k, v]) => `${k}@${v}`)
+        .join(', '),
+    ],
+    [
+      'Wall-clock',
+      `${formatNumber(results.wallMs / 60000, 1)} min (${results.startedAt} – ${results.finishedAt ?? 'running'})`,
+    ],
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>llmedit benchmark</title><style>${STYLE}</style></head>
+<body>
+<h1>llmedit benchmark</h1>
+${results.complete ? '' : '<p class="warn">Partial results: the run was interrupted before it finished.</p>'}
+<table>${facts.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`).join('')}</table>
+<p class="caption">Our numbers come from a small model trained on the benchmark's own facts, not from GPT-J or T5-XL:
+compare rankings, not magnitudes. Grey columns are the published numbers (hover for the source); the last row of
+each table gives Spearman ρ and Kendall τ-b between our column and the published one over the methods in both.</p>
+${sections.join('\n')}
+<h2>Rank agreement</h2>
+${agreement === undefined ? '<p>Fewer than two methods in common with every published column.</p>' : `<figure>${agreement}</figure>`}
+${failures.length === 0 ? '' : `<h2>Failed edits</h2><ul>${failures.map((f) => `<li>${escapeHtml(`${f.method} on ${f.dataset} record ${f.id}: ${f.error}`)}</li>`).join('')}</ul>`}
+</body></html>
+`;
+}

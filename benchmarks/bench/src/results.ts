@@ -1,0 +1,164 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release } from 'node:os';
+import { type BackendInfo, type EditMode, tf } from '@llmedit/core';
+import type { MetricValue } from '@llmedit/evaluate';
+import type { BenchDataset } from './flags.js';
+import type { PublishedNames } from './published.js';
+
+/** Version of the results.json layout. */
+export const RESULTS_SCHEMA = 1;
+
+/** One edited record: its post-edit metrics and what the edit cost. */
+export interface EditRecord {
+  method: string;
+  dataset: BenchDataset;
+  /** Position in the evaluation split. */
+  index: number;
+  /** The record's id (CounterFact case id, zsRE index). */
+  id: string;
+  mode: EditMode;
+  /** 1-based `doEdit` call that applied this record's edit. */
+  step: number;
+  /** Wall-clock ms of the `doEdit` call, divided by the requests it edited (batch: all). */
+  editMs: number;
+  /** Highest tensor bytes during the call and what the edit added over the bytes alive at its start. */
+  peakBytes: number;
+  peakExtraBytes: number;
+  /** Post-edit metrics, tagged (see @llmedit/evaluate PROTOCOL_TAGS); empty when the edit failed. */
+  metrics: Record<string, MetricValue>;
+  /** The error, when the edit or its evaluation failed. */
+  error?: string;
+}
+
+/** The unedited model's metrics on one record (the "(unedited)" rows). */
+export interface PreRecord {
+  dataset: BenchDataset;
+  index: number;
+  id: string;
+  metrics: Record<string, MetricValue>;
+}
+
+/** One (method, data set) run. */
+export interface MethodRun {
+  method: string;
+  dataset: BenchDataset;
+  status: 'done' | 'partial' | 'skipped' | 'failed';
+  /** Why it was skipped or failed. */
+  reason?: string;
+  /** The hyperparameters used (after parsing). */
+  hparams?: unknown;
+  /** The one-time cost before the first edit, when the method has one. */
+  prepare?: { label: string; wallMs: number; cached: boolean };
+  requested: number;
+  edited: number;
+  failed: number;
+  /** Wall-clock ms of the whole run (edits and evaluations). */
+  wallMs: number;
+}
+
+export interface MethodInfo {
+  id: string;
+  displayName: string;
+  paper?: string;
+  published: PublishedNames;
+}
+
+export interface Environment {
+  backend: BackendInfo;
+  node: string;
+  platform: string;
+  cpus: number;
+  cpuModel: string;
+  /** `git rev-parse HEAD`, when the run is inside a git checkout. */
+  gitCommit: string | null;
+  /** Versions of the packages that produced the numbers. */
+  packages: Record<string, string>;
+}
+
+export interface BenchResults {
+  schema: number;
+  /** False when the run was interrupted (Ctrl-C) or is still going (checkpoint). */
+  complete: boolean;
+  startedAt: string;
+  finishedAt: string | null;
+  wallMs: number;
+  options: {
+    methods: string[];
+    datasets: BenchDataset[];
+    n: number;
+    seed: number;
+    mode: EditMode;
+    smoke: boolean;
+  };
+  model: {
+    name: string;
+    /** Content hash of the weights as loaded (`CausalLM.modelId`). */
+    hash: string;
+    architecture: string;
+    numLayers: number;
+    hiddenSize: number;
+    vocabSize: number;
+    parameters: number;
+  };
+  evaluation: Record<BenchDataset, unknown>;
+  environment: Environment;
+  methods: MethodInfo[];
+  runs: MethodRun[];
+  pre: PreRecord[];
+  records: EditRecord[];
+}
+
+/** The commit of the checkout `cwd` is in, or null outside git (or without git). */
+export function gitCommit(cwd: string): string | null {
+  try {
+    const out = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    }).trim();
+    return /^[0-9a-f]{40}$/.test(out) ? out : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Versions from package.json files, found through module resolution (`name/package.json`). */
+export function packageVersions(names: readonly string[]): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const name of names) {
+    try {
+      // The bench itself is private and exports nothing; the others export ./package.json.
+      const url =
+        name === '@llmedit/bench'
+          ? new URL('../package.json', import.meta.url).href
+          : import.meta.resolve(`${name}/package.json`);
+      const json = JSON.parse(readFileSync(new URL(url), 'utf8')) as { version?: unknown };
+      if (typeof json.version === 'string') versions[name] = json.version;
+    } catch {
+      // A package without an exported package.json: leave it out rather than guess.
+    }
+  }
+  return versions;
+}
+
+export function environment(backend: BackendInfo, cwd: string, packages: readonly string[]): Environment {
+  const cpuList = cpus();
+  return {
+    backend,
+    node: process.version,
+    platform: `${platform()} ${release()}`,
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    gitCommit: gitCommit(cwd),
+    packages: { ...packageVersions(packages), '@tensorflow/tfjs-core': tf.version_core },
+  };
+}
+
+/** Write a file so that readers never see it half-written (a Ctrl-C mid-write leaves the old one). */
+export function writeFileAtomic(path: string, content: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}

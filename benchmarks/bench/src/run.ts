@@ -1,0 +1,418 @@
+import {
+  type AnyEditMethod,
+  type EditMode,
+  type EditRequest,
+  type EditResult,
+  type EditStep,
+  edit,
+} from '@llmedit/core';
+import { loadCounterFactSplit, loadSplit } from '@llmedit/datasets';
+import {
+  computePreEditParallel,
+  type EvaluationRequest,
+  evaluateRequests,
+  evaluateRequestsParallel,
+  type PostEditOptions,
+  PreEditCache,
+  type RecordResult,
+} from '@llmedit/evaluate';
+import type { CausalLM } from '@llmedit/models';
+import type { BenchMethod, BenchModel, Prepared } from './bench-method.js';
+import type { BenchDataset } from './flags.js';
+import type { BenchResults, EditRecord, Environment, MethodRun } from './results.js';
+import { RESULTS_SCHEMA } from './results.js';
+
+/** What the progress display gets after every edit (and when a phase starts). */
+export interface ProgressEvent {
+  /** Edits done and planned over the whole run (the unit of the ETA). */
+  done: number;
+  total: number;
+  /** What is running now: 'pre-edit counterfact', 'rome on zsre', ... */
+  phase: string;
+}
+
+export interface RunOptions {
+  bench: BenchModel;
+  methods: readonly BenchMethod[];
+  datasets: readonly BenchDataset[];
+  n: number;
+  seed: number;
+  mode: EditMode;
+  smoke: boolean;
+  environment: Environment;
+  /** Stop after the current edit when aborted (Ctrl-C); the results so far are returned, `complete: false`. */
+  signal?: AbortSignal;
+  onProgress?(event: ProgressEvent): void;
+  /** Called with the results so far after every (method, data set) run, to save partial results. */
+  onCheckpoint?(results: BenchResults): void;
+  /** Overrides the per-data-set evaluation settings (tests use cheaper ones). */
+  evaluation?: Partial<Record<BenchDataset, PostEditOptions>>;
+}
+
+/** CounterFact generation prompts per record for GE (ROME uses all ten; each costs a 100-token sample). */
+export const GE_PROMPTS = 2;
+
+/**
+ * The evaluation of each data set. ZsRE: the EasyEdit protocol (reliability, generalization, locality,
+ * portability) and fluency. CounterFact: the same plus ROME's suite (ES, PS, NS, EM, PM, NM, and GE over
+ * the record's first GE_PROMPTS generation prompts). Generations are seeded top-5 samples of 100 tokens, as
+ * ROME's generate_fast.
+ */
+export function evaluationSettings(dataset: BenchDataset, seed: number): PostEditOptions {
+  if (dataset === 'zsre') return { suites: ['easyedit'], fluency: true, seed };
+  return {
+    suites: ['easyedit', 'counterfact'],
+    fluency: true,
+    generationEntropy: { maxPrompts: GE_PROMPTS },
+    seed,
+  };
+}
+
+interface DatasetRecords {
+  /** What the method edits (plain EditRequests). */
+  requests: EditRequest[];
+  /** The same records with CounterFact's generation prompts, for evaluation. */
+  evaluation: EvaluationRequest[];
+}
+
+/** The first `n` records of a data set's evaluation split (the split order is a fixed random sample). */
+export function loadRecords(dataset: BenchDataset, n: number): DatasetRecords {
+  if (dataset === 'counterfact') {
+    const split = loadCounterFactSplit('eval');
+    const requests = split.requests.slice(0, n);
+    const evaluation = requests.map((request, i) => ({
+      ...request,
+      generationPrompts: split.records[i]!.generationPrompts,
+    }));
+    return { requests, evaluation };
+  }
+  const requests = loadSplit(dataset, 'eval').slice(0, n);
+  return { requests, evaluation: requests };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
+function stepOf(result: EditResult<unknown, CausalLM, unknown>, requestIndex: number): EditStep | undefined {
+  return result.steps.find((s) => s.requestIndices.includes(requestIndex));
+}
+
+/**
+ * Wrap a method so that every `doEdit` call reports how many requests it edited (batch/sequential progress)
+ * and the run stops between calls once `signal` is aborted.
+ */
+function counting(
+  method: AnyEditMethod,
+  onEdited: (count: number) => void,
+  signal: AbortSignal | undefined,
+): AnyEditMethod {
+  return {
+    ...method,
+    async doEdit(context, model, requests, hparams) {
+      const outcome = await method.doEdit(context, model, requests, hparams);
+      onEdited(requests.length);
+      if (signal?.aborted) {
+        // edit() never sees this outcome, so undo and free it here.
+        outcome.restore();
+        outcome.dispose();
+        signal.throwIfAborted();
+      }
+      return outcome;
+    },
+  };
+}
+
+/**
+ * Run every method on every data set and collect per-edit records. Each record is edited from the original
+ * weights in 'single' mode (and the edit reverted before the next); 'batch' edits all n records in one call;
+ * 'sequential' edits them one after another without reverting and evaluates them all at the end.
+ */
+export async function runBench(options: RunOptions): Promise<BenchResults> {
+  const { bench, methods, datasets, n, seed, mode, signal } = options;
+  const { model } = bench;
+  const started = performance.now();
+  const total = methods.length * datasets.length * n;
+  let done = 0;
+  const progress = (phase: string) => options.onProgress?.({ done, total, phase });
+
+  const settings = Object.fromEntries(
+    datasets.map((d) => [d, options.evaluation?.[d] ?? evaluationSettings(d, seed)]),
+  ) as Record<BenchDataset, PostEditOptions>;
+  const parameters = model.weightNames().reduce((s, name) => s + model.weight(name).size, 0);
+  const results: BenchResults = {
+    schema: RESULTS_SCHEMA,
+    complete: false,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    wallMs: 0,
+    options: {
+      methods: methods.map((m) => m.method.id),
+      datasets: [...datasets],
+      n,
+      seed,
+      mode,
+      smoke: options.smoke,
+    },
+    model: {
+      name: bench.name,
+      hash: model.modelId,
+      architecture: model.config.architecture,
+      numLayers: model.config.numLayers,
+      hiddenSize: model.config.hiddenSize,
+      vocabSize: model.config.vocabSize,
+      parameters,
+    },
+    evaluation: settings,
+    environment: options.environment,
+    methods: methods.map(({ method, published }) => ({
+      id: method.id,
+      displayName: method.displayName,
+      ...(method.paper === undefined ? {} : { paper: method.paper }),
+      published,
+    })),
+    runs: [],
+    pre: [],
+    records: [],
+  };
+  const finish = (complete: boolean): BenchResults => {
+    results.complete = complete;
+    results.finishedAt = new Date().toISOString();
+    results.wallMs = performance.now() - started;
+    return results;
+  };
+
+  // Pre-edit values once per data set: the locality reference and the "(unedited)" rows.
+  const cache = new PreEditCache();
+  const records = new Map<BenchDataset, DatasetRecords>();
+  for (const dataset of datasets) {
+    if (signal?.aborted) return finish(false);
+    progress(`pre-edit ${dataset}`);
+    const data = loadRecords(dataset, n);
+    records.set(dataset, data);
+    // All records at once (batched generation), on every core: the unedited model does not change.
+    const pre = await computePreEditParallel(model, data.evaluation, { ...settings[dataset], cache });
+    pre.forEach((p, index) => {
+      results.pre.push({
+        dataset,
+        index,
+        id: data.requests[index]!.id ?? String(index),
+        metrics: p.result.metrics,
+      });
+    });
+  }
+
+  for (const entry of methods) {
+    for (const dataset of datasets) {
+      if (signal?.aborted) return finish(false);
+      const data = records.get(dataset)!;
+      const run = await runOne(entry, dataset, data, {
+        bench,
+        seed,
+        mode,
+        signal,
+        evaluate: { ...settings[dataset], pre: cache, preModelId: model.modelId },
+        onRecord: (record) => results.records.push(record),
+        onEdited(count) {
+          done += count;
+          progress(`${entry.method.id} on ${dataset}`);
+        },
+        onStart: () => progress(`${entry.method.id} on ${dataset}`),
+      });
+      results.runs.push(run);
+      options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
+    }
+  }
+  return finish(!signal?.aborted);
+}
+
+interface RunOneOptions {
+  bench: BenchModel;
+  seed: number;
+  mode: EditMode;
+  signal: AbortSignal | undefined;
+  evaluate: PostEditOptions;
+  onRecord(record: EditRecord): void;
+  /** Progress: `count` more records were edited (or given up, so that the total still adds up). */
+  onEdited(count: number): void;
+  onStart(): void;
+}
+
+async function runOne(
+  entry: BenchMethod,
+  dataset: BenchDataset,
+  data: DatasetRecords,
+  options: RunOneOptions,
+): Promise<MethodRun> {
+  const { method } = entry;
+  const { bench, seed, mode, signal } = options;
+  const requested = data.requests.length;
+  const t0 = performance.now();
+  const run: MethodRun = {
+    method: method.id,
+    dataset,
+    status: 'done',
+    requested,
+    edited: 0,
+    failed: 0,
+    wallMs: 0,
+  };
+  let counted = 0;
+  const tick = (count: number) => {
+    counted += count;
+    options.onEdited(count);
+  };
+  const end = (status: MethodRun['status'], reason?: string): MethodRun => {
+    run.status = status;
+    if (reason !== undefined) run.reason = reason;
+    run.wallMs = performance.now() - t0;
+    if (counted < requested) tick(requested - counted);
+    return run;
+  };
+  options.onStart();
+
+  const capabilities = method.capabilities;
+  if (mode === 'batch' && (!capabilities.batch || (capabilities.maxBatchSize ?? Infinity) < requested)) {
+    return end('skipped', `does not edit ${requested} requests in one call (capabilities.batch)`);
+  }
+  if (mode === 'sequential' && !capabilities.sequential) {
+    return end('skipped', 'does not edit sequentially (capabilities.sequential is false)');
+  }
+
+  let hparams: unknown;
+  try {
+    hparams = method.hparams.parse(entry.hparams?.(bench) ?? {});
+  } catch (error) {
+    return end('failed', `hyperparameters: ${messageOf(error)}`);
+  }
+  run.hparams = hparams;
+
+  let artifact: unknown;
+  const prepare =
+    entry.prepare ??
+    (capabilities.requiresTraining && method.doPrepare !== undefined
+      ? async ({ trainingRequests }: { trainingRequests(): EditRequest[] }): Promise<Prepared> => {
+          const training = trainingRequests();
+          const value = await method.doPrepare!(
+            { seed, ...(signal ? { signal } : {}) },
+            bench.model,
+            training,
+            hparams,
+          );
+          return { label: `training on ${training.length} ${dataset} requests`, artifact: value };
+        }
+      : undefined);
+  if (prepare !== undefined) {
+    const p0 = performance.now();
+    try {
+      const prepared = await prepare({
+        bench,
+        dataset,
+        hparams,
+        trainingRequests: () => loadSplit(dataset, 'train'),
+        seed,
+        signal,
+      });
+      if (prepared !== undefined) {
+        artifact = prepared.artifact;
+        run.prepare = {
+          label: prepared.label,
+          wallMs: performance.now() - p0,
+          cached: prepared.cached ?? false,
+        };
+      }
+    } catch (error) {
+      if (signal?.aborted) return end('partial', 'interrupted');
+      return end('failed', `one-time setup: ${messageOf(error)}`);
+    }
+  }
+  const context = { seed, ...(signal ? { signal } : {}), ...(artifact === undefined ? {} : { artifact }) };
+
+  const recordOf = (
+    index: number,
+    step: EditStep | undefined,
+    stepSize: number,
+    result: RecordResult | undefined,
+    error?: string,
+  ): EditRecord => ({
+    method: method.id,
+    dataset,
+    index,
+    id: data.requests[index]!.id ?? String(index),
+    mode,
+    step: step?.step ?? 0,
+    editMs: step === undefined ? Number.NaN : step.wallMs / stepSize,
+    peakBytes: step?.memory.peakBytes ?? Number.NaN,
+    peakExtraBytes: step?.memory.peakExtraBytes ?? Number.NaN,
+    metrics: result?.metrics ?? {},
+    ...(error === undefined ? {} : { error }),
+  });
+
+  if (mode === 'single') {
+    for (let i = 0; i < requested; i++) {
+      if (signal?.aborted) return end('partial', 'interrupted');
+      let result: EditResult<unknown, CausalLM, RecordResult> | undefined;
+      try {
+        result = await edit({
+          method: method as AnyEditMethod,
+          model: bench.model,
+          requests: [data.requests[i]!],
+          hparams: hparams as Record<string, unknown>,
+          mode: 'single',
+          context,
+          source: `${dataset} record ${i}`,
+          evaluate: ({ model }) => evaluateRequests(model, [data.evaluation[i]!], options.evaluate)[0]!,
+        });
+        const evaluation = result.evaluations[0]!.result;
+        options.onRecord(recordOf(i, result.steps[0], 1, evaluation));
+        run.edited++;
+      } catch (error) {
+        if (signal?.aborted) return end('partial', 'interrupted');
+        options.onRecord(recordOf(i, undefined, 1, undefined, messageOf(error)));
+        run.failed++;
+      } finally {
+        result?.revert();
+        result?.dispose();
+      }
+      tick(1);
+    }
+    return end('done');
+  }
+
+  // batch / sequential: one edit() call, evaluated once at the end over every edited record.
+  let result: EditResult<unknown, CausalLM, RecordResult[]> | undefined;
+  let editedSoFar = 0;
+  try {
+    result = await edit({
+      method: counting(
+        method,
+        (count) => {
+          editedSoFar += count;
+          tick(count);
+        },
+        signal,
+      ),
+      model: bench.model,
+      requests: data.requests,
+      hparams: hparams as Record<string, unknown>,
+      mode,
+      context,
+      source: `${dataset} (${mode})`,
+      evaluate: ({ model }) => evaluateRequestsParallel(model, data.evaluation, options.evaluate),
+    });
+    const evaluation = result.evaluations.at(-1)!.result;
+    const sizes = new Map(result.steps.map((s) => [s.step, s.requestIndices.length]));
+    for (let i = 0; i < requested; i++) {
+      const step = stepOf(result, i);
+      options.onRecord(recordOf(i, step, sizes.get(step?.step ?? 0) ?? 1, evaluation[i]));
+      run.edited++;
+    }
+    return end('done');
+  } catch (error) {
+    if (signal?.aborted) return end('partial', `interrupted after ${editedSoFar} edits`);
+    return end('failed', messageOf(error));
+  } finally {
+    result?.revert();
+    result?.dispose();
+  }
+}

@@ -1,0 +1,137 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@llmedit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBenchModel } from './bench-model.js';
+import { main, writeOutputs } from './main.js';
+import { BENCH_METHODS } from './methods.js';
+import { environment } from './results.js';
+import { runBench } from './run.js';
+
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = {
+    text: '',
+    isTTY: false,
+    write(chunk: string) {
+      stream.text += chunk;
+      return true;
+    },
+  };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
+}
+
+describe('pnpm bench on the micro model', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'llmedit-bench-'));
+    await initBackend({ prefer: ['wasm'] });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs one method end to end and writes results.json, table.md and report.html', async () => {
+    const out = join(dir, 'run');
+    const stdout = sink();
+    const stderr = sink();
+    const code = await main(
+      ['--model', 'micro', '--methods', 'ft-l', '--n', '2', '--out', out, '--seed', '5'],
+      {
+        stdout,
+        stderr,
+      },
+    );
+    expect(code).toBe(0);
+    for (const file of ['results.json', 'table.md', 'report.html'])
+      expect(existsSync(join(out, file))).toBe(true);
+
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.complete).toBe(true);
+    expect(results.options).toMatchObject({ methods: ['ft-l'], n: 2, seed: 5, mode: 'single' });
+    expect(results.model.hash).toBe(loadBenchModel('micro').model.modelId);
+    expect(results.environment.backend.name).toBe('wasm');
+    expect(results.records).toHaveLength(4);
+    expect(results.pre).toHaveLength(4);
+    const cf = results.records.find((r: { dataset: string }) => r.dataset === 'counterfact');
+    for (const metric of [
+      'reliability',
+      'generalization',
+      'locality',
+      'portability',
+      'fluency',
+      'ES',
+      'NS',
+      'GE',
+    ])
+      expect(cf.metrics[metric], metric).toBeDefined();
+    expect(cf.editMs).toBeGreaterThan(0);
+
+    const md = readFileSync(join(out, 'table.md'), 'utf8');
+    expect(md).toMatch(/\| ft-l \| \d+\.\d \[/);
+    expect(stdout.text).toContain('## Table B1');
+    expect(stderr.text).toMatch(/\[#+\] 4\/4 100%/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
+
+    // Same seed, same numbers (timings aside).
+    const again = join(dir, 'again');
+    expect(
+      await main(
+        [
+          '--model',
+          'micro',
+          '--methods',
+          'ft-l',
+          '--n',
+          '2',
+          '--out',
+          again,
+          '--seed',
+          '5',
+          '--datasets',
+          'zsre',
+        ],
+        {
+          stdout: sink(),
+          stderr: sink(),
+        },
+      ),
+    ).toBe(0);
+    const second = JSON.parse(readFileSync(join(again, 'results.json'), 'utf8'));
+    const zsre = results.records.filter((r: { dataset: string }) => r.dataset === 'zsre');
+    expect(second.records.map((r: { metrics: unknown }) => r.metrics)).toEqual(
+      zsre.map((r: { metrics: unknown }) => r.metrics),
+    );
+  });
+
+  it('stops after the current edit when interrupted and keeps the partial results readable', async () => {
+    const bench = loadBenchModel('micro');
+    const controller = new AbortController();
+    const results = await runBench({
+      bench,
+      methods: BENCH_METHODS.filter((m) => m.method.id === 'ft-l'),
+      datasets: ['zsre'],
+      n: 3,
+      seed: 0,
+      mode: 'single',
+      smoke: true,
+      environment: environment({ name: 'wasm', kernelFixes: true }, dir, []),
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.done >= 1) controller.abort();
+      },
+    });
+    expect(results.complete).toBe(false);
+    expect(results.records).toHaveLength(1);
+    expect(results.runs[0]).toMatchObject({ status: 'partial', edited: 1 });
+    const out = join(dir, 'partial');
+    writeOutputs(results, out);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).complete).toBe(false);
+    expect(readFileSync(join(out, 'table.md'), 'utf8')).toContain('Partial results');
+  });
+
+  it('rejects bad flags and unknown methods with exit code 2', async () => {
+    const stderr = sink();
+    expect(await main(['--methods', 'nope'], { stderr, stdout: sink() })).toBe(2);
+    expect(stderr.text).toContain("Unknown editing method 'nope'");
+    expect(await main(['--n', '-1'], { stderr: sink(), stdout: sink() })).toBe(2);
+  });
+});

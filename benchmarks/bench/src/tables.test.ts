@@ -1,0 +1,227 @@
+import type { MetricValue } from '@llmedit/evaluate';
+import { describe, expect, it } from 'vitest';
+import { serializeResults } from './main.js';
+import { escapeHtml, renderHtml } from './report-html.js';
+import type { BenchResults, EditRecord, PreRecord } from './results.js';
+import {
+  buildTables,
+  formatCell,
+  formatNumber,
+  renderMarkdown,
+  renderMarkdownTable,
+  type Table,
+  UNEDITED_ROW,
+} from './tables.js';
+
+const acc = (value: number): MetricValue => ({ value, tag: 'teacher-forced/token-accuracy', count: 1 });
+const cmp = (value: number): MetricValue => ({ value, tag: 'probability/comparison', count: 1 });
+
+/** Per method: reliability of its records (zsRE and CounterFact alike) and its ES. */
+const METHODS = {
+  'ft-l': { reliability: [0.5, 0.7], es: [1, 0], names: { survey: 'FT-L', rome: 'FT+L', time: 'FT' } },
+  rome: { reliability: [1, 0.9], es: [1, 1], names: { survey: 'ROME', rome: 'ROME', time: 'ROME' } },
+  kn: { reliability: [0.1, 0.1], es: [0, 0], names: { survey: 'KN', rome: 'KN', time: 'KN' } },
+  'my-method': { reliability: [0.3, 0.3], es: [1, 1], names: {} },
+} as const;
+
+function fakeResults(): BenchResults {
+  const records: EditRecord[] = [];
+  const pre: PreRecord[] = [];
+  for (const dataset of ['zsre', 'counterfact'] as const) {
+    for (let index = 0; index < 2; index++) {
+      pre.push({ dataset, index, id: String(index), metrics: { reliability: acc(0), ES: cmp(0) } });
+      for (const [method, m] of Object.entries(METHODS)) {
+        records.push({
+          method,
+          dataset,
+          index,
+          id: String(index),
+          mode: 'single',
+          step: 1,
+          editMs: method === 'kn' ? 4000 : 500 + index * 100,
+          peakBytes: 10 * 1024 * 1024,
+          peakExtraBytes: 1024 * 1024,
+          metrics: {
+            reliability: acc(m.reliability[index]!),
+            ...(dataset === 'counterfact'
+              ? { ES: cmp(m.es[index]!), PS: cmp(m.es[index]!), NS: cmp(m.es[index]!) }
+              : {}),
+          },
+        });
+      }
+    }
+  }
+  return {
+    schema: 1,
+    complete: true,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    wallMs: 60000,
+    options: {
+      methods: Object.keys(METHODS),
+      datasets: ['zsre', 'counterfact'],
+      n: 2,
+      seed: 3,
+      mode: 'single',
+      smoke: false,
+    },
+    model: {
+      name: 'micro',
+      hash: 'abc',
+      architecture: 'gpt2',
+      numLayers: 2,
+      hiddenSize: 32,
+      vocabSize: 512,
+      parameters: 1000,
+    },
+    evaluation: { zsre: {}, counterfact: {} },
+    environment: {
+      backend: { name: 'wasm', kernelFixes: true, simd: true },
+      node: 'v20',
+      platform: 'linux',
+      cpus: 2,
+      cpuModel: 'cpu',
+      gitCommit: null,
+      packages: {},
+    },
+    methods: Object.entries(METHODS).map(([id, m]) => ({ id, displayName: id, published: m.names })),
+    runs: [
+      {
+        method: 'kn',
+        dataset: 'zsre',
+        status: 'done',
+        requested: 2,
+        edited: 2,
+        failed: 0,
+        wallMs: 1,
+        prepare: { label: 'layer statistics', wallMs: 2500, cached: false },
+      },
+    ],
+    pre,
+    records,
+  };
+}
+
+function table(tables: Table[], id: string): Table {
+  const t = tables.find((x) => x.id === id);
+  if (t === undefined) throw new Error(`no table ${id}`);
+  return t;
+}
+
+describe('tables', () => {
+  const results = fakeResults();
+  const tables = buildTables(results);
+
+  it('builds A (per data set), B1, B2 and C', () => {
+    expect(tables.map((t) => t.id)).toEqual(['A-zsre', 'A-counterfact', 'B1', 'B2', 'C']);
+  });
+
+  it('puts our means (percent, with intervals) beside the published values', () => {
+    const a = table(tables, 'A-zsre');
+    const rel = a.columns.find((c) => c.key === 'reliability')!;
+    expect(rel.ours.get('ft-l')!.mean).toBeCloseTo(60, 10);
+    expect(rel.ours.get('ft-l')!.low).toBeGreaterThanOrEqual(50);
+    expect(rel.ours.get('ft-l')!.high).toBeLessThanOrEqual(70);
+    expect(rel.ours.get(UNEDITED_ROW)!.mean).toBe(0);
+    const gptj = rel.published.find((p) => p.label === 'GPT-J')!;
+    expect(gptj.values.get('ft-l')).toBe(54.7);
+    expect(gptj.values.get('rome')).toBe(99.18);
+    expect(gptj.values.has('my-method')).toBe(false);
+    // T5-XL: ROME "fails" (printed '-').
+    expect(rel.published.find((p) => p.label === 'T5-XL')!.values.get('rome')).toBeNull();
+  });
+
+  it('computes the rank agreement over the methods in both columns only', () => {
+    const rel = table(tables, 'A-zsre').columns.find((c) => c.key === 'reliability')!;
+    // Ours: rome 95 > ft-l 60 > kn 10; GPT-J: ROME 99.18 > FT-L 54.7 > KN 11.34.
+    const gptj = rel.published.find((p) => p.label === 'GPT-J')!.agreement;
+    expect(gptj.keys).toEqual(['ft-l', 'rome', 'kn']);
+    expect(gptj.rho).toBeCloseTo(1, 12);
+    expect(gptj.tauB).toBeCloseTo(1, 12);
+    // T5-XL leaves ROME out (failed): ft-l 60 > kn 10 vs FT-L 20.71 < KN 22.51.
+    const t5 = rel.published.find((p) => p.label === 'T5-XL')!.agreement;
+    expect(t5.keys).toEqual(['ft-l', 'kn']);
+    expect(t5.rho).toBeCloseTo(-1, 12);
+    expect(t5.tauB).toBeCloseTo(-1, 12);
+  });
+
+  it("fills ROME's layout with its derived Score and the published unedited row", () => {
+    const b1 = table(tables, 'B1');
+    const es = b1.columns.find((c) => c.key === 'ES')!;
+    expect(es.ours.get('ft-l')!.mean).toBeCloseTo(50, 10);
+    expect(es.published.find((p) => p.label === 'GPT-2 XL')!.values.get(UNEDITED_ROW)).toBe(22.2);
+    // Score = harmonic mean of ES, PS, NS: 100 for rome, 0 for kn.
+    const score = b1.columns.find((c) => c.key === 'S')!;
+    expect(score.ours.get('rome')!.mean).toBeCloseTo(100, 10);
+    expect(score.ours.get('kn')!.mean).toBe(0);
+  });
+
+  it('reports seconds per edit, peak memory and one-time costs', () => {
+    const c = table(tables, 'C');
+    const cf = c.columns.find((x) => x.key === 'seconds-counterfact')!;
+    expect(cf.ours.get('ft-l')!.mean).toBeCloseTo(0.55, 12);
+    expect(cf.ours.get('kn')!.mean).toBe(4);
+    expect(cf.published[0]!.values.get('rome')).toBe(14.72);
+    // Published s/edit: FT 3.594 < ROME 14.72 < KN 22.543; ours: ft-l 0.55 = rome 0.55 < kn 4 (one tie):
+    // tau-b = 2 concordant / sqrt((3 - 1) * 3).
+    const agreement = cf.published[0]!.agreement;
+    expect(agreement.keys).toEqual(['ft-l', 'rome', 'kn']);
+    expect(agreement.tauB).toBeCloseTo(2 / Math.sqrt(6), 12);
+    expect(c.columns.find((x) => x.key === 'peak')!.ours.get('rome')!.mean).toBe(10);
+    expect(c.columns.find((x) => x.key === 'one-time')!.ours.get('kn')!.text).toBe(
+      '2.5 s layer statistics (zsre)',
+    );
+    expect(c.columns.find((x) => x.key === 'one-time')!.ours.get('rome')!.text).toBe('none');
+  });
+
+  it('renders Markdown: header, one row per method, a rank-agreement row, published digits as printed', () => {
+    const md = renderMarkdownTable(table(tables, 'A-zsre'));
+    const lines = md.split('\n');
+    expect(lines[0]).toBe(
+      '| Method | Reliability | Reliability: GPT-J | Reliability: T5-XL | Generalization | Generalization: GPT-J | ' +
+        'Generalization: T5-XL | Locality | Locality: GPT-J | Locality: T5-XL | Portability | Fluency |',
+    );
+    expect(lines[1]).toMatch(/^\|---\|(---:\|){11}$/);
+    expect(lines).toHaveLength(2 + 5 + 1);
+    expect(lines[3]).toMatch(/^\| ft-l \| 60\.0 \[\d+\.\d, \d+\.\d\] \| 54\.70 \| 20\.71 \|/);
+    expect(lines.find((l) => l.startsWith('| rome '))).toContain('| 99.18 | — |');
+    expect(lines[7]).toContain('ρ 1.00 · τb 1.00 (n=3)');
+    expect(lines[7]).toContain('ρ -1.00 · τb -1.00 (n=2)');
+  });
+
+  it('renders the whole table.md and a self-contained HTML report with SVG charts', () => {
+    const md = renderMarkdown(results, tables);
+    for (const title of [
+      'Table A (ZsRE)',
+      'Table A (CounterFact)',
+      'Table B1',
+      'Table B2',
+      'Table C',
+      'Rank agreement',
+    ])
+      expect(md).toContain(title);
+    expect(md).not.toContain('Partial results');
+    expect(renderMarkdown({ ...results, complete: false }, tables)).toContain('Partial results');
+    const html = renderHtml(results, tables);
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(4);
+    // Self-contained: no external scripts, styles or images.
+    expect(html).not.toMatch(/<script|<link|src="http/);
+    expect(html).toContain('<th class="pub"');
+  });
+
+  it('formats numbers without negative zero and escapes HTML', () => {
+    expect(formatNumber(-0.04, 1)).toBe('0.0');
+    expect(formatNumber(Number.NaN, 1)).toBe('n/a');
+    expect(formatCell({ mean: 12.345, low: 10, high: 14.99 }, 1)).toBe('12.3 [10.0, 15.0]');
+    expect(formatCell(undefined, 1)).toBe('');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('serializes results.json with one line per record and parses back to the same object', () => {
+    const text = serializeResults(results);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(results)));
+    const recordLines = text.split('\n').filter((l) => l.startsWith('    {"method"'));
+    expect(recordLines).toHaveLength(results.records.length);
+  });
+});

@@ -1,0 +1,121 @@
+// KN on the CounterFact evaluation split: ROME's probability comparisons (ES, PS, NS and the Score, their
+// harmonic mean) before and after single edits, and the edit time.
+// Run: pnpm --filter @llmedit/kn bench [default|micro] [--n=50] [--preset=gpt2|micro] [--layers=2,3]
+//   default (else micro when it is not built yet): the committed checkpoint.
+import { type EditRequest, edit, initBackend } from '@llmedit/core';
+import { loadCounterFactSplit } from '@llmedit/datasets';
+import { aggregate, computePreEdit, evaluateRequests, type RecordResult } from '@llmedit/evaluate';
+import type { CausalLM } from '@llmedit/models';
+import { loadPretrained } from '@llmedit/pretrained';
+import {
+  amplifyNeurons,
+  eraseNeurons,
+  findKnowledgeNeurons,
+  type KnHparams,
+  type KnInfo,
+  type KnPresetName,
+  kn,
+  knPreset,
+  suppressNeurons,
+  targetProbability,
+} from '../src/index.js';
+
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+}
+
+function loadBenchModel(choice: string | undefined): { model: CausalLM; name: string } {
+  if (choice !== 'micro') {
+    try {
+      return { model: loadPretrained('default'), name: 'default' };
+    } catch (error) {
+      if (choice === 'default') throw error;
+      console.log('the default checkpoint is not built yet: falling back to micro');
+    }
+  }
+  return { model: loadPretrained('micro'), name: 'micro' };
+}
+
+/**
+ * Dai et al.'s section 4.3 experiment on each request's true fact: relative change of P(true answer) when
+ * the fact's neurons are suppressed (activation 0), amplified (doubled) or erased (value slots zeroed).
+ */
+function neuronOperations(model: CausalLM, requests: readonly EditRequest[], hparams: KnHparams) {
+  const changes = { suppress: [] as number[], amplify: [] as number[], erase: [] as number[] };
+  for (const request of requests) {
+    const truth = request.groundTruth as string;
+    const { neurons } = findKnowledgeNeurons(model, [request.prompt], truth, hparams);
+    if (neurons.length === 0) continue;
+    const base = targetProbability(model, request.prompt, truth);
+    const relative = (p: number) => (p - base) / base;
+    changes.suppress.push(
+      relative(targetProbability(model, request.prompt, truth, suppressNeurons(model, neurons))),
+    );
+    changes.amplify.push(
+      relative(targetProbability(model, request.prompt, truth, amplifyNeurons(model, neurons))),
+    );
+    const patch = eraseNeurons(model, neurons);
+    changes.erase.push(relative(targetProbability(model, request.prompt, truth)));
+    patch.restore();
+    patch.dispose();
+  }
+  return changes;
+}
+
+const backend = await initBackend({ prefer: ['wasm'] });
+const { model, name } = loadBenchModel(process.argv.slice(2).find((a) => !a.startsWith('--')));
+const n = Number(option('n') ?? 50);
+const presetName = (option('preset') ?? 'gpt2') as KnPresetName;
+const layers = option('layers')
+  ?.split(',')
+  .map((l) => Number(l));
+const hparams = { ...knPreset(presetName), ...(layers === undefined ? {} : { layers }) };
+const requests = loadCounterFactSplit('eval').requests.slice(0, n);
+const suites = ['counterfact'] as const;
+
+const pre = computePreEdit(model, requests, { suites });
+const post: RecordResult[] = [];
+const neurons: number[] = [];
+const times: number[] = [];
+for (const [i, request] of requests.entries()) {
+  const result = await edit({ method: kn, model, requests: [request], hparams });
+  times.push(result.steps[0]!.wallMs);
+  neurons.push((result.outcomes[0]!.info as unknown as KnInfo).neurons.length);
+  post.push(...evaluateRequests(model, [request], { suites, pre: [pre[i]!] }));
+  result.revert();
+  result.dispose();
+  if ((i + 1) % 10 === 0) process.stderr.write(`edited ${i + 1}/${requests.length}\n`);
+}
+
+const before = aggregate(pre.map((r) => r.result));
+const after = aggregate(post);
+const row = (label: string, report: typeof after) =>
+  `| ${label} | ${['ES', 'PS', 'NS', 'S']
+    .map((m) => {
+      const metric = report[m];
+      return metric === undefined
+        ? '-'
+        : `${metric.mean.toFixed(3)} [${metric.interval.low.toFixed(2)}, ${metric.interval.high.toFixed(2)}]`;
+    })
+    .join(' | ')} |`;
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const sorted = [...times].sort((a, b) => a - b);
+console.log(
+  `KN on CounterFact eval (first ${requests.length}), model ${name} (${model.modelId}), backend ${backend.name}`,
+);
+console.log(`hparams: ${JSON.stringify(hparams)}\n`);
+console.log('| | ES | PS | NS | S |\n|---|---|---|---|---|');
+console.log(row('pre-edit', before));
+console.log(row('KN', after));
+console.log(
+  `\nneurons per edit: mean ${mean(neurons).toFixed(1)}, min ${Math.min(...neurons)}, max ${Math.max(...neurons)}; ` +
+    `edit time: mean ${(mean(times) / 1000).toFixed(3)} s, median ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(3)} s`,
+);
+const operations = neuronOperations(model, requests, hparams);
+const percent = (xs: number[]) => `${(100 * mean(xs)).toFixed(1)}%`;
+console.log(
+  `\nP(true answer) when the fact's neurons are operated on (Dai et al. 4.3; ${operations.suppress.length} facts with neurons): ` +
+    `suppress ${percent(operations.suppress)}, amplify ${percent(operations.amplify)}, erase ${percent(operations.erase)}`,
+);
+model.dispose();

@@ -1,0 +1,64 @@
+export { type CaptureOptions, captureAt, meanRows } from './capture.js';
+export {
+  CONTEXT_SEED_WORDS,
+  type ContextLengthParams,
+  clearContextTemplateCache,
+  contextTemplates,
+  MEMIT_CONTEXT_LENGTHS,
+  ROME_CONTEXT_LENGTHS,
+} from './context-templates.js';
+export {
+  accumulateSecondMoments,
+  clearLayerStatsMemory,
+  decodeLayerStats,
+  defaultStatsDir,
+  encodeLayerStats,
+  type LayerStats,
+  LayerStatsError,
+  type LayerStatsOptions,
+  layerStats,
+  layerStatsPath,
+  STATS_DIR_ENV_VAR,
+  secondMomentFactor,
+  statsModuleName,
+} from './layer-stats.js';
+export {
+  cholesky,
+  choleskySolve,
+  type FactorOptions,
+  factorSpd,
+  NotPositiveDefiniteError,
+  type SpdFactor,
+  solveSpd,
+} from './linalg/cholesky.js';
+export { type NpyArray, type NpyDtype, NpyFormatError, readNpy, writeNpy } from './npz/npy.js';
+export { readNpz, writeNpz } from './npz/npz.js';
+export { crc32, readZip, writeZip, type ZipEntry, ZipFormatError } from './npz/zip.js';
+export {
+  FACT_TOKENS,
+  type FactToken,
+  factTokenIndex,
+  fillSubject,
+  type LocatedPrompt,
+  locatePrompt,
+  locateTargetPrompt,
+  subjectTemplate,
+  type TargetPrompt,
+} from './prompts.js';
+export {
+  atBarePrompt,
+  averageOverTemplates,
+  inContext,
+  type KeyAveraging,
+  KL_PROMPT_TEMPLATES,
+  type PreparedRequest,
+  prepareRequests,
+} from './requests.js';
+export {
+  type LossTerms,
+  optimizeValues,
+  type ValueOptimizationOptions,
+  type ValueRequest,
+  type ValueResult,
+} from './target-value.js';
+export { WeightEdits } from './weight-edits.js';

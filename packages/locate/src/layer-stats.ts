@@ -1,0 +1,294 @@
+// Uncentred second moment of MLP keys, C = E[k k^T] (Meng et al. 2022, ROME, eq. 2 and appendix E.5;
+// Meng et al. 2023, MEMIT, eq. 14, C0 = lambda E[k k^T]), estimated by streaming a text corpus through the
+// model; stored in ROME's .npz layout (sum 'mom2.mom2', token count 'mom2.count').
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { InvalidHparamsError, LlmeditError, type Tensor, tf } from '@llmedit/core';
+import { type CausalLM, chunkByTokens, padBatch } from '@llmedit/models';
+import { buildCorpus, defaultPreset } from '@llmedit/pretrained';
+import { factorSpd, type SpdFactor } from './linalg/cholesky.js';
+import { readNpz, writeNpz } from './npz/npz.js';
+
+/** Environment variable that overrides the default statistics folder. */
+export const STATS_DIR_ENV_VAR = 'LLMEDIT_STATS_DIR';
+
+/** The second moment of one layer's MLP keys. */
+export interface LayerStats {
+  readonly layer: number;
+  /** Key width (the MLP output projection's input size). */
+  readonly dim: number;
+  /** Number of key vectors (tokens) averaged. */
+  readonly count: number;
+  /** E[k k^T], row-major dim x dim, float64. */
+  readonly mom2: Float64Array;
+  /** Where the numbers came from this time. */
+  readonly source: 'computed' | 'file' | 'memory';
+  /** The .npz file, when a cache folder is used. */
+  readonly path?: string;
+}
+
+/** A statistics file exists but does not hold what the model needs. */
+export class LayerStatsError extends LlmeditError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LAYER_STATS', message, options);
+  }
+}
+
+export interface LayerStatsOptions {
+  /**
+   * Documents streamed through the model (EasyEdit `mom2_n_samples`; fewer when the corpus is smaller).
+   * Default 100,000, as EasyEdit.
+   */
+  readonly samples?: number;
+  /**
+   * The text source; default: the documents of the default model's pretraining corpus
+   * (`buildCorpus` with the default preset's seed and prefix fraction), which plays Wikipedia's role.
+   */
+  readonly texts?: readonly string[] | (() => readonly string[]);
+  /** Name of the text source in the cache path (EasyEdit `mom2_dataset`). Default 'llmedit-corpus'. */
+  readonly dataset?: string;
+  /**
+   * Cache folder: files live at `<dir>/<modelName>/<dataset>_stats/<module>_float32_mom2_<samples>.npz`,
+   * ROME/EasyEdit's layout, so existing EasyEdit statistics load when `modelName` and `dataset` match.
+   * Default: $LLMEDIT_STATS_DIR, else `.cache/llmedit/stats` under the working directory; false: no files.
+   */
+  readonly cacheDir?: string | false;
+  /** Model folder name in the cache path. Default: the model's content hash (`model.modelId`). */
+  readonly modelName?: string;
+  /** Padded tokens per forward. Default 4096. */
+  readonly maxBatchTokens?: number;
+  /** Called after each chunk with the documents processed so far. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+const memory = new Map<string, LayerStats>();
+const factors = new WeakMap<Float64Array, SpdFactor>();
+let defaultTexts: readonly string[] | undefined;
+
+/** Forget the statistics kept in memory (files stay). */
+export function clearLayerStatsMemory(): void {
+  memory.clear();
+}
+
+/** The default statistics folder: $LLMEDIT_STATS_DIR, else `.cache/llmedit/stats` under the working directory. */
+export function defaultStatsDir(): string {
+  const fromEnv = process.env[STATS_DIR_ENV_VAR];
+  return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join('.cache', 'llmedit', 'stats'));
+}
+
+/** The module name ROME uses in file names: the MLP output projection without '.weight'. */
+export function statsModuleName(model: CausalLM, layer: number): string {
+  return model.layout.mlpOutProjection(layer).name.replace(/\.weight$/, '');
+}
+
+/** The .npz path of a layer's statistics in `dir` (ROME/EasyEdit's naming). */
+export function layerStatsPath(
+  dir: string,
+  modelName: string,
+  dataset: string,
+  module: string,
+  samples: number,
+): string {
+  return join(dir, modelName, `${dataset}_stats`, `${module}_float32_mom2_${samples}.npz`);
+}
+
+function corpusTexts(options: LayerStatsOptions): readonly string[] {
+  if (options.texts !== undefined) {
+    return typeof options.texts === 'function' ? options.texts() : options.texts;
+  }
+  defaultTexts ??= buildCorpus({
+    seed: defaultPreset.corpus.seed,
+    prefixFraction: defaultPreset.corpus.prefixFraction,
+  }).documents;
+  return defaultTexts;
+}
+
+/** Encode the ROME/EasyEdit .npz bytes of one layer's statistics (float32 sum, int64 count). */
+export function encodeLayerStats(stats: Pick<LayerStats, 'dim' | 'count' | 'mom2'>): Uint8Array {
+  const sum = new Float32Array(stats.mom2.length);
+  for (let i = 0; i < sum.length; i++) sum[i] = (stats.mom2[i] as number) * stats.count;
+  return writeNpz([
+    ['mom2.mom2', { dtype: 'float32', shape: [stats.dim, stats.dim], data: sum }],
+    ['mom2.count', { dtype: 'int64', shape: [], data: [stats.count] }],
+  ]);
+}
+
+/** Decode ROME/EasyEdit .npz statistics bytes into E[k k^T]; checks the width when `dim` is given. */
+export function decodeLayerStats(
+  bytes: Uint8Array,
+  source = 'stats file',
+  dim?: number,
+): { dim: number; count: number; mom2: Float64Array } {
+  let arrays: ReturnType<typeof readNpz>;
+  try {
+    arrays = readNpz(bytes);
+  } catch (error) {
+    throw new LayerStatsError(`${source}: ${(error as Error).message}`, { cause: error });
+  }
+  const sum = arrays.get('mom2.mom2');
+  const countArray = arrays.get('mom2.count');
+  if (sum === undefined || countArray === undefined) {
+    throw new LayerStatsError(`${source}: expected the arrays 'mom2.mom2' and 'mom2.count' (ROME's layout)`);
+  }
+  const n = sum.shape[0] ?? 0;
+  if (sum.shape.length !== 2 || sum.shape[1] !== n || typeof sum.data[0] !== 'number') {
+    throw new LayerStatsError(`${source}: 'mom2.mom2' must be a square numeric matrix, got [${sum.shape}]`);
+  }
+  if (dim !== undefined && n !== dim) {
+    throw new LayerStatsError(`${source}: 'mom2.mom2' is ${n} x ${n}, the layer's keys have width ${dim}`);
+  }
+  const count = Number(countArray.data[0]);
+  if (!(count > 0)) throw new LayerStatsError(`${source}: 'mom2.count' must be positive, got ${count}`);
+  const values = sum.data as ArrayLike<number>;
+  const mom2 = new Float64Array(n * n);
+  for (let i = 0; i < mom2.length; i++) mom2[i] = (values[i] as number) / count;
+  return { dim: n, count, mom2 };
+}
+
+/**
+ * Accumulate sum k k^T and the token count for several layers in one pass over `texts` (every real token
+ * of every document, truncated to the model's positions), in float64 between chunks.
+ */
+export function accumulateSecondMoments(
+  model: CausalLM,
+  layers: readonly number[],
+  texts: readonly string[],
+  options: Pick<LayerStatsOptions, 'maxBatchTokens' | 'onProgress'> = {},
+): Map<number, { dim: number; count: number; sum: Float64Array }> {
+  const tokenizer = model.requireTokenizer();
+  const dim = model.layout.mlpKeySize;
+  const bos = tokenizer.bosTokenId ?? model.config.bosTokenId;
+  const prependBos = model.config.architecture === 'llama' && bos !== undefined;
+  const maxLength = model.config.maxPositions;
+  const sequences = texts
+    .map((text) => {
+      const ids = tokenizer.encode(text);
+      return (prependBos ? [bos as number, ...ids] : ids).slice(0, maxLength);
+    })
+    .filter((ids) => ids.length > 0);
+  const sums = new Map(layers.map((layer) => [layer, new Float64Array(dim * dim)]));
+  let count = 0;
+  let done = 0;
+  const lastLayer = Math.max(...layers);
+  const points = layers.map((layer) => model.layout.mlpKey(layer));
+  for (const chunk of chunkByTokens(
+    sequences.map((s) => s.length),
+    options.maxBatchTokens ?? 4096,
+  )) {
+    const batch = padBatch(
+      chunk.map((i) => sequences[i] as number[]),
+      model.padTokenId,
+      'right',
+    );
+    const length = batch.ids[0]?.length ?? 0;
+    const real: number[] = [];
+    batch.attentionMask.forEach((mask, row) => {
+      mask.forEach((m, t) => {
+        if (m === 1) real.push(row * length + t);
+      });
+    });
+    const products: Tensor[] = tf.tidy(() => {
+      const { captured } = model.forward(batch, {
+        stopAfterLayer: lastLayer,
+        hooks: points.map((point) => ({ point, capture: true })),
+      });
+      const index = tf.tensor1d(Int32Array.from(real), 'int32');
+      return points.map((point) => {
+        const keys = tf.gather(tf.reshape(captured[point.key] as Tensor, [-1, dim]), index);
+        return tf.matMul(keys, keys, true, false);
+      });
+    });
+    layers.forEach((layer, p) => {
+      const values = (products[p] as Tensor).dataSync();
+      const sum = sums.get(layer) as Float64Array;
+      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (values[i] as number);
+    });
+    tf.dispose(products);
+    count += real.length;
+    done += chunk.length;
+    options.onProgress?.(done, sequences.length);
+  }
+  return new Map(layers.map((layer) => [layer, { dim, count, sum: sums.get(layer) as Float64Array }]));
+}
+
+/**
+ * The second moment E[k k^T] of each layer's MLP keys: from memory, else from the cache folder, else
+ * computed in one pass over the corpus for all missing layers and written to the cache (atomically).
+ *
+ * @example
+ * const stats = await layerStats(model, [1], { samples: 20000 });
+ * stats.get(1)?.mom2; // Float64Array, 512 x 512 for the default model
+ */
+export async function layerStats(
+  model: CausalLM,
+  layers: readonly number[],
+  options: LayerStatsOptions = {},
+): Promise<Map<number, LayerStats>> {
+  const samples = options.samples ?? 100_000;
+  if (!Number.isInteger(samples) || samples < 1) {
+    throw new InvalidHparamsError('mom2NSamples', `must be a positive integer, got ${samples}`);
+  }
+  const dataset = options.dataset ?? 'llmedit-corpus';
+  const modelName = options.modelName ?? model.modelId;
+  const dir = options.cacheDir === false ? undefined : (options.cacheDir ?? defaultStatsDir());
+  const dim = model.layout.mlpKeySize;
+  const result = new Map<number, LayerStats>();
+  const missing: number[] = [];
+  for (const layer of [...new Set(layers)]) {
+    model.layout.mlpKey(layer); // validates the layer
+    const memoryKey = `${modelName}|${dataset}|${layer}|${samples}`;
+    const kept = memory.get(memoryKey);
+    if (kept !== undefined) {
+      result.set(layer, { ...kept, source: 'memory' });
+      continue;
+    }
+    const path =
+      dir === undefined
+        ? undefined
+        : layerStatsPath(dir, modelName, dataset, statsModuleName(model, layer), samples);
+    if (path !== undefined && existsSync(path)) {
+      const decoded = decodeLayerStats(new Uint8Array(await readFile(path)), path, dim);
+      const stats: LayerStats = { layer, ...decoded, source: 'file', path };
+      memory.set(memoryKey, stats);
+      result.set(layer, stats);
+      continue;
+    }
+    missing.push(layer);
+  }
+  if (missing.length > 0) {
+    const texts = corpusTexts(options).slice(0, samples);
+    if (texts.length === 0) throw new LayerStatsError('the statistics corpus has no documents');
+    const moments = accumulateSecondMoments(model, missing, texts, options);
+    for (const layer of missing) {
+      const { count, sum } = moments.get(layer) as { dim: number; count: number; sum: Float64Array };
+      // Round through the file format, so that a first run and a later run from the cache edit alike.
+      const bytes = encodeLayerStats({ dim, count, mom2: sum.map((value) => value / count) });
+      const { mom2 } = decodeLayerStats(bytes, 'computed statistics', dim);
+      const path =
+        dir === undefined
+          ? undefined
+          : layerStatsPath(dir, modelName, dataset, statsModuleName(model, layer), samples);
+      if (path !== undefined) {
+        await mkdir(dirname(path), { recursive: true });
+        const temporary = `${path}.${process.pid}.tmp`;
+        await writeFile(temporary, bytes);
+        await rename(temporary, path);
+      }
+      const stats: LayerStats = { layer, dim, count, mom2, source: 'computed', ...(path ? { path } : {}) };
+      memory.set(`${modelName}|${dataset}|${layer}|${samples}`, { ...stats });
+      result.set(layer, stats);
+    }
+  }
+  return result;
+}
+
+/** The Cholesky factor of C (cached per statistics object), for ROME's C^-1 k. */
+export function secondMomentFactor(stats: LayerStats): SpdFactor {
+  let factor = factors.get(stats.mom2);
+  if (factor === undefined) {
+    factor = factorSpd(stats.mom2, stats.dim);
+    factors.set(stats.mom2, factor);
+  }
+  return factor;
+}

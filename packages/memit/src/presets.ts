@@ -1,0 +1,46 @@
+import {
+  type EasyEditHparamsFile,
+  InvalidHparamsError,
+  loadEasyEditYaml,
+  type ReadEasyEditYamlOptions,
+  readEasyEditYaml,
+} from '@llmedit/core';
+import defaultModel from '../hparams/default.json' with { type: 'json' };
+import gpt2Xl from '../hparams/gpt2-xl.json' with { type: 'json' };
+import micro from '../hparams/micro.json' with { type: 'json' };
+import type { MemitHparams } from './hparams.js';
+import { memit } from './method.js';
+
+/**
+ * Per-model presets (`hparams/<model>.json`): `gpt2-xl` holds EasyEdit's GPT-2 XL values, `default` and
+ * `micro` the values tuned for llmedit's embedded models.
+ */
+export const memitPresets = { 'gpt2-xl': gpt2Xl, default: defaultModel, micro } as const;
+
+export type MemitPresetName = keyof typeof memitPresets;
+
+/** The parsed hyperparameters of a preset (defaults filled in). */
+export function memitPreset(model: MemitPresetName): MemitHparams {
+  return memit.hparams.parse(memitPresets[model]);
+}
+
+/** The hyperparameters of an EasyEdit MEMIT file (`alg_name: MEMIT`). */
+export function memitFromEasyEdit(file: EasyEditHparamsFile): MemitHparams {
+  if (file.algName !== undefined && file.algName.toUpperCase().replace(/[-_]/g, '') !== 'MEMIT') {
+    throw new InvalidHparamsError('alg_name', `expected 'MEMIT', got '${file.algName}'`);
+  }
+  return memit.hparams.parse(file.hparams);
+}
+
+/** Read an EasyEdit MEMIT YAML text. */
+export function readMemitYaml(
+  text: string,
+  options: Omit<ReadEasyEditYamlOptions, 'algName'> = {},
+): MemitHparams {
+  return memitFromEasyEdit(readEasyEditYaml(text, { ...options, algName: 'MEMIT' }));
+}
+
+/** Load an EasyEdit MEMIT YAML file (`hparams/MEMIT/gpt2-xl.yaml`). */
+export async function loadMemitYaml(path: string): Promise<MemitHparams> {
+  return memitFromEasyEdit(await loadEasyEditYaml(path, { algName: 'MEMIT' }));
+}
