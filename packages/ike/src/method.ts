@@ -1,0 +1,124 @@
+// IKE: In-Context Knowledge Editing (Zheng et al. 2023, "Can We Edit Factual Knowledge by In-Context
+// Learning?", arXiv:2305.12740; EasyEdit's ike_main.py, reference/easyedit.md sections 4.13 and 2.8).
+import { defineEditMethod, type EditMethodV1, type EditOutcome, type EditRequest } from '@llmedit/core';
+import type { CausalLM } from '@llmedit/models';
+import { buildFactContext, clearIkeModel, createIkeModel, type IkeFactContext } from './context-model.js';
+import { type DemoPool, trainingPool } from './demos.js';
+import { type IkeHparams, ikeHparams } from './hparams.js';
+
+/**
+ * The facts in effect per base model. `edit()` hands every `doEdit` the base model (weight editors edit it
+ * in place), so the memory that grows over sequential edits lives here, keyed by that model, exactly as
+ * weight edits accumulate on it: a second edit without `revert()` adds to the first.
+ */
+const memories = new WeakMap<CausalLM, IkeFactContext[]>();
+
+export interface IkeMethodOptions {
+  /**
+   * The demonstration store; default: the training splits named by `hparams.demoPool`
+   * (`trainingPool`). A function is called at the first edit that needs it.
+   */
+  readonly pool?: DemoPool | (() => DemoPool);
+}
+
+/** Per-edit diagnostics in `EditOutcome.info`. */
+export interface IkeInfo {
+  readonly retrieval: 'bm25' | 'none';
+  /** Facts the returned model holds (all edits so far on this base model). */
+  readonly factsInMemory: number;
+  readonly facts: readonly {
+    readonly prompt: string;
+    /** Retrieved demonstrations, most similar first: kind, training record and BM25 score. */
+    readonly demos: readonly { kind: string; record: string; score: number }[];
+    /** Tokens of the full context (all retrieved demonstrations), before any truncation. */
+    readonly contextTokens: number;
+  }[];
+}
+
+/**
+ * Build IKE with its own demonstration store (for data sets other than llmedit's training splits).
+ *
+ * @example
+ * const myIke = createIkeMethod({ pool: DemoPool.fromRequests(myTrainingRequests) });
+ */
+export function createIkeMethod(options: IkeMethodOptions = {}): EditMethodV1<IkeHparams, CausalLM> {
+  let custom: DemoPool | undefined;
+  const poolFor = (hparams: IkeHparams): DemoPool => {
+    if (options.pool === undefined) {
+      return trainingPool(hparams.demoPool, { k1: hparams.bm25K1, b: hparams.bm25B });
+    }
+    custom ??= typeof options.pool === 'function' ? options.pool() : options.pool;
+    return custom;
+  };
+
+  return defineEditMethod<IkeHparams, CausalLM>({
+    specificationVersion: 'v1',
+    id: 'ike',
+    displayName: 'IKE (in-context knowledge editing)',
+    paper: 'Zheng et al. 2023, Can We Edit Factual Knowledge by In-Context Learning?, arXiv:2305.12740',
+    capabilities: {
+      // Several facts go into one memory; each input is read with the context of the fact it is about.
+      batch: true,
+      // The memory grows with every edit; revert empties it.
+      sequential: true,
+      multimodal: false,
+      requiresTraining: false,
+      modifiesWeights: false,
+    },
+    hparams: ikeHparams,
+    async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
+      context.signal?.throwIfAborted();
+      const k = hparams.useIclExamples ? hparams.k : 0;
+      const pool = k > 0 ? poolFor(hparams) : undefined;
+      const added = requests.map((request: EditRequest) =>
+        buildFactContext(model, request, pool?.retrieve(request, k) ?? [], hparams.demoOrder),
+      );
+      const memory = memories.get(model) ?? [];
+      memory.push(...added);
+      memories.set(model, memory);
+      const wrapper = createIkeModel(model, memory, { reservedTokens: hparams.reservedTokens });
+      const info: IkeInfo = {
+        retrieval: pool === undefined ? 'none' : 'bm25',
+        factsInMemory: memory.length,
+        facts: added.map((fact) => ({
+          prompt: fact.request.prompt,
+          demos: fact.retrieved.map((r) => ({ kind: r.demo.kind, record: r.demo.record, score: r.score })),
+          contextTokens: (fact.contexts.at(-1) as readonly number[]).length,
+        })),
+      };
+      let restored = false;
+      return {
+        model: wrapper,
+        deltas: new Map(),
+        restore() {
+          if (restored) return;
+          restored = true;
+          // Drop exactly this edit's facts; earlier edits stay until their own restore.
+          const current = memories.get(model);
+          if (current !== undefined) {
+            const remaining = current.filter((fact) => !added.includes(fact));
+            if (remaining.length === 0) memories.delete(model);
+            else memories.set(model, remaining);
+          }
+          clearIkeModel(wrapper);
+        },
+        dispose() {
+          // No tensors: the context is token ids, the weights are the base model's.
+        },
+        info: info as unknown as Readonly<Record<string, unknown>>,
+      };
+    },
+  });
+}
+
+/**
+ * IKE over llmedit's training splits: every input of the returned model is read after k retrieved
+ * copy/update/retain demonstrations and "New Fact: {prompt} {target}\nPrompt:".
+ *
+ * @example
+ * const result = await edit({ method: ike, model, requests: [{ prompt: 'Satyajit Ray speaks', targetNew: 'French' }],
+ *   hparams: ikePreset('default') });
+ * scoreTargets(result.model, [{ prompt: 'Satyajit Ray speaks', target: 'French' }]);
+ * result.revert(); // memory emptied; the base model was never changed
+ */
+export const ike: EditMethodV1<IkeHparams, CausalLM> = createIkeMethod();
