@@ -1,7 +1,46 @@
 // The methods `pnpm bench` runs, in table order. Adding a method is one entry: import its package by name,
 // say how the published tables call it, and which of its hyperparameter presets fits the model.
 import { ftL, ftM, ftPresets } from '@llmedit/ft';
-import { type BenchMethod, benchMethod, fromPresets } from './bench-method.js';
+import { kn, knPresets } from '@llmedit/kn';
+import { layerStats } from '@llmedit/locate';
+import { memit, memitPresets } from '@llmedit/memit';
+import { rome, romePresets } from '@llmedit/rome';
+import {
+  type BenchMethod,
+  benchMethod,
+  fromPresets,
+  type Prepared,
+  type PrepareInput,
+} from './bench-method.js';
+
+/** The statistics fields ROME and MEMIT share (after `hparams.parse`). */
+interface SecondMomentHparams {
+  layers: readonly number[];
+  mom2Adjustment: boolean;
+  mom2NSamples: number;
+  mom2Dataset: string;
+  statsDir?: string;
+}
+
+/**
+ * ROME's and MEMIT's one-time cost: the second moments C = E[k kᵀ] of the edited layers' MLP keys, streamed
+ * over the default model's pretraining corpus and cached on disk (a cached run reports `cached`).
+ */
+async function layerStatistics({ bench, hparams }: PrepareInput): Promise<Prepared | undefined> {
+  const h = hparams as SecondMomentHparams;
+  if (!h.mom2Adjustment) return undefined;
+  const stats = await layerStats(bench.model, h.layers, {
+    samples: h.mom2NSamples,
+    dataset: h.mom2Dataset,
+    ...(h.statsDir !== undefined ? { cacheDir: h.statsDir } : {}),
+  });
+  const all = [...stats.values()];
+  const tokens = all[0]?.count ?? 0;
+  return {
+    label: `layer statistics (layers ${h.layers.join(', ')}, ${tokens.toLocaleString('en-US')} tokens)`,
+    cached: all.every((s) => s.source !== 'computed'),
+  };
+}
 
 export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(
@@ -10,4 +49,15 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
     fromPresets(ftPresets, 'ft-l'),
   ),
   benchMethod(ftM, {}, fromPresets(ftPresets, 'ft-m')),
+  benchMethod(
+    rome,
+    { survey: 'ROME', rome: 'ROME', time: 'ROME', memory: 'ROME' },
+    { ...fromPresets(romePresets, 'rome'), prepare: layerStatistics },
+  ),
+  benchMethod(
+    memit,
+    { survey: 'MEMIT', time: 'MEMIT', memory: 'MEMIT' },
+    { ...fromPresets(memitPresets), prepare: layerStatistics },
+  ),
+  benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets)),
 ];
