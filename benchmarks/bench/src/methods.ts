@@ -1,6 +1,7 @@
 // The methods `pnpm bench` runs, in table order. Adding a method is one entry: import its package by name,
 // say how the published tables call it, and which of its hyperparameter presets fits the model.
 import { ftL, ftM, ftPresets } from '@llmedit/ft';
+import { ike, ikePresets } from '@llmedit/ike';
 import { kn, knPresets } from '@llmedit/kn';
 import { layerStats } from '@llmedit/locate';
 import { memit, memitPresets } from '@llmedit/memit';
@@ -60,4 +61,5 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
     { ...fromPresets(memitPresets), prepare: layerStatistics },
   ),
   benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets)),
+  benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets)),
 ];

@@ -1,7 +1,8 @@
 // KN on the CounterFact evaluation split: ROME's probability comparisons (ES, PS, NS and the Score, their
 // harmonic mean) before and after single edits, and the edit time.
-// Run: pnpm --filter @llmedit/kn bench [default|micro] [--n=50] [--preset=gpt2|micro] [--layers=2,3]
-//   default (else micro when it is not built yet): the committed checkpoint.
+// Run: pnpm --filter @llmedit/kn bench [default|micro] [--n=50] [--preset=gpt2|default|micro] [--layers=2,3]
+//   default (else micro when it is not built yet): the committed checkpoint. The preset defaults to the
+//   model's own (`default` or `micro`).
 import { type EditRequest, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
 import { aggregate, computePreEdit, evaluateRequests, type RecordResult } from '@llmedit/evaluate';
@@ -66,7 +67,7 @@ function neuronOperations(model: CausalLM, requests: readonly EditRequest[], hpa
 const backend = await initBackend({ prefer: ['wasm'] });
 const { model, name } = loadBenchModel(process.argv.slice(2).find((a) => !a.startsWith('--')));
 const n = Number(option('n') ?? 50);
-const presetName = (option('preset') ?? 'gpt2') as KnPresetName;
+const presetName = (option('preset') ?? name) as KnPresetName;
 const layers = option('layers')
   ?.split(',')
   .map((l) => Number(l));
@@ -104,7 +105,7 @@ const sorted = [...times].sort((a, b) => a - b);
 console.log(
   `KN on CounterFact eval (first ${requests.length}), model ${name} (${model.modelId}), backend ${backend.name}`,
 );
-console.log(`hparams: ${JSON.stringify(hparams)}\n`);
+console.log(`preset ${presetName}, hparams: ${JSON.stringify(hparams)}\n`);
 console.log('| | ES | PS | NS | S |\n|---|---|---|---|---|');
 console.log(row('pre-edit', before));
 console.log(row('KN', after));

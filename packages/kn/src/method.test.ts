@@ -1,11 +1,12 @@
 import { type EditRequest, edit, InvalidHparamsError, initBackend, tf } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
+import { defaultPreset, microPreset } from '@llmedit/pretrained';
 import { differingWeights, loadMicroModel, MICRO_REQUEST, weightBytes } from '@llmedit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knHparams } from './hparams.js';
 import { type KnInfo, kn } from './method.js';
 import { targetProbability } from './operations.js';
-import { knPreset, readKnYaml } from './presets.js';
+import { knPreset, knPresets, readKnYaml } from './presets.js';
 
 let model: CausalLM;
 
@@ -84,5 +85,16 @@ describe('hparams', () => {
     expect(() => knHparams.parse({ adaptiveThreshold: 2 })).toThrow(InvalidHparamsError);
     expect(() => knHparams.parse({ editScale: 0 })).toThrow(/editScale/);
     expect(() => readKnYaml('alg_name: ROME\nsteps: 3\n')).toThrow(/alg_name/);
+  });
+
+  it('ships presets that parse, searching layers the committed models have', () => {
+    for (const name of Object.keys(knPresets) as (keyof typeof knPresets)[]) {
+      expect(knPreset(name).steps).toBeGreaterThan(0);
+    }
+    expect(knPreset('gpt2')).toEqual(knHparams.defaults);
+    // The default model's preset searches one middle layer of its 4 (chosen in the README's experiment).
+    expect(knPreset('default').layers).toEqual([2]);
+    expect(knPreset('default').layers!.every((l) => l < defaultPreset.config.numLayers)).toBe(true);
+    expect(knPreset('micro').layers!.every((l) => l < microPreset.config.numLayers)).toBe(true);
   });
 });

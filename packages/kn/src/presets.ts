@@ -4,15 +4,19 @@ import {
   type ReadEasyEditYamlOptions,
   readEasyEditYaml,
 } from '@llmedit/core';
+import defaultModel from '../hparams/default.json' with { type: 'json' };
 import gpt2 from '../hparams/gpt2.json' with { type: 'json' };
 import micro from '../hparams/micro.json' with { type: 'json' };
 import { type KnHparams, knHparams } from './hparams.js';
 
 /**
  * Per-model hyperparameter presets (`hparams/<model>.json`): `gpt2` holds EasyEdit's GPT-2 XL values,
- * `micro` the values for llmedit's micro test model.
+ * `default` and `micro` the values for llmedit's committed default model and micro test model.
  */
-export const knPresets = { gpt2, micro } as const satisfies Record<string, Partial<KnHparams>>;
+export const knPresets = { gpt2, default: defaultModel, micro } as const satisfies Record<
+  string,
+  Partial<KnHparams>
+>;
 
 export type KnPresetName = keyof typeof knPresets;
 

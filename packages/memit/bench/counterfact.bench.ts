@@ -1,13 +1,13 @@
 // MEMIT on the default model, CounterFact evaluation split: n facts edited in one batch, then ROME's
-// efficacy, paraphrase and neighborhood scores for every fact (ES = P[p(new) > p(true)] on the rewrite
-// prompt, PS on the paraphrases, NS = P[p(true) > p(new)] on the neighborhood prompts, p the mean
-// per-token probability) and the time of the batch (issue 5, item 6).
+// efficacy, paraphrase and neighborhood scores for every fact (computed by @llmedit/evaluate's CounterFact
+// suite, with 95% bootstrap intervals) and the time of the batch (issue 5, item 6).
 // Run: pnpm --filter @llmedit/memit bench [--n 100] [--preset default]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentBackend, type EditRequest, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
-import { type CausalLM, scoreTargets } from '@llmedit/models';
+import { aggregate, evaluateRequests } from '@llmedit/evaluate';
+import type { CausalLM } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
 import { memit } from '../src/method.js';
 import { type MemitPresetName, memitPreset } from '../src/presets.js';
@@ -17,52 +17,24 @@ function argument(name: string, fallback: string): string {
   return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
 }
 
-interface Scores {
-  es: number;
-  ps: number;
-  ns: number;
-}
-
-/** ROME's three probability comparisons for each record (fractions over its prompts), batched. */
-function counterfactScores(model: CausalLM, requests: readonly EditRequest[]): Scores[] {
-  const layout = requests.map((request) => ({
-    request,
-    paraphrase: [...(request.rephrasePrompts ?? [])],
-    neighborhood: (request.locality?.neighborhood ?? []).map((p) => p.prompt),
-  }));
-  const pairs = layout.flatMap(({ request, paraphrase, neighborhood }) =>
-    [request.prompt, ...paraphrase, ...neighborhood].flatMap((prompt) => [
-      { prompt, target: request.targetNew },
-      { prompt, target: request.groundTruth ?? '' },
-    ]),
-  );
-  const scores = scoreTargets(model, pairs);
-  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  let cursor = 0;
-  return layout.map(({ paraphrase, neighborhood }) => {
-    const count = 1 + paraphrase.length + neighborhood.length;
-    const newBeats = Array.from({ length: count }, (_, i) => {
-      const lpNew = mean(scores[cursor + 2 * i]?.logProbs ?? []);
-      const lpTrue = mean(scores[cursor + 2 * i + 1]?.logProbs ?? []);
-      return lpNew > lpTrue;
-    });
-    cursor += 2 * count;
-    const fraction = (from: number, n: number, wantNew: boolean) =>
-      n === 0 ? Number.NaN : newBeats.slice(from, from + n).filter((beats) => beats === wantNew).length / n;
-    return {
-      es: fraction(0, 1, true),
-      ps: fraction(1, paraphrase.length, true),
-      ns: fraction(1 + paraphrase.length, neighborhood.length, false),
-    };
-  });
-}
-
-function average(scores: Scores[]): Scores {
-  const avg = (key: keyof Scores) => {
-    const values = scores.map((s) => s[key]).filter((v) => !Number.isNaN(v));
-    return values.reduce((s, v) => s + v, 0) / values.length;
+/** ES, PS and NS over the records: mean and 95% interval. */
+function counterfactScores(model: CausalLM, requests: readonly EditRequest[]) {
+  const report = aggregate(evaluateRequests(model, requests, { suites: ['counterfact'] }));
+  const pick = (name: string) => {
+    const m = report[name];
+    return m === undefined ? undefined : { mean: m.mean, interval: m.interval, n: m.n };
   };
-  return { es: avg('es'), ps: avg('ps'), ns: avg('ns') };
+  return { ES: pick('ES'), PS: pick('PS'), NS: pick('NS') };
+}
+
+function format(scores: ReturnType<typeof counterfactScores>): string {
+  return Object.entries(scores)
+    .map(([name, m]) =>
+      m === undefined
+        ? `${name} -`
+        : `${name} ${m.mean.toFixed(3)} [${m.interval.low.toFixed(2)}, ${m.interval.high.toFixed(2)}]`,
+    )
+    .join('  ');
 }
 
 const n = Number(argument('n', '100'));
@@ -77,7 +49,7 @@ console.log(
 );
 console.log(`hparams ${JSON.stringify(hparams)}`);
 
-const before = average(counterfactScores(model, requests));
+const before = counterfactScores(model, requests);
 // Statistics are computed (or read) once per model and layer; time them apart from the edit.
 const statsStart = performance.now();
 const warmup = await edit({ method: memit, model, requests: requests.slice(0, 1), hparams });
@@ -95,7 +67,7 @@ const result = await edit({
   context: { onProgress: (p) => console.log(`  ${p.stage}`) },
 });
 const seconds = (performance.now() - start) / 1000;
-const after = average(counterfactScores(model, requests));
+const after = counterfactScores(model, requests);
 const info = result.outcomes[0]?.info;
 result.revert();
 result.dispose();
@@ -114,8 +86,7 @@ const summary = {
   info,
 };
 console.log(
-  `before: ES ${before.es.toFixed(3)} PS ${before.ps.toFixed(3)} NS ${before.ns.toFixed(3)}\n` +
-    `after:  ES ${after.es.toFixed(3)} PS ${after.ps.toFixed(3)} NS ${after.ns.toFixed(3)}\n` +
+  `before: ${format(before)}\nafter:  ${format(after)}\n` +
     `batch of ${requests.length}: ${seconds.toFixed(2)} s (${summary.secondsPerEdit.toFixed(3)} s/edit); ` +
     `first call (context templates, statistics, one edit): ${warmupSeconds.toFixed(2)} s`,
 );

@@ -105,6 +105,11 @@ describe('renderTraceSvg', () => {
     const root = parseXml(svg);
     expect(root.name).toBe('svg');
     expect(root.attributes.xmlns).toBe('http://www.w3.org/2000/svg');
+    // The figure's accessible name comes first: title and subtitle, escaped.
+    expect(root.children[0]!.name).toBe('title');
+    expect(root.children[0]!.text).toMatch(
+      /^Impact of restoring MLP after corrupted input: The <Eiffel> & "Tower" is in/,
+    );
     const texts = all(root, 'text').map((t) => t.text);
     for (const label of ['The', '<Eiffel>*', '&*', '"Tower"*', 'is', 'in']) expect(texts).toContain(label);
     const bold = all(root, 'text')
