@@ -41,8 +41,12 @@ export interface BenchMethod {
   method: AnyEditMethod;
   /** Names of the method in the published tables, for the published columns and the rank agreement. */
   published: PublishedNames;
-  /** Hyperparameters for this model, merged over the method's defaults; undefined: the defaults. */
-  hparams?(bench: BenchModel): Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Hyperparameters for this model, merged over the method's defaults; undefined: the defaults. `smoke` is
+   * set for `--smoke` runs, which check the pipeline, not the numbers: an entry may make its one-time costs
+   * cheaper there (and must say so in the package README).
+   */
+  hparams?(bench: BenchModel, run: { smoke: boolean }): Readonly<Record<string, unknown>> | undefined;
   /**
    * A one-time cost, run once per (model, data set) before the first edit and timed for Table C. Methods
    * that declare `requiresTraining` get `doPrepare` on the training split when this is absent. Resolves to

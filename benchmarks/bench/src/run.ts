@@ -208,6 +208,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       const data = records.get(dataset)!;
       const run = await runOne(entry, dataset, data, {
         bench,
+        smoke: options.smoke,
         seed,
         mode,
         signal,
@@ -228,6 +229,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
 
 interface RunOneOptions {
   bench: BenchModel;
+  smoke: boolean;
   seed: number;
   mode: EditMode;
   signal: AbortSignal | undefined;
@@ -245,7 +247,7 @@ async function runOne(
   options: RunOneOptions,
 ): Promise<MethodRun> {
   const { method } = entry;
-  const { bench, seed, mode, signal } = options;
+  const { bench, smoke, seed, mode, signal } = options;
   const requested = data.requests.length;
   const t0 = performance.now();
   const run: MethodRun = {
@@ -281,7 +283,7 @@ async function runOne(
 
   let hparams: unknown;
   try {
-    hparams = method.hparams.parse(entry.hparams?.(bench) ?? {});
+    hparams = method.hparams.parse(entry.hparams?.(bench, { smoke }) ?? {});
   } catch (error) {
     return end('failed', `hyperparameters: ${messageOf(error)}`);
   }
