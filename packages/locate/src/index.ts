@@ -8,6 +8,12 @@ export {
   ROME_CONTEXT_LENGTHS,
 } from './context-templates.js';
 export {
+  checkLocateEditHparams,
+  type LocateEditHparams,
+  locateEditFields,
+  MODULE_TEMPLATE_KEYS,
+} from './hparams.js';
+export {
   accumulateSecondMoments,
   clearLayerStatsMemory,
   decodeLayerStats,
