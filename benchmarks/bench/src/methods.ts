@@ -50,7 +50,10 @@ async function layerStatistics({ bench, hparams }: PrepareInput): Promise<Prepar
 export const SMOKE_STATS_DOCUMENTS = 2000;
 
 /** Per-model presets, with the statistics capped for `--smoke`. */
-function withStatistics(presets: Parameters<typeof fromPresets>[0], key?: string): Pick<BenchMethod, 'hparams'> {
+function withStatistics(
+  presets: Parameters<typeof fromPresets>[0],
+  key?: string,
+): Pick<BenchMethod, 'hparams'> {
   const { hparams } = fromPresets(presets, key);
   return {
     hparams(bench, run) {
