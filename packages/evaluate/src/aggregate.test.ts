@@ -1,6 +1,6 @@
 import { LlmeditError } from '@llmedit/core';
 import { describe, expect, it } from 'vitest';
-import { aggregate, aggregateValues, harmonicMean } from './aggregate.js';
+import { aggregate, aggregateValues, formatAggregates, harmonicMean } from './aggregate.js';
 import { PROTOCOL_TAGS, ProtocolMixError, type RecordResult } from './protocol.js';
 
 const acc = (value: number) => ({ value, tag: PROTOCOL_TAGS.tokenAccuracy, count: 1 });
@@ -59,5 +59,20 @@ describe('aggregation', () => {
     expect(harmonicMean([1, 0, 1])).toBe(0);
     const mixed: RecordResult[] = [{ id: 'a', metrics: { ES: acc(1), PS: cmp(1), NS: cmp(1) } }];
     expect(() => aggregate(mixed)).toThrow(ProtocolMixError);
+  });
+});
+
+describe('formatAggregates', () => {
+  it('prints each named mean with its interval, and a dash for a missing metric', () => {
+    const report = {
+      ES: {
+        tag: PROTOCOL_TAGS.probabilityComparison,
+        mean: 0.92,
+        n: 50,
+        interval: { low: 0.84, high: 0.98, level: 0.95 },
+      },
+    };
+    expect(formatAggregates(report, ['ES', 'PS'])).toBe('ES 0.920 [0.84, 0.98]  PS -');
+    expect(formatAggregates(report, ['ES'], 2)).toBe('ES 0.92 [0.8, 1.0]');
   });
 });

@@ -136,3 +136,18 @@ export function aggregate(results: readonly RecordResult[], options: AggregateOp
   }
   return report;
 }
+
+/**
+ * One line of named aggregates, e.g. "ES 0.920 [0.84, 0.98]  PS 0.850 [0.76, 0.93]", for logs and bench
+ * scripts; a metric the report lacks prints as "-".
+ */
+export function formatAggregates(report: AggregateReport, names: readonly string[], digits = 3): string {
+  return names
+    .map((name) => {
+      const m = report[name];
+      if (m === undefined) return `${name} -`;
+      const { low, high } = m.interval;
+      return `${name} ${m.mean.toFixed(digits)} [${low.toFixed(digits - 1)}, ${high.toFixed(digits - 1)}]`;
+    })
+    .join('  ');
+}

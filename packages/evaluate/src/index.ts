@@ -6,6 +6,7 @@ export {
   aggregateValues,
   COUNTERFACT_SCORE,
   type DerivedMetric,
+  formatAggregates,
   harmonicMean,
 } from './aggregate.js';
 export {

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentBackend, type EditRequest, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
-import { aggregate, evaluateRequests } from '@llmedit/evaluate';
+import { aggregate, evaluateRequests, formatAggregates } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
 import { memit } from '../src/method.js';
@@ -17,24 +17,15 @@ function argument(name: string, fallback: string): string {
   return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
 }
 
-/** ES, PS and NS over the records: mean and 95% interval. */
+const METRICS = ['ES', 'PS', 'NS'] as const;
+
+/** ES, PS and NS over the records (mean, 95% interval and count), and their one-line summary. */
 function counterfactScores(model: CausalLM, requests: readonly EditRequest[]) {
   const report = aggregate(evaluateRequests(model, requests, { suites: ['counterfact'] }));
-  const pick = (name: string) => {
-    const m = report[name];
-    return m === undefined ? undefined : { mean: m.mean, interval: m.interval, n: m.n };
+  return {
+    metrics: Object.fromEntries(METRICS.map((name) => [name, report[name]])),
+    line: formatAggregates(report, METRICS),
   };
-  return { ES: pick('ES'), PS: pick('PS'), NS: pick('NS') };
-}
-
-function format(scores: ReturnType<typeof counterfactScores>): string {
-  return Object.entries(scores)
-    .map(([name, m]) =>
-      m === undefined
-        ? `${name} -`
-        : `${name} ${m.mean.toFixed(3)} [${m.interval.low.toFixed(2)}, ${m.interval.high.toFixed(2)}]`,
-    )
-    .join('  ');
 }
 
 const n = Number(argument('n', '100'));
@@ -78,15 +69,15 @@ const summary = {
   backend: currentBackend()?.name,
   records: requests.length,
   preset: presetName,
-  before,
-  after,
+  before: before.metrics,
+  after: after.metrics,
   batchSeconds: seconds,
   secondsPerEdit: seconds / requests.length,
   firstCallSeconds: warmupSeconds,
   info,
 };
 console.log(
-  `before: ${format(before)}\nafter:  ${format(after)}\n` +
+  `before: ${before.line}\nafter:  ${after.line}\n` +
     `batch of ${requests.length}: ${seconds.toFixed(2)} s (${summary.secondsPerEdit.toFixed(3)} s/edit); ` +
     `first call (context templates, statistics, one edit): ${warmupSeconds.toFixed(2)} s`,
 );

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { currentBackend, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
-import { aggregate, evaluateRequests, type RecordResult } from '@llmedit/evaluate';
+import { aggregate, evaluateRequests, formatAggregates, type RecordResult } from '@llmedit/evaluate';
 import { loadPretrained } from '@llmedit/pretrained';
 import { rome, rRome } from '../src/method.js';
 import { type RomePresetName, romePreset } from '../src/presets.js';
@@ -17,26 +17,15 @@ function argument(name: string, fallback: string): string {
 }
 
 const SUITE = { suites: ['counterfact'] } as const;
+const METRICS = ['ES', 'PS', 'NS'] as const;
 
-/** ES, PS and NS over the records: mean and 95% interval. */
+/** ES, PS and NS over the records: mean, 95% interval and count. */
 function summarise(results: readonly RecordResult[]) {
   const report = aggregate(results);
-  const pick = (name: string) => {
-    const m = report[name];
-    return m === undefined ? undefined : { mean: m.mean, interval: m.interval, n: m.n };
-  };
-  return { ES: pick('ES'), PS: pick('PS'), NS: pick('NS') };
+  return Object.fromEntries(METRICS.map((name) => [name, report[name]]));
 }
 
-function format(scores: ReturnType<typeof summarise>): string {
-  return Object.entries(scores)
-    .map(([name, m]) =>
-      m === undefined
-        ? `${name} -`
-        : `${name} ${m.mean.toFixed(3)} [${m.interval.low.toFixed(2)}, ${m.interval.high.toFixed(2)}]`,
-    )
-    .join('  ');
-}
+const format = (results: readonly RecordResult[]) => formatAggregates(aggregate(results), METRICS);
 
 const n = Number(argument('n', '50'));
 const methodId = argument('method', 'rome');
@@ -52,7 +41,8 @@ console.log(
 );
 console.log(`hparams ${JSON.stringify(hparams)}`);
 
-const before = summarise(evaluateRequests(model, requests, SUITE));
+const pre = evaluateRequests(model, requests, SUITE);
+const before = summarise(pre);
 const post: RecordResult[] = [];
 const seconds: number[] = [];
 for (const [i, request] of requests.entries()) {
@@ -62,7 +52,7 @@ for (const [i, request] of requests.entries()) {
   post.push(...evaluateRequests(model, [request], SUITE));
   result.revert();
   result.dispose();
-  if ((i + 1) % 10 === 0) console.log(`  ${i + 1}/${requests.length}: ${format(summarise(post))}`);
+  if ((i + 1) % 10 === 0) console.log(`  ${i + 1}/${requests.length}: ${format(post)}`);
 }
 
 const after = summarise(post);
@@ -83,7 +73,7 @@ const summary = {
   },
 };
 console.log(
-  `before: ${format(before)}\nafter:  ${format(after)}\n` +
+  `before: ${format(pre)}\nafter:  ${format(post)}\n` +
     `s/edit: first ${summary.secondsPerEdit.first?.toFixed(2)} (context templates, statistics), ` +
     `then mean ${summary.secondsPerEdit.meanAfterFirst.toFixed(3)}, median ${summary.secondsPerEdit.median?.toFixed(3)}`,
 );
