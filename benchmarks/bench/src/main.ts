@@ -178,5 +178,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   if (!results.complete) return 130;
   const failed = results.runs.filter((r) => r.status === 'failed');
   for (const r of failed) stderr.write(`${r.method} on ${r.dataset} failed: ${r.reason}\n`);
-  return failed.length > 0 ? 1 : 0;
+  if (failed.length > 0) return 1;
+  // A full run reports failed edits in Table C; the smoke run exists to catch them, so any one fails it.
+  const failedEdits = results.records.filter((r) => r.error !== undefined);
+  if (flags.smoke && failedEdits.length > 0) {
+    for (const r of failedEdits) stderr.write(`${r.method} on ${r.dataset}, record ${r.id}: ${r.error}\n`);
+    return 1;
+  }
+  return 0;
 }

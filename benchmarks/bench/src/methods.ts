@@ -59,7 +59,8 @@ function withStatistics(
     hparams(bench, run) {
       const own = hparams?.(bench, run);
       if (!run.smoke) return own;
-      return { ...own, mom2NSamples: SMOKE_STATS_DOCUMENTS };
+      const samples = Number(own?.mom2NSamples ?? Number.POSITIVE_INFINITY);
+      return { ...own, mom2NSamples: Math.min(samples, SMOKE_STATS_DOCUMENTS) };
     },
   };
 }

@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@llmedit/core';
+import { ftL } from '@llmedit/ft';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchMethod } from './bench-method.js';
 import { loadBenchModel } from './bench-model.js';
 import { main, writeOutputs } from './main.js';
 import { BENCH_METHODS } from './methods.js';
@@ -126,6 +128,33 @@ describe('pnpm bench on the micro model', () => {
     writeOutputs(results, out);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).complete).toBe(false);
     expect(readFileSync(join(out, 'table.md'), 'utf8')).toContain('Partial results');
+  });
+
+  it('fails a smoke run on any failed edit; a full run reports it in the results and exits 0', async () => {
+    const broken = benchMethod(
+      {
+        ...ftL,
+        async doEdit() {
+          throw new Error('boom');
+        },
+      },
+      {},
+    );
+    const run = async (extra: string[]) => {
+      const stderr = sink();
+      const code = await main(
+        ['--model', 'micro', '--datasets', 'zsre', '--n', '1', '--out', join(dir, 'broken'), ...extra],
+        { stdout: sink(), stderr, methods: [broken], evaluation: { zsre: { suites: ['easyedit'] } } },
+      );
+      return { code, stderr: stderr.text };
+    };
+    const smoke = await run(['--smoke']);
+    expect(smoke.code).toBe(1);
+    expect(smoke.stderr).toContain('boom');
+    const full = await run([]);
+    expect(full.code).toBe(0);
+    const results = JSON.parse(readFileSync(join(dir, 'broken', 'results.json'), 'utf8'));
+    expect(results.records[0].error).toContain('boom');
   });
 
   it('rejects bad flags and unknown methods with exit code 2', async () => {

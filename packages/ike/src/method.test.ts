@@ -102,6 +102,23 @@ describe('ike through edit()', () => {
     result.dispose();
   });
 
+  it('editing an edited view adds to its base memory instead of stacking contexts', async () => {
+    const result = await edit({ method: ike, model, requests: first, hparams });
+    const again = await edit({ method: ike, model: result.model, requests: second, hparams });
+    try {
+      expect(ikeBaseOf(again.model)).toBe(model);
+      expect(ikeFactsOf(again.model).map((f) => f.request.prompt)).toEqual([first.prompt, second.prompt]);
+      // One context only: the base's own "New Fact:" blocks, not a view's context inside another's.
+      const text = ikeInputText(again.model, second.prompt);
+      expect(text.split('Prompt: The Eiffel Tower is located in')).toHaveLength(2);
+    } finally {
+      again.revert();
+      again.dispose();
+      result.revert();
+      result.dispose();
+    }
+  });
+
   it('batch: one call holds every fact', async () => {
     const result = await edit({ method: ike, model, requests: [first, second], mode: 'batch', hparams });
     expect(result.steps).toHaveLength(1);

@@ -2,7 +2,13 @@
 // Learning?", arXiv:2305.12740; EasyEdit's ike_main.py, reference/easyedit.md sections 4.13 and 2.8).
 import { defineEditMethod, type EditMethodV1, type EditOutcome, type EditRequest } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
-import { buildFactContext, clearIkeModel, createIkeModel, type IkeFactContext } from './context-model.js';
+import {
+  buildFactContext,
+  clearIkeModel,
+  createIkeModel,
+  type IkeFactContext,
+  ikeBaseOf,
+} from './context-model.js';
 import { type DemoPool, trainingPool } from './demos.js';
 import { type IkeHparams, ikeHparams } from './hparams.js';
 
@@ -68,15 +74,17 @@ export function createIkeMethod(options: IkeMethodOptions = {}): EditMethodV1<Ik
     hparams: ikeHparams,
     async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
       context.signal?.throwIfAborted();
+      // Editing an IKE view edits its base: contexts never stack.
+      const base = ikeBaseOf(model) ?? model;
       const k = hparams.useIclExamples ? hparams.k : 0;
       const pool = k > 0 ? poolFor(hparams) : undefined;
       const added = requests.map((request: EditRequest) =>
-        buildFactContext(model, request, pool?.retrieve(request, k) ?? [], hparams.demoOrder),
+        buildFactContext(base, request, pool?.retrieve(request, k) ?? [], hparams.demoOrder),
       );
-      const memory = memories.get(model) ?? [];
+      const memory = memories.get(base) ?? [];
       memory.push(...added);
-      memories.set(model, memory);
-      const wrapper = createIkeModel(model, memory, { reservedTokens: hparams.reservedTokens });
+      memories.set(base, memory);
+      const wrapper = createIkeModel(base, memory, { reservedTokens: hparams.reservedTokens });
       const info: IkeInfo = {
         retrieval: pool === undefined ? 'none' : 'bm25',
         factsInMemory: memory.length,
@@ -94,11 +102,11 @@ export function createIkeMethod(options: IkeMethodOptions = {}): EditMethodV1<Ik
           if (restored) return;
           restored = true;
           // Drop exactly this edit's facts; earlier edits stay until their own restore.
-          const current = memories.get(model);
+          const current = memories.get(base);
           if (current !== undefined) {
             const remaining = current.filter((fact) => !added.includes(fact));
-            if (remaining.length === 0) memories.delete(model);
-            else memories.set(model, remaining);
+            if (remaining.length === 0) memories.delete(base);
+            else memories.set(base, remaining);
           }
           clearIkeModel(wrapper);
         },
