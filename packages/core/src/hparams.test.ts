@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidHparamsError, LlmeditError } from './errors/index.js';
 import {
   defineHparams,
+  easyEditReaders,
   field,
   HparamsFileError,
   loadEasyEditYaml,
@@ -474,5 +475,31 @@ describe('loadEasyEditYaml', () => {
     expect(mismatch.message).toContain(
       `${join(directory, 'gpt2-xl.yaml')} is for 'ROME', but it was loaded for 'KN'`,
     );
+  });
+});
+
+describe('easyEditReaders', () => {
+  const spec = defineHparams({ steps: 1 }, { steps: field.integer({ min: 1 }) });
+  const readers = easyEditReaders('R-ROME', spec);
+
+  it('parses a file, text or path of its own alg_name (compared ignoring case, - and _)', async () => {
+    expect(readers.fromFile({ algName: 'r_rome', hparams: { steps: 3 }, runtime: {} })).toEqual({ steps: 3 });
+    expect(readers.fromFile({ hparams: {}, runtime: {} })).toEqual({ steps: 1 });
+    expect(readers.read('alg_name: R-ROME\nsteps: 4\n')).toEqual({ steps: 4 });
+    const directory = await mkdtemp(join(tmpdir(), 'llmedit-readers-'));
+    try {
+      await writeFile(join(directory, 'r.yaml'), 'alg_name: RROME\nsteps: 5\n');
+      expect(await readers.load(join(directory, 'r'))).toEqual({ steps: 5 });
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses another method's file and a text without alg_name", () => {
+    const other = errorOf(() => readers.fromFile({ algName: 'MEMIT', hparams: {}, runtime: {} }));
+    expect(other).toBeInstanceOf(InvalidHparamsError);
+    expect(other.message).toContain("expected 'R-ROME', got 'MEMIT'");
+    expect(() => readers.read('steps: 4\n')).toThrow(/alg_name/);
+    expect(() => readers.read('alg_name: R-ROME\nsteps: 0\n')).toThrow(InvalidHparamsError);
   });
 });

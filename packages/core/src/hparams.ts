@@ -454,3 +454,35 @@ export async function loadEasyEditYaml(
   }
   return readEasyEditYaml(text, { ...options, source: file });
 }
+
+/** One method's EasyEdit readers: from a file already read, from YAML text, and from a path. */
+export interface EasyEditReaders<H> {
+  /** The hyperparameters of a file read with `readEasyEditYaml`; a different `alg_name` is refused. */
+  fromFile(file: EasyEditHparamsFile): H;
+  /** Parse YAML text (`alg_name` required and checked). */
+  read(text: string, options?: Omit<ReadEasyEditYamlOptions, 'algName'>): H;
+  /** Read a YAML file (`alg_name` required and checked). */
+  load(path: string): Promise<H>;
+}
+
+/**
+ * The EasyEdit readers of a method with one `alg_name`, so that every method package checks the name and
+ * parses the same way.
+ *
+ * @example
+ * const ikeYaml = easyEditReaders('IKE', ikeHparams);
+ * const hparams = await ikeYaml.load('hparams/IKE/gpt2-xl.yaml');
+ */
+export function easyEditReaders<H>(algName: string, spec: HparamsSpec<H>): EasyEditReaders<H> {
+  const fromFile = (file: EasyEditHparamsFile): H => {
+    if (file.algName !== undefined && normaliseAlgName(file.algName) !== normaliseAlgName(algName)) {
+      throw new InvalidHparamsError('alg_name', `expected '${algName}', got '${file.algName}'`);
+    }
+    return spec.parse(file.hparams);
+  };
+  return {
+    fromFile,
+    read: (text, options = {}) => fromFile(readEasyEditYaml(text, { ...options, algName })),
+    load: async (path) => fromFile(await loadEasyEditYaml(path, { algName })),
+  };
+}

@@ -24,6 +24,7 @@ export * from './errors/index.js';
 export type {
   DefineHparamsOptions,
   EasyEditHparamsFile,
+  EasyEditReaders,
   FieldValidator,
   HparamsFields,
   LengthOptions,
@@ -32,6 +33,7 @@ export type {
 } from './hparams.js';
 export {
   defineHparams,
+  easyEditReaders,
   field,
   HparamsFileError,
   loadEasyEditYaml,

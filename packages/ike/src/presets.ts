@@ -1,10 +1,4 @@
-import {
-  type EasyEditHparamsFile,
-  InvalidHparamsError,
-  loadEasyEditYaml,
-  type ReadEasyEditYamlOptions,
-  readEasyEditYaml,
-} from '@llmedit/core';
+import { type EasyEditHparamsFile, type EasyEditReaders, easyEditReaders } from '@llmedit/core';
 import defaultPreset from '../hparams/default.json' with { type: 'json' };
 import micro from '../hparams/micro.json' with { type: 'json' };
 import { type IkeHparams, ikeHparams } from './hparams.js';
@@ -25,23 +19,13 @@ export function ikePreset(model: IkePresetName): IkeHparams {
   return ikeHparams.parse(ikePresets[model]);
 }
 
+const ikeYaml = easyEditReaders('IKE', ikeHparams);
+
 /** IKE hyperparameters from an EasyEdit file read with `readEasyEditYaml` (`alg_name: IKE`). */
-export function ikeFromEasyEdit(file: EasyEditHparamsFile): IkeHparams {
-  if (file.algName !== undefined && file.algName.toUpperCase() !== 'IKE') {
-    throw new InvalidHparamsError('alg_name', `expected 'IKE', got '${file.algName}'`);
-  }
-  return ikeHparams.parse(file.hparams);
-}
+export const ikeFromEasyEdit: (file: EasyEditHparamsFile) => IkeHparams = ikeYaml.fromFile;
 
 /** Read an EasyEdit IKE YAML text (`hparams/IKE/gpt2-xl.yaml`). */
-export function readIkeYaml(
-  text: string,
-  options: Omit<ReadEasyEditYamlOptions, 'algName'> = {},
-): IkeHparams {
-  return ikeFromEasyEdit(readEasyEditYaml(text, { ...options, algName: 'IKE' }));
-}
+export const readIkeYaml: EasyEditReaders<IkeHparams>['read'] = ikeYaml.read;
 
 /** Load an EasyEdit IKE YAML file. */
-export async function loadIkeYaml(path: string): Promise<IkeHparams> {
-  return ikeFromEasyEdit(await loadEasyEditYaml(path, { algName: 'IKE' }));
-}
+export const loadIkeYaml: (path: string) => Promise<IkeHparams> = ikeYaml.load;

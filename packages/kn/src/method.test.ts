@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knHparams } from './hparams.js';
 import { type KnInfo, kn } from './method.js';
 import { targetProbability } from './operations.js';
-import { knPreset, knPresets, readKnYaml } from './presets.js';
+import { knFromEasyEdit, knPreset, knPresets, readKnYaml } from './presets.js';
 
 let model: CausalLM;
 
@@ -85,6 +85,7 @@ describe('hparams', () => {
     expect(() => knHparams.parse({ adaptiveThreshold: 2 })).toThrow(InvalidHparamsError);
     expect(() => knHparams.parse({ editScale: 0 })).toThrow(/editScale/);
     expect(() => readKnYaml('alg_name: ROME\nsteps: 3\n')).toThrow(/alg_name/);
+    expect(() => knFromEasyEdit({ algName: 'ROME', hparams: {}, runtime: {} })).toThrow(/expected 'KN'/);
   });
 
   it('ships presets that parse, searching layers the committed models have', () => {

@@ -1,9 +1,4 @@
-import {
-  type EasyEditHparamsFile,
-  loadEasyEditYaml,
-  type ReadEasyEditYamlOptions,
-  readEasyEditYaml,
-} from '@llmedit/core';
+import { type EasyEditHparamsFile, type EasyEditReaders, easyEditReaders } from '@llmedit/core';
 import defaultModel from '../hparams/default.json' with { type: 'json' };
 import gpt2 from '../hparams/gpt2.json' with { type: 'json' };
 import micro from '../hparams/micro.json' with { type: 'json' };
@@ -25,17 +20,13 @@ export function knPreset(model: KnPresetName): KnHparams {
   return knHparams.parse(knPresets[model]);
 }
 
+const knYaml = easyEditReaders('KN', knHparams);
+
 /** KN hyperparameters from an EasyEdit file read with `readEasyEditYaml` (`alg_name: KN`). */
-export function knFromEasyEdit(file: EasyEditHparamsFile): KnHparams {
-  return knHparams.parse(file.hparams);
-}
+export const knFromEasyEdit: (file: EasyEditHparamsFile) => KnHparams = knYaml.fromFile;
 
 /** Read an EasyEdit KN YAML text (`hparams/KN/gpt2-xl.yaml`). */
-export function readKnYaml(text: string, options: Omit<ReadEasyEditYamlOptions, 'algName'> = {}): KnHparams {
-  return knFromEasyEdit(readEasyEditYaml(text, { ...options, algName: 'KN' }));
-}
+export const readKnYaml: EasyEditReaders<KnHparams>['read'] = knYaml.read;
 
 /** Load an EasyEdit KN YAML file. */
-export async function loadKnYaml(path: string): Promise<KnHparams> {
-  return knFromEasyEdit(await loadEasyEditYaml(path, { algName: 'KN' }));
-}
+export const loadKnYaml: (path: string) => Promise<KnHparams> = knYaml.load;

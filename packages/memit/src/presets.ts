@@ -1,10 +1,4 @@
-import {
-  type EasyEditHparamsFile,
-  InvalidHparamsError,
-  loadEasyEditYaml,
-  type ReadEasyEditYamlOptions,
-  readEasyEditYaml,
-} from '@llmedit/core';
+import { type EasyEditHparamsFile, type EasyEditReaders, easyEditReaders } from '@llmedit/core';
 import defaultModel from '../hparams/default.json' with { type: 'json' };
 import gpt2Xl from '../hparams/gpt2-xl.json' with { type: 'json' };
 import micro from '../hparams/micro.json' with { type: 'json' };
@@ -24,23 +18,13 @@ export function memitPreset(model: MemitPresetName): MemitHparams {
   return memit.hparams.parse(memitPresets[model]);
 }
 
+const memitYaml = easyEditReaders('MEMIT', memit.hparams);
+
 /** The hyperparameters of an EasyEdit MEMIT file (`alg_name: MEMIT`). */
-export function memitFromEasyEdit(file: EasyEditHparamsFile): MemitHparams {
-  if (file.algName !== undefined && file.algName.toUpperCase().replace(/[-_]/g, '') !== 'MEMIT') {
-    throw new InvalidHparamsError('alg_name', `expected 'MEMIT', got '${file.algName}'`);
-  }
-  return memit.hparams.parse(file.hparams);
-}
+export const memitFromEasyEdit: (file: EasyEditHparamsFile) => MemitHparams = memitYaml.fromFile;
 
 /** Read an EasyEdit MEMIT YAML text. */
-export function readMemitYaml(
-  text: string,
-  options: Omit<ReadEasyEditYamlOptions, 'algName'> = {},
-): MemitHparams {
-  return memitFromEasyEdit(readEasyEditYaml(text, { ...options, algName: 'MEMIT' }));
-}
+export const readMemitYaml: EasyEditReaders<MemitHparams>['read'] = memitYaml.read;
 
 /** Load an EasyEdit MEMIT YAML file (`hparams/MEMIT/gpt2-xl.yaml`). */
-export async function loadMemitYaml(path: string): Promise<MemitHparams> {
-  return memitFromEasyEdit(await loadEasyEditYaml(path, { algName: 'MEMIT' }));
-}
+export const loadMemitYaml: (path: string) => Promise<MemitHparams> = memitYaml.load;
