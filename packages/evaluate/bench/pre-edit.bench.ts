@@ -3,7 +3,7 @@
 // tokens per request, and the locality reference; ROME's ES..NM) in one call sharded over worker threads,
 // then optionally ROME's GE generations (issue 4, item 4).
 // Run: pnpm --filter @llmedit/evaluate bench [default|micro|default-shape] [--threads=N] [--ge]
-//   default (else micro when it is not built yet): the committed checkpoint.
+//   default: the committed checkpoint.
 //   default-shape: random weights with the default model's shape and a tokenizer trained exactly like the
 //   default one (same corpus, same vocabulary size): the same token counts and speed, for timing only.
 import { initBackend } from '@llmedit/core';
@@ -31,19 +31,6 @@ function defaultShaped(): CausalLM {
   return createModel(config, randomWeights(config, 1), tokenizer);
 }
 
-function loadBenchModel(choice: string | undefined): { model: CausalLM; name: string } {
-  if (choice === 'default-shape') return { model: defaultShaped(), name: 'default-shape (random weights)' };
-  if (choice !== 'micro') {
-    try {
-      return { model: loadPretrained('default'), name: 'default' };
-    } catch (error) {
-      if (choice === 'default') throw error;
-      console.log('the default checkpoint is not built yet: falling back to micro');
-    }
-  }
-  return { model: loadPretrained('micro'), name: 'micro' };
-}
-
 /** Wall-clock and CPU seconds (all threads) of `body`: CPU time shows how much of the wall time other processes took. */
 async function timedAsync<T>(body: () => Promise<T>): Promise<{ value: T; wall: number; cpu: number }> {
   const cpu0 = process.cpuUsage();
@@ -55,7 +42,10 @@ async function timedAsync<T>(body: () => Promise<T>): Promise<{ value: T; wall: 
 
 const args = process.argv.slice(2);
 const backend = await initBackend({ prefer: ['wasm'] });
-const { model, name } = loadBenchModel(args.find((a) => !a.startsWith('--')));
+const choice = args.find((a) => !a.startsWith('--'));
+const checkpoint = choice === 'micro' ? 'micro' : 'default';
+const model = choice === 'default-shape' ? defaultShaped() : loadPretrained(checkpoint);
+const name = choice === 'default-shape' ? 'default-shape (random weights)' : checkpoint;
 const c = model.config;
 console.log(
   `backend ${backend.name}; model ${name}: ${c.numLayers} layers, hidden ${c.hiddenSize}, vocab ${c.vocabSize}`,

@@ -1,8 +1,7 @@
 // KN on the CounterFact evaluation split: ROME's probability comparisons (ES, PS, NS and the Score, their
 // harmonic mean) before and after single edits, and the edit time.
 // Run: pnpm --filter @llmedit/kn bench [default|micro] [--n=50] [--preset=gpt2|default|micro] [--layers=2,3]
-//   default (else micro when it is not built yet): the committed checkpoint. The preset defaults to the
-//   model's own (`default` or `micro`).
+//   default: the committed checkpoint. The preset defaults to the model's own (`default` or `micro`).
 import { type EditRequest, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
 import { aggregate, computePreEdit, evaluateRequests, type RecordResult } from '@llmedit/evaluate';
@@ -24,18 +23,6 @@ import {
 function option(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
-
-function loadBenchModel(choice: string | undefined): { model: CausalLM; name: string } {
-  if (choice !== 'micro') {
-    try {
-      return { model: loadPretrained('default'), name: 'default' };
-    } catch (error) {
-      if (choice === 'default') throw error;
-      console.log('the default checkpoint is not built yet: falling back to micro');
-    }
-  }
-  return { model: loadPretrained('micro'), name: 'micro' };
 }
 
 /**
@@ -65,7 +52,9 @@ function neuronOperations(model: CausalLM, requests: readonly EditRequest[], hpa
 }
 
 const backend = await initBackend({ prefer: ['wasm'] });
-const { model, name } = loadBenchModel(process.argv.slice(2).find((a) => !a.startsWith('--')));
+// The default checkpoint is committed, so it is always there.
+const name = process.argv.slice(2).find((a) => !a.startsWith('--')) === 'micro' ? 'micro' : 'default';
+const model = loadPretrained(name);
 const n = Number(option('n') ?? 50);
 const presetName = (option('preset') ?? name) as KnPresetName;
 const layers = option('layers')
