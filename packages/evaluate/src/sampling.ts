@@ -1,5 +1,12 @@
-import { createRng, InvalidRequestError, type Rng, type Tensor } from '@llmedit/core';
-import { type CausalLM, chunkByTokens, KvCache, padBatch, type TokenBatch } from '@llmedit/models';
+import { createRng, InvalidRequestError, type Tensor } from '@llmedit/core';
+import {
+  type CausalLM,
+  chunkByTokens,
+  KvCache,
+  padBatch,
+  sampleTopK,
+  type TokenBatch,
+} from '@llmedit/models';
 import { hashString } from './hash.js';
 
 /** Top-k sampling as in ROME's `generate_fast` (used by EasyEdit's fluency and ROME's GE). */
@@ -16,30 +23,6 @@ export interface GenerationOptions {
 export interface SampleItem {
   prompt: string;
   key: string;
-}
-
-function topKSample(row: Float32Array, k: number, rng: Rng): number {
-  // Partial selection of the k largest logits; ties go to the lower id so that sampling is deterministic.
-  const top: number[] = [];
-  for (let i = 0; i < row.length; i++) {
-    const v = row[i]!;
-    if (top.length === k && v <= row[top[k - 1]!]!) continue;
-    let j = top.length < k ? top.length : k - 1;
-    top[j] = i;
-    while (j > 0 && row[top[j - 1]!]! < v) {
-      top[j] = top[j - 1]!;
-      top[j - 1] = i;
-      j--;
-    }
-  }
-  const max = row[top[0]!]!;
-  const weights = top.map((i) => Math.exp(row[i]! - max));
-  let u = rng.next() * weights.reduce((s, w) => s + w, 0);
-  for (let j = 0; j < top.length; j++) {
-    u -= weights[j]!;
-    if (u <= 0) return top[j]!;
-  }
-  return top[top.length - 1]!;
 }
 
 /**
@@ -90,7 +73,7 @@ export function sampleTexts(
         const values = (logits as Tensor).dataSync() as Float32Array;
         logits?.dispose();
         const next = chunk.map((_, row) => {
-          const token = topKSample(values.subarray(row * vocab, (row + 1) * vocab), topK, rngs[row]!);
+          const token = sampleTopK(values.subarray(row * vocab, (row + 1) * vocab), topK, rngs[row]!);
           if (outputs[row]!.length < budget[row]!) outputs[row]!.push(token);
           return token;
         });

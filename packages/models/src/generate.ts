@@ -24,35 +24,45 @@ export interface Generation {
   text: string;
 }
 
+/**
+ * Sample among the k most likely ids of a logits row, with probabilities softmax(logits / temperature) over
+ * those k (ROME's generate_fast and EasyEdit's fluency sample the same way, k = 5). Ties go to the lower id,
+ * so that the same RNG state always gives the same id.
+ */
+export function sampleTopK(row: Float32Array, k: number, rng: Rng, temperature = 1): number {
+  // Partial selection of the k largest logits by insertion, kept in descending order.
+  const top: number[] = [];
+  const size = Math.min(k, row.length);
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (top.length === size && v <= row[top[size - 1]!]!) continue;
+    let j = top.length < size ? top.length : size - 1;
+    top[j] = i;
+    while (j > 0 && row[top[j - 1]!]! < v) {
+      top[j] = top[j - 1]!;
+      top[j - 1] = i;
+      j--;
+    }
+  }
+  const max = row[top[0]!]!;
+  const weights = top.map((i) => Math.exp((row[i]! - max) / temperature));
+  let u = rng.next() * weights.reduce((s, w) => s + w, 0);
+  for (let j = 0; j < top.length; j++) {
+    u -= weights[j]!;
+    if (u <= 0) return top[j]!;
+  }
+  return top[top.length - 1]!;
+}
+
 function pickToken(row: Float32Array, options: GenerateOptions, rng: Rng): number {
   if ((options.strategy ?? 'greedy') === 'greedy') {
     let best = 0;
     for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
     return best;
   }
-  const k = Math.min(options.topK ?? 5, row.length);
   const temperature = options.temperature ?? 1;
   if (!(temperature > 0)) throw new InvalidRequestError('generate', 'temperature', 'must be > 0');
-  // Top-k by partial selection; ties broken by lower id for determinism.
-  const top: number[] = [];
-  for (let i = 0; i < row.length; i++) {
-    if (top.length < k) {
-      top.push(i);
-      top.sort((a, b) => row[b]! - row[a]! || a - b);
-    } else if (row[i]! > row[top[k - 1]!]!) {
-      top[k - 1] = i;
-      top.sort((a, b) => row[b]! - row[a]! || a - b);
-    }
-  }
-  const max = row[top[0]!]!;
-  const weights = top.map((i) => Math.exp((row[i]! - max) / temperature));
-  const total = weights.reduce((s, w) => s + w, 0);
-  let u = rng.next() * total;
-  for (let j = 0; j < top.length; j++) {
-    u -= weights[j]!;
-    if (u <= 0) return top[j]!;
-  }
-  return top[top.length - 1]!;
+  return sampleTopK(row, options.topK ?? 5, rng, temperature);
 }
 
 /**

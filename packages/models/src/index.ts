@@ -12,7 +12,7 @@ export {
 export * from './checkpoint/index.js';
 export { type Gpt2Config, type LlamaConfig, type ModelConfig, parseHfConfig, toHfConfig } from './config.js';
 export { canonicalWeights, createModel, createRandomModel, randomWeights, weightSpecs } from './create.js';
-export { type GenerateOptions, type Generation, generate, generateIds } from './generate.js';
+export { type GenerateOptions, type Generation, generate, generateIds, sampleTopK } from './generate.js';
 export {
   createLayout,
   type HookLocation,
