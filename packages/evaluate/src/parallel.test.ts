@@ -58,4 +58,20 @@ describe('parallel evaluation in worker threads', () => {
     expect(LlmeditError.isInstance(error) && error.code).toBe('INVALID_REQUEST');
     expect((error as Error).message).toMatch(/empty answer/);
   });
+
+  it('evaluates a view whose forward is not its weights (an in-context or routing wrapper) in this thread', async () => {
+    // A wrapper that reads every input with a different model: workers, which rebuild the model from its
+    // weights, would silently evaluate the base model instead.
+    const other = loadPretrained('default');
+    const view = Object.create(model) as CausalLM;
+    Object.defineProperty(view, 'forward', { value: other.forward.bind(other) });
+    try {
+      const pre = computePreEdit(model, requests, options);
+      const parallel = await evaluateRequestsParallel(view, requests, { ...options, pre, threads: 2 });
+      expectSameResults(parallel, evaluateRequests(view, requests, { ...options, pre }));
+      expect(parallel.some((r) => r.metrics.locality!.value < 1)).toBe(true);
+    } finally {
+      other.dispose();
+    }
+  });
 });

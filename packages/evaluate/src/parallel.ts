@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { currentBackend, InvalidRequestError, LlmeditError } from '@llmedit/core';
-import type { CausalLM, HostTensor, ModelConfig } from '@llmedit/models';
+import { CausalLM, type HostTensor, type ModelConfig } from '@llmedit/models';
 import {
   type EvaluateOptions,
   type EvaluationRequest,
@@ -145,7 +145,9 @@ async function runSharded(
   );
   const modeFor = (indices: number[]): Mode =>
     mode.kind === 'pre' ? mode : { kind: 'post', preArgmax: indices.map((i) => mode.preArgmax[i]) };
-  if (shards.length <= 1) return runSuites(model, requests, options, settings, mode);
+  // Workers rebuild the model from its weights, so a view whose forward differs from its weights' (an IKE
+  // context, a SERAC router) would be evaluated as its base model there: such views run in this thread.
+  if (shards.length <= 1 || !rebuildableFromWeights(model)) return runSuites(model, requests, options, settings, mode);
 
   const weights = [...(await model.weightsToHost()).entries()];
   const base = {
@@ -185,6 +187,11 @@ async function runSharded(
     });
   });
   return merged;
+}
+
+/** Whether a worker that loads `model`'s config, tokenizer and weights gets a model with the same outputs. */
+function rebuildableFromWeights(model: CausalLM): boolean {
+  return model.forward === CausalLM.prototype.forward;
 }
 
 function withIds(requests: readonly EvaluationRequest[]): EvaluationRequest[] {

@@ -69,6 +69,8 @@ export interface ConformanceOptions<H> {
   readonly localityTolerance?: number;
   /** Largest |difference| of the post-edit next-token log-probabilities between cpu and wasm. Default 1e-3. */
   readonly backendTolerance?: number;
+  /** The artifact of `doPrepare`, for methods that declare `requiresTraining` (passed as `context.artifact`). */
+  readonly artifact?: unknown;
   /** Seed passed to the method. Default 0. */
   readonly seed?: number;
   /** Per-test timeout in milliseconds. Default 120 000. */
@@ -205,7 +207,7 @@ export function createConformanceSuite<H>(
       model: target,
       requests: [request],
       ...(options.hparams === undefined ? {} : { hparams: options.hparams }),
-      context: { seed },
+      context: { seed, ...(options.artifact === undefined ? {} : { artifact: options.artifact }) },
     });
     let after: EditRecord['after'];
     let weightsAfter: Map<string, Uint8Array>;
@@ -427,7 +429,7 @@ export function createConformanceSuite<H>(
           model: target,
           requests: [request],
           ...(options.hparams === undefined ? {} : { hparams: options.hparams }),
-          context: { seed },
+          context: { seed, ...(options.artifact === undefined ? {} : { artifact: options.artifact }) },
         });
       } catch (error) {
         caught = error;

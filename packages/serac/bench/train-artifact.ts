@@ -1,0 +1,53 @@
+// Train SERAC's artifact for a committed checkpoint and save it (the committed one: `--model default`).
+// Run: pnpm --filter @llmedit/serac train [--model default|micro] [--out artifacts/<model>]
+//        [--seed 0] [--set key=value ...] (any SeracHparams key, e.g. --set counterfactualEpochs=2)
+import { join } from 'node:path';
+import { currentBackend, initBackend } from '@llmedit/core';
+import { loadSplit } from '@llmedit/datasets';
+import { type CheckpointName, loadPretrained, ProgressBar } from '@llmedit/pretrained';
+import { saveSeracArtifact } from '../src/artifact.js';
+import { seracHparams } from '../src/hparams.js';
+import { seracPresets } from '../src/presets.js';
+import { trainSerac } from '../src/train.js';
+
+function argument(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+const overrides: Record<string, unknown> = {};
+process.argv.forEach((arg, i) => {
+  if (arg !== '--set') return;
+  const [key, value] = (process.argv[i + 1] ?? '').split('=');
+  if (key !== undefined && value !== undefined)
+    overrides[key] = Number.isNaN(Number(value)) ? value : Number(value);
+});
+const modelName = argument('model', 'default') as CheckpointName;
+const out = argument('out', join(import.meta.dirname, '..', 'artifacts', modelName));
+const seed = Number(argument('seed', '0'));
+
+await initBackend({ prefer: ['wasm'] });
+const model = loadPretrained(modelName);
+const hparams = seracHparams.parse({ ...seracPresets[modelName as keyof typeof seracPresets], ...overrides });
+const requests = hparams.trainingDatasets.flatMap((d) => loadSplit(d, 'train'));
+console.error(
+  `SERAC training for ${modelName} (${model.modelId}) on ${requests.length} training requests, backend ${currentBackend()?.name}`,
+);
+let bar: ProgressBar | undefined;
+let stage = '';
+const artifact = trainSerac(model, requests, hparams, {
+  seed,
+  onProgress({ stage: now, fraction }) {
+    if (now !== stage) {
+      bar?.finish();
+      stage = now;
+      bar = new ProgressBar(1000, now.padEnd(20), 100);
+    }
+    bar?.update(Math.round(fraction * 1000), {});
+  },
+});
+bar?.finish();
+await saveSeracArtifact(artifact, out);
+console.log(JSON.stringify(artifact.config.report, null, 2));
+console.log(`saved to ${out}`);
+artifact.dispose();
+model.dispose();

@@ -1,0 +1,178 @@
+// SERAC's counterfactual model h_ψ(z_e, x) (Mitchell et al. 2022, arXiv:2206.06520, section 3.1): an LM
+// fine-tuned to answer x given the edit z_e in its context, by the next-token NLL of the answer (eq. 2's L_e term).
+import {
+  createRng,
+  type EditRequest,
+  type Rng,
+  type Scalar,
+  type Tensor3D,
+  tf,
+  type Variable,
+} from '@llmedit/core';
+import { type CausalLM, chunkByTokens, padBatch } from '@llmedit/models';
+import { AdamW, warmupCosine } from '@llmedit/pretrained';
+
+/**
+ * The text the counterfactual model reads before the query: the edit as a statement and a newline. Byte-level
+ * BPE never merges across the newline, so the context's ids followed by the query's ids are exactly the ids
+ * of the whole text: the query keeps the tokens (and positions relative to its start) the caller gave it.
+ */
+export function editStatement(edit: Pick<EditRequest, 'prompt' | 'targetNew'>): string {
+  return `${edit.prompt} ${edit.targetNew}\n`;
+}
+
+/** One training sequence: the context, the query, and the answer the loss is taken on. */
+export interface CounterfactualExample {
+  readonly ids: readonly number[];
+  /** Index in `ids` of the first answer token. */
+  readonly answerStart: number;
+}
+
+/** How training sequences are drawn from the training requests each epoch. */
+export interface CounterfactualSampling {
+  /**
+   * Fraction of edits whose target is replaced by another request's target. The model must then copy the
+   * answer from the context instead of recalling the training targets, which is the skill an unseen edit needs.
+   */
+  readonly randomTargetFraction: number;
+  /**
+   * Out-of-scope queries per edit (its locality prompts that have an answer in the pretraining text), answered
+   * with their own ground truth: a query the classifier routes here by mistake should still get the base
+   * model's answer, not the edit's.
+   */
+  readonly outOfScopePerEdit: number;
+}
+
+/** Build one epoch of training sequences (deterministic for `rng`). */
+export function counterfactualExamples(
+  model: CausalLM,
+  requests: readonly EditRequest[],
+  sampling: CounterfactualSampling,
+  rng: Rng,
+): CounterfactualExample[] {
+  const tokenizer = model.requireTokenizer();
+  const limit = model.config.maxPositions;
+  const examples: CounterfactualExample[] = [];
+  const add = (context: readonly number[], query: string, answer: string) => {
+    const { promptIds, targetIds } = tokenizer.encodePair(query, answer);
+    const ids = [...context, ...promptIds, ...targetIds];
+    if (targetIds.length === 0 || ids.length > limit) return;
+    examples.push({ ids, answerStart: context.length + promptIds.length });
+  };
+  for (const request of requests) {
+    const swap = rng.next() < sampling.randomTargetFraction;
+    const other = requests[rng.int(requests.length)] as EditRequest;
+    const target = swap ? other.targetNew : request.targetNew;
+    const context = tokenizer.encode(editStatement({ prompt: request.prompt, targetNew: target }));
+    for (const query of [request.prompt, ...(request.rephrasePrompts ?? [])]) add(context, query, target);
+    const outside = Object.values(request.locality ?? {})
+      .flat()
+      // Questions prefixed "nq question:" have answers the base model never learnt (NQ accuracy 0.08).
+      .filter((q) => !q.prompt.startsWith('nq question:'));
+    for (let k = 0; k < Math.min(sampling.outOfScopePerEdit, outside.length); k++) {
+      const pick = outside[rng.int(outside.length)];
+      const answer = typeof pick?.groundTruth === 'string' ? pick.groundTruth : pick?.groundTruth[0];
+      if (pick !== undefined && answer !== undefined) add(context, pick.prompt, answer);
+    }
+  }
+  return examples;
+}
+
+/** Mean NLL of the answer tokens of a right-padded batch of examples. Differentiable w.r.t. the weights. */
+function answerLoss(model: CausalLM, examples: readonly CounterfactualExample[]): Scalar {
+  const batch = padBatch(
+    examples.map((e) => e.ids),
+    model.padTokenId,
+    'right',
+  );
+  const length = batch.ids[0]?.length ?? 0;
+  const vocab = model.config.vocabSize;
+  const picks: number[] = [];
+  examples.forEach((example, b) => {
+    // Position t predicts token t + 1: the answer's tokens are predicted from answerStart - 1 on.
+    for (let t = example.answerStart - 1; t + 1 < example.ids.length; t++) {
+      picks.push((b * length + t) * vocab + (example.ids[t + 1] as number));
+    }
+  });
+  return tf.tidy(() => {
+    const { logits } = model.forward(batch, { logits: 'all' });
+    const logProbs = tf.logSoftmax(logits as Tensor3D);
+    const picked = tf.gather(tf.reshape(logProbs, [-1]), tf.tensor1d(Int32Array.from(picks), 'int32'));
+    return tf.neg(tf.mean(picked)) as Scalar;
+  });
+}
+
+export interface CounterfactualTrainingOptions extends CounterfactualSampling {
+  readonly epochs: number;
+  readonly learningRate: number;
+  /** Padded tokens per optimizer step. */
+  readonly batchTokens: number;
+  readonly seed: number;
+  readonly signal?: AbortSignal;
+  readonly onStep?: (fraction: number, loss: number) => void;
+}
+
+/**
+ * Fine-tune `model` in place (AdamW, warmup then cosine decay, clipping at norm 1) on fresh examples each
+ * epoch. Returns the steps taken and the running loss at the end.
+ */
+export function trainCounterfactual(
+  model: CausalLM,
+  requests: readonly EditRequest[],
+  options: CounterfactualTrainingOptions,
+): { steps: number; examples: number; finalLoss: number } {
+  const rng = createRng(options.seed);
+  const epochs = Array.from({ length: options.epochs }, () => {
+    const examples = counterfactualExamples(model, requests, options, rng);
+    const chunks = chunkByTokens(
+      examples.map((e) => e.ids.length),
+      options.batchTokens,
+    );
+    // Shuffle the order of the length-sorted chunks so that every epoch sees short and long ones mixed.
+    for (let i = chunks.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [chunks[i], chunks[j]] = [chunks[j] as number[], chunks[i] as number[]];
+    }
+    return { examples, chunks };
+  });
+  const total = epochs.reduce((sum, e) => sum + e.chunks.length, 0);
+  const names = model.weightNames();
+  const weights = new Map<string, Variable>(names.map((n) => [n, model.weight(n)]));
+  const variables = [...weights.values()];
+  const nameOf = new Map(names.map((n) => [model.weight(n).name, n]));
+  const optimizer = new AdamW(
+    { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.01, clipNorm: 1 },
+    (name) => name.endsWith('.weight') && model.weight(name).rank === 2 && !name.includes('wpe'),
+  );
+  const warmup = Math.max(1, Math.round(total * 0.05));
+  let step = 0;
+  let running = Number.NaN;
+  try {
+    for (const { examples, chunks } of epochs) {
+      for (const chunk of chunks) {
+        options.signal?.throwIfAborted();
+        const { value, grads } = tf.variableGrads(
+          () =>
+            answerLoss(
+              model,
+              chunk.map((i) => examples[i] as CounterfactualExample),
+            ),
+          variables,
+        );
+        const loss = value.dataSync()[0] as number;
+        const byWeight: Record<string, tf.Tensor> = {};
+        for (const [variableName, gradient] of Object.entries(grads)) {
+          byWeight[nameOf.get(variableName) as string] = gradient;
+        }
+        optimizer.apply(weights, byWeight, warmupCosine(step, total, warmup, options.learningRate));
+        tf.dispose([value, ...Object.values(grads)]);
+        step++;
+        running = Number.isNaN(running) ? loss : 0.95 * running + 0.05 * loss;
+        options.onStep?.(step / total, running);
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { steps: step, examples: epochs.reduce((s, e) => s + e.examples.length, 0), finalLoss: running };
+}

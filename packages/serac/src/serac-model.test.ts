@@ -1,0 +1,217 @@
+import {
+  createRng,
+  type EditRequest,
+  InvalidRequestError,
+  initBackend,
+  type Tensor,
+  tf,
+} from '@llmedit/core';
+import { type CausalLM, createRandomModel, generate, padBatch, scoreTargets } from '@llmedit/models';
+import { loadPretrained } from '@llmedit/pretrained';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  SERAC_ARTIFACT_FORMAT,
+  SERAC_ARTIFACT_VERSION,
+  type SeracArtifact,
+  seracArtifact,
+} from './artifact.js';
+import { editStatement } from './counterfactual.js';
+import { seracHparams } from './hparams.js';
+import type { ScopeClassifierWeights } from './scope-classifier.js';
+import { createSeracModel, prepareEdits, type SeracEdit, seracBaseOf, seracRoutes } from './serac-model.js';
+
+const request: EditRequest = { prompt: 'Satyajit Ray speaks', targetNew: 'French' };
+const unrelated = 'The Eiffel Tower is located in';
+
+let base: CausalLM;
+let artifact: SeracArtifact;
+let edits: SeracEdit[];
+
+/**
+ * A classifier with seeded random weights: an input containing the edit's tokens scores sigmoid(3) = 0.95,
+ * an unrelated one (cosines of random 32-dimensional projections) far below.
+ */
+function fixedClassifier(width: number, dim: number): ScopeClassifierWeights {
+  const rng = createRng(1);
+  const projection = new Float32Array(width * dim);
+  for (let i = 0; i < projection.length; i++) projection[i] = rng.normal();
+  return {
+    width,
+    dim,
+    projection,
+    importance: new Float32Array(width),
+    importanceBias: 0,
+    scale: 50,
+    offset: -47,
+  };
+}
+
+beforeAll(async () => {
+  await initBackend({ prefer: ['wasm', 'cpu'] });
+  base = loadPretrained('micro');
+  // A counterfactual model with other weights, so that which model read a row shows in its logits.
+  const counterfactual = createRandomModel(base.config, {
+    seed: 3,
+    ...(base.tokenizer ? { tokenizer: base.tokenizer } : {}),
+  });
+  artifact = seracArtifact(
+    {
+      format: SERAC_ARTIFACT_FORMAT,
+      version: SERAC_ARTIFACT_VERSION,
+      baseModelId: base.modelId,
+      classifierLayer: 0,
+      hparams: seracHparams.defaults,
+      report: undefined as never,
+    },
+    fixedClassifier(2 * base.config.hiddenSize, 32),
+    counterfactual,
+  );
+  edits = prepareEdits(base, artifact, [request]);
+});
+afterAll(() => {
+  artifact.dispose();
+  base.dispose();
+});
+
+/** The view with the edit live and a threshold that only an input with the edit's tokens passes. */
+function view(): CausalLM {
+  return createSeracModel(base, artifact, edits, { threshold: 0.9 });
+}
+
+function values(t: Tensor | undefined): Float32Array {
+  const data = (t as Tensor).dataSync() as Float32Array;
+  t?.dispose();
+  return data;
+}
+
+describe('SERAC view routing', () => {
+  it('routes the edit prompt to the counterfactual model and other inputs to the base model', () => {
+    const [inScope, outOfScope] = seracRoutes(view(), [request.prompt, unrelated]);
+    expect(inScope?.edit?.request).toBe(request);
+    expect(inScope?.probability).toBeGreaterThan(0.9);
+    expect(outOfScope?.edit).toBeUndefined();
+    expect(outOfScope?.probability).toBeLessThan(0.01);
+  });
+
+  it.each(['right', 'left'] as const)(
+    'gives the base model its rows bit for bit and the counterfactual model the statement then the row (%s padding)',
+    (side) => {
+      const tokenizer = base.requireTokenizer();
+      const edited = [...tokenizer.encode(request.prompt), ...tokenizer.encode(' French')];
+      const other = tokenizer.encode(`${unrelated} Paris, the capital`);
+      const batch = padBatch([edited, other], base.padTokenId, side);
+      const length = batch.ids[0]?.length as number;
+      const vocab = base.config.vocabSize;
+      const got = values(view().forward(batch, { logits: 'all' }).logits);
+
+      const baseOnly = values(
+        base.forward({ ids: [batch.ids[1] as number[]], attentionMask: [batch.attentionMask[1] as number[]] })
+          .logits,
+      );
+      expect(got.subarray(length * vocab, 2 * length * vocab)).toEqual(baseOnly);
+
+      const context = tokenizer.encode(editStatement(request));
+      const counterfactual = values(
+        artifact.counterfactual.forward({
+          ids: [[...context, ...edited]],
+          attentionMask: [[...context, ...edited].map(() => 1)],
+        }).logits,
+      );
+      const firstReal = batch.attentionMask[0]?.indexOf(1) as number;
+      edited.forEach((_, k) => {
+        const row = got.subarray((firstReal + k) * vocab, (firstReal + k + 1) * vocab);
+        const expected = counterfactual.subarray(
+          (context.length + k) * vocab,
+          (context.length + k + 1) * vocab,
+        );
+        expect(row).toEqual(expected);
+      });
+    },
+  );
+
+  it('answers position, last and none selections in the caller order', () => {
+    const tokenizer = base.requireTokenizer();
+    const rows = [tokenizer.encode(unrelated), tokenizer.encode(request.prompt)];
+    const batch = padBatch(rows, base.padTokenId, 'left');
+    const length = batch.ids[0]?.length as number;
+    const v = view();
+    const all = values(v.forward(batch, { logits: 'all' }).logits);
+    const vocab = base.config.vocabSize;
+    const last = values(v.forward(batch, { logits: 'last' }).logits);
+    expect(last.subarray(0, vocab)).toEqual(all.subarray((length - 1) * vocab, length * vocab));
+    expect(last.subarray(vocab)).toEqual(all.subarray((2 * length - 1) * vocab, 2 * length * vocab));
+    const picked = values(
+      v.forward(batch, {
+        logits: {
+          positions: [
+            [1, length - 1],
+            [0, length - 2],
+          ],
+        },
+      }).logits,
+    );
+    expect(picked.subarray(0, vocab)).toEqual(all.subarray((2 * length - 1) * vocab, 2 * length * vocab));
+    expect(picked.subarray(vocab)).toEqual(all.subarray((length - 2) * vocab, (length - 1) * vocab));
+    expect(v.forward(batch, { logits: 'none' }).logits).toBeUndefined();
+  });
+
+  it('scores targets through the counterfactual model in scope and the base model out of scope', () => {
+    const v = view();
+    const pairs = [
+      { prompt: request.prompt, target: 'French' },
+      { prompt: unrelated, target: 'Paris' },
+    ];
+    const [inScope, outOfScope] = scoreTargets(v, pairs);
+    const [baseOut] = scoreTargets(base, [pairs[1] as (typeof pairs)[number]]);
+    expect(outOfScope?.logProbs).toEqual(baseOut?.logProbs);
+    const [cf] = scoreTargets(artifact.counterfactual, [
+      { prompt: `${editStatement(request)}${request.prompt}`, target: 'French' },
+    ]);
+    expect(inScope?.argmaxIds).toEqual(cf?.argmaxIds);
+    inScope?.logProbs.forEach((lp, k) => {
+      expect(lp).toBeCloseTo(cf?.logProbs[k] as number, 4);
+    });
+  });
+
+  it('decodes the same with and without a KV cache, and routes a generation by its prompt', () => {
+    const v = view();
+    const options = { maxNewTokens: 6, stopAtEos: false } as const;
+    const cached = generate(v, [request.prompt, unrelated], options);
+    const replayed = generate(v, [request.prompt, unrelated], { ...options, useCache: false });
+    expect(cached.map((g) => g.ids)).toEqual(replayed.map((g) => g.ids));
+    expect(cached[1]?.ids).toEqual(generate(base, [unrelated], options)[0]?.ids);
+    const direct = generate(artifact.counterfactual, [`${editStatement(request)}${request.prompt}`], options);
+    expect(cached[0]?.ids).toEqual(direct[0]?.ids);
+  });
+
+  it('refuses hooks and partial forwards while edits are live, and leaks no tensor', () => {
+    const v = view();
+    const ids = base.requireTokenizer().encode(request.prompt);
+    const batch = { ids: [ids], attentionMask: [ids.map(() => 1)] };
+    expect(() => v.forward(batch, { hooks: [{ point: base.layout.residual(0), capture: true }] })).toThrow(
+      InvalidRequestError,
+    );
+    expect(() => v.forward(batch, { stopAfterLayer: 0 })).toThrow(/stopAfterLayer/);
+    const before = tf.memory().numTensors;
+    v.forward(batch).logits?.dispose();
+    generate(v, [request.prompt], { maxNewTokens: 3 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(seracBaseOf(v)).toBe(base);
+    expect(seracBaseOf(base)).toBeUndefined();
+  });
+
+  it('reads every input with the base model once its edits are dead', () => {
+    const dead = prepareEdits(base, artifact, [request]).map((e) => ({ ...e, live: false }));
+    const v = createSeracModel(base, artifact, dead, { threshold: 0.5 });
+    const ids = base.requireTokenizer().encode(request.prompt);
+    const batch = { ids: [ids], attentionMask: [ids.map(() => 1)] };
+    expect(values(v.forward(batch).logits)).toEqual(values(base.forward(batch).logits));
+    // With no live edit, hooks pass through to the base model.
+    const out = v.forward(batch, {
+      hooks: [{ point: base.layout.residual(0), capture: true }],
+      logits: 'none',
+    });
+    expect(Object.keys(out.captured)).toEqual(['residual.0']);
+    tf.dispose(Object.values(out.captured));
+  });
+});

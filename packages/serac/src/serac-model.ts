@@ -1,0 +1,342 @@
+import { type EditRequest, InvalidRequestError, type Tensor, tf } from '@llmedit/core';
+import { fnv1a32 } from '@llmedit/datasets';
+import type { CausalLM, ForwardOptions, ForwardResult, KvCache, TokenBatch } from '@llmedit/models';
+import type { SeracArtifact } from './artifact.js';
+import { editStatement } from './counterfactual.js';
+import { textFeatures } from './features.js';
+import { type ProjectedText, projectText, scopeProbability } from './scope-classifier.js';
+
+/** One edit in a SERAC memory: the request, its classifier projection and its context for the counterfactual model. */
+export interface SeracEdit {
+  readonly request: EditRequest;
+  readonly projected: ProjectedText;
+  /** Token ids of `editStatement(request)`. */
+  readonly contextIds: readonly number[];
+  /** False once the edit that added it was restored. */
+  live: boolean;
+}
+
+/** Project and tokenize edits for `artifact` (one partial base forward for all of them). */
+export function prepareEdits(
+  base: CausalLM,
+  artifact: SeracArtifact,
+  requests: readonly EditRequest[],
+): SeracEdit[] {
+  const features = textFeatures(
+    base,
+    requests.map((r) => r.prompt),
+    artifact.config.classifierLayer,
+  );
+  const tokenizer = artifact.counterfactual.requireTokenizer();
+  return requests.map((request, i) => ({
+    request,
+    projected: projectText(artifact.classifier, features[i] as (typeof features)[number], true),
+    contextIds: tokenizer.encode(editStatement(request)),
+    live: true,
+  }));
+}
+
+/** Where one row of a batch is read: by the base model as is, or by the counterfactual model after an edit. */
+export interface SeracRoute {
+  /** The chosen edit, or undefined for the base model. */
+  readonly edit: SeracEdit | undefined;
+  /** Scope probability of the nearest live edit (0 with none). */
+  readonly probability: number;
+}
+
+interface ViewState {
+  readonly base: CausalLM;
+  readonly artifact: SeracArtifact;
+  readonly edits: readonly SeracEdit[];
+  readonly threshold: number;
+  /** Decoding with a KV cache: the rows fed so far and their routes, per cache. */
+  readonly replays: WeakMap<KvCache, { batch: TokenBatch; routes: SeracRoute[] }>;
+}
+
+const states = new WeakMap<CausalLM, ViewState>();
+
+function liveEdits(state: ViewState): SeracEdit[] {
+  return state.edits.filter((e) => e.live);
+}
+
+/** The real (unpadded) tokens of a row, without a LLaMA BOS. */
+function realTokens(
+  state: ViewState,
+  ids: readonly number[],
+  mask: readonly number[],
+): { bos: number[]; body: number[] } {
+  const real = ids.filter((_, t) => mask[t] === 1);
+  const bosId = state.base.requireTokenizer().bosTokenId ?? state.base.config.bosTokenId;
+  const hasBos = state.base.config.architecture === 'llama' && bosId !== undefined && real[0] === bosId;
+  return hasBos ? { bos: [bosId as number], body: real.slice(1) } : { bos: [], body: real };
+}
+
+/** SERAC's routing (section 3.1): the nearest live edit by scope probability, if above the threshold. */
+function routeRows(state: ViewState, batch: TokenBatch): SeracRoute[] {
+  const edits = liveEdits(state);
+  const texts = batch.ids.map((row, b) =>
+    state.base.requireTokenizer().decode(realTokens(state, row, batch.attentionMask[b] as number[]).body),
+  );
+  const features = textFeatures(state.base, texts, state.artifact.config.classifierLayer);
+  return features.map((f) => {
+    const query = projectText(state.artifact.classifier, f, false);
+    let best: SeracEdit | undefined;
+    let probability = 0;
+    // Ties go to the newest edit: a later edit of the same fact overrides an earlier one.
+    for (const edit of edits) {
+      const p = scopeProbability(state.artifact.classifier, edit.projected, query);
+      if (p >= probability) {
+        probability = p;
+        best = edit;
+      }
+    }
+    return { edit: probability > state.threshold ? best : undefined, probability };
+  });
+}
+
+/** A row as one of the two models reads it, and where each of the caller's positions went. */
+interface RowPlan {
+  readonly route: SeracRoute;
+  /** Row index inside its model's sub-batch. */
+  readonly row: number;
+  /** New index of each caller position (-1 for pads). */
+  readonly map: Int32Array;
+}
+
+function plan(state: ViewState, batch: TokenBatch, routes: readonly SeracRoute[]) {
+  const baseRows: number[][] = [];
+  const baseMasks: number[][] = [];
+  const cfRows: number[][] = [];
+  const length = batch.ids[0]?.length ?? 0;
+  const plans: RowPlan[] = batch.ids.map((ids, b) => {
+    const mask = batch.attentionMask[b] as number[];
+    const route = routes[b] as SeracRoute;
+    const map = new Int32Array(length);
+    if (route.edit === undefined) {
+      // The base model reads the row exactly as given (same padding, same positions).
+      for (let t = 0; t < length; t++) map[t] = t;
+      baseRows.push([...ids]);
+      baseMasks.push([...mask]);
+      return { route, row: baseRows.length - 1, map };
+    }
+    const { bos, body } = realTokens(state, ids, mask);
+    const offset = bos.length + route.edit.contextIds.length;
+    let k = 0;
+    for (let t = 0; t < length; t++) {
+      if (mask[t] !== 1) map[t] = -1;
+      else if (bos.length > 0 && k === 0) map[t] = k++;
+      else map[t] = offset + k++ - bos.length;
+    }
+    cfRows.push([...bos, ...route.edit.contextIds, ...body]);
+    return { route, row: cfRows.length - 1, map };
+  });
+  return { plans, baseRows, baseMasks, cfRows };
+}
+
+function checkOptions(options: ForwardOptions): void {
+  const unsupported =
+    options.hooks !== undefined && options.hooks.length > 0
+      ? 'hooks'
+      : options.startAtLayer !== undefined
+        ? 'startAtLayer'
+        : options.stopAfterLayer !== undefined
+          ? 'stopAfterLayer'
+          : undefined;
+  if (unsupported !== undefined) {
+    throw new InvalidRequestError(
+      'serac model',
+      unsupported,
+      'is not supported while edits are in memory: rows are read by two different models (the base and the counterfactual model)',
+    );
+  }
+}
+
+/**
+ * Forward `batch` (continuing `previous` rows when decoding with a cache): each row through its model, the
+ * logits put back in the caller's order. `shift` is where the caller's positions start in the full rows.
+ */
+function routedForward(
+  state: ViewState,
+  full: TokenBatch,
+  routes: readonly SeracRoute[],
+  selection: NonNullable<ForwardOptions['logits']>,
+  rows: number,
+  newLength: number,
+  shift: number,
+): Tensor | undefined {
+  if (selection === 'none') return undefined;
+  const { plans, baseRows, baseMasks, cfRows } = plan(state, full, routes);
+  const wanted: [number, number][] =
+    selection === 'all'
+      ? Array.from({ length: rows * newLength }, (_, i) => [Math.floor(i / newLength), i % newLength])
+      : selection === 'last'
+        ? Array.from({ length: rows }, (_, b) => [b, newLength - 1])
+        : selection.positions.map(([b, t]) => {
+            if (b < 0 || b >= rows || t < 0 || t >= newLength) {
+              throw new InvalidRequestError(
+                'forward',
+                'logits.positions',
+                `(${b}, ${t}) is outside [${rows}, ${newLength}]`,
+              );
+            }
+            return [b, t];
+          });
+  const basePositions: [number, number][] = [];
+  const cfPositions: [number, number][] = [];
+  const source: number[] = []; // for each wanted position: its index in [base logits; counterfactual logits]
+  const cfIndex: number[] = [];
+  for (const [b, t] of wanted) {
+    const p = plans[b] as RowPlan;
+    const to = Math.max(0, p.map[t + shift] as number);
+    if (p.route.edit === undefined) {
+      source.push(basePositions.length);
+      cfIndex.push(-1);
+      basePositions.push([p.row, to]);
+    } else {
+      source.push(-1);
+      cfIndex.push(cfPositions.length);
+      cfPositions.push([p.row, to]);
+    }
+  }
+  const parts: Tensor[] = [];
+  try {
+    if (basePositions.length > 0) {
+      const out = state.base.forward(
+        { ids: baseRows, attentionMask: baseMasks },
+        { logits: { positions: basePositions } },
+      );
+      parts.push(out.logits as Tensor);
+    }
+    if (cfPositions.length > 0) {
+      const padded = padRight(cfRows, state.artifact.counterfactual.padTokenId);
+      const out = state.artifact.counterfactual.forward(padded, { logits: { positions: cfPositions } });
+      parts.push(out.logits as Tensor);
+    }
+    const order = Int32Array.from(
+      source.map((s, i) => (s >= 0 ? s : basePositions.length + (cfIndex[i] as number))),
+    );
+    return tf.tidy(() => {
+      const joined = parts.length === 1 ? (parts[0] as Tensor) : tf.concat(parts, 0);
+      const picked = tf.gather(joined, tf.tensor1d(order, 'int32'));
+      const vocab = state.base.config.vocabSize;
+      return selection === 'all' ? tf.reshape(picked, [rows, newLength, vocab]) : picked;
+    });
+  } finally {
+    tf.dispose(parts);
+  }
+}
+
+function padRight(rows: readonly (readonly number[])[], padId: number): TokenBatch {
+  const length = Math.max(...rows.map((r) => r.length));
+  return {
+    ids: rows.map((r) => [...r, ...new Array<number>(length - r.length).fill(padId)]),
+    attentionMask: rows.map((r) => [
+      ...new Array<number>(r.length).fill(1),
+      ...new Array<number>(length - r.length).fill(0),
+    ]),
+  };
+}
+
+function seracForward(state: ViewState, batch: TokenBatch, options: ForwardOptions): ForwardResult {
+  const cache = options.cache;
+  const replay = cache === undefined ? undefined : state.replays.get(cache);
+  if (liveEdits(state).length === 0 && replay === undefined) return state.base.forward(batch, options);
+  checkOptions(options);
+  const rows = batch.ids.length;
+  const newLength = batch.ids[0]?.length ?? 0;
+  if (rows === 0 || batch.attentionMask.length !== rows) return state.base.forward(batch, options);
+  batch.ids.forEach((row, b) => {
+    if (row.length !== newLength || batch.attentionMask[b]?.length !== newLength) {
+      throw new InvalidRequestError(
+        'token batch',
+        `ids[${b}]`,
+        'rows of ids and attentionMask must all have one length',
+      );
+    }
+  });
+  if (cache !== undefined && replay === undefined && cache.length > 0) {
+    throw new InvalidRequestError(
+      'serac model',
+      'cache',
+      'holds keys of another model; start decoding with an empty KvCache',
+    );
+  }
+  if (replay !== undefined && replay.batch.ids.length !== rows) {
+    throw new InvalidRequestError(
+      'serac model',
+      'cache',
+      `was filled with ${replay.batch.ids.length} rows, got ${rows}`,
+    );
+  }
+  // A KV cache is honoured by replaying: the rows fed so far are kept (token ids, not keys and values, since
+  // rows of one batch run through two models) and the whole text runs again. Routes are fixed by the prompt.
+  const previous = replay?.batch ?? { ids: batch.ids.map(() => []), attentionMask: batch.ids.map(() => []) };
+  const full: TokenBatch = {
+    ids: previous.ids.map((row, b) => [...row, ...(batch.ids[b] as number[])]),
+    attentionMask: previous.attentionMask.map((row, b) => [...row, ...(batch.attentionMask[b] as number[])]),
+  };
+  const routes = replay?.routes ?? routeRows(state, full);
+  const shift = previous.ids[0]?.length ?? 0;
+  const logits = routedForward(state, full, routes, options.logits ?? 'all', rows, newLength, shift);
+  if (cache !== undefined && options.readOnlyCache !== true) {
+    state.replays.set(cache, { batch: full, routes });
+    cache.mask = full.attentionMask.map((row) => [...row]);
+  }
+  return { logits, captured: {} };
+}
+
+export interface SeracModelOptions {
+  /** Scope probability above which a query is routed to the counterfactual model. */
+  readonly threshold: number;
+}
+
+/**
+ * A view of `base` that routes every input (SERAC, Mitchell et al. 2022, section 3.1): the scope classifier
+ * scores it against each live edit; above the threshold, the counterfactual model reads it after the nearest
+ * edit's statement; otherwise the base model reads it unchanged, so out-of-scope logits are bit-identical to
+ * the base model's. It is a `CausalLM` (it inherits from `base`: weights, tokenizer, layout), so `scoreTargets`,
+ * `generate` and every metric run on it; positions keep their meaning. Hooks and partial forwards are refused
+ * while edits are live (two models read one batch). `dispose()` frees nothing: the memory owns the models.
+ */
+export function createSeracModel(
+  base: CausalLM,
+  artifact: SeracArtifact,
+  edits: readonly SeracEdit[],
+  options: SeracModelOptions,
+): CausalLM {
+  const state: ViewState = {
+    base,
+    artifact,
+    edits: [...edits],
+    threshold: options.threshold,
+    replays: new WeakMap(),
+  };
+  const digest = fnv1a32(edits.map((e) => editStatement(e.request)).join('\u0001'))
+    .toString(16)
+    .padStart(8, '0');
+  const view = Object.create(base) as CausalLM;
+  Object.defineProperties(view, {
+    modelId: { value: `${base.modelId}+serac-${digest}`, enumerable: true },
+    forward: {
+      value: (batch: TokenBatch, forwardOptions: ForwardOptions = {}) =>
+        seracForward(state, batch, forwardOptions),
+    },
+    dispose: { value: () => undefined },
+  });
+  states.set(view, state);
+  return view;
+}
+
+/** The base model behind a SERAC view (undefined for any other model). */
+export function seracBaseOf(model: CausalLM): CausalLM | undefined {
+  return states.get(model)?.base;
+}
+
+/** How a SERAC view would route `prompts` (for inspection, tests and the bench's routing statistics). */
+export function seracRoutes(model: CausalLM, prompts: readonly string[]): SeracRoute[] {
+  const state = states.get(model);
+  if (state === undefined) return prompts.map(() => ({ edit: undefined, probability: 0 }));
+  const tokenizer = state.base.requireTokenizer();
+  const ids = prompts.map((p) => tokenizer.encode(p));
+  return routeRows(state, { ids, attentionMask: ids.map((row) => row.map(() => 1)) });
+}
