@@ -143,11 +143,17 @@ export function trainScopeClassifier(
   const rng = createRng(options.seed);
   const init = new Float32Array(width * options.dim);
   for (let i = 0; i < init.length; i++) init[i] = rng.normal() / Math.sqrt(width);
-  const projection = tf.variable(tf.tensor2d(init, [width, options.dim]), true, 'serac.projection');
-  const importance = tf.variable(tf.zeros([width, 1]), true, 'serac.importance');
-  const importanceBias = tf.variable(tf.scalar(0), true, 'serac.importanceBias');
-  const scale = tf.variable(tf.scalar(8), true, 'serac.scale');
-  const offset = tf.variable(tf.scalar(-4), true, 'serac.offset');
+  // tf.variable shares the initial tensor's data but not its handle: release the handle.
+  const variable = (initial: Tensor): Variable => {
+    const v = tf.variable(initial, true);
+    initial.dispose();
+    return v;
+  };
+  const projection = variable(tf.tensor2d(init, [width, options.dim]));
+  const importance = variable(tf.zeros([width, 1]));
+  const importanceBias = variable(tf.scalar(0));
+  const scale = variable(tf.scalar(8));
+  const offset = variable(tf.scalar(-4));
   const variables: Variable[] = [projection, importance, importanceBias, scale, offset];
   const optimizer = tf.train.adam(options.learningRate);
   const order = pairs.map((_, i) => i);

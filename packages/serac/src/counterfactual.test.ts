@@ -1,0 +1,120 @@
+import { createRng, type EditRequest, initBackend, tf } from '@llmedit/core';
+import { loadSplit } from '@llmedit/datasets';
+import type { CausalLM } from '@llmedit/models';
+import { loadPretrained } from '@llmedit/pretrained';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { counterfactualExamples, editStatement, trainCounterfactual } from './counterfactual.js';
+
+let micro: CausalLM;
+const training: EditRequest[] = [
+  {
+    prompt: 'Danielle Darrieux speaks',
+    targetNew: 'English',
+    rephrasePrompts: ['The mother tongue of Danielle Darrieux is'],
+    locality: {
+      neighborhood: [{ prompt: 'Michel Rocard speaks', groundTruth: 'French' }],
+      nq: [{ prompt: 'nq question: who wrote hamlet', groundTruth: 'Shakespeare' }],
+    },
+  },
+  {
+    prompt: 'Toko Yasuda plays the',
+    targetNew: 'piano',
+    rephrasePrompts: ['Toko Yasuda is known for playing the'],
+  },
+];
+
+beforeAll(async () => {
+  await initBackend({ prefer: ['wasm', 'cpu'] });
+  micro = loadPretrained('micro');
+});
+afterAll(() => micro.dispose());
+
+describe('counterfactual model', () => {
+  it("keeps the query's own tokens after the statement (the tokenizer never merges across its newline)", () => {
+    const model = loadPretrained('default');
+    try {
+      const tokenizer = model.requireTokenizer();
+      const requests = [
+        ...loadSplit('counterfact', 'train').slice(0, 40),
+        ...loadSplit('zsre', 'train').slice(0, 40),
+      ];
+      for (const [i, request] of requests.entries()) {
+        const statement = editStatement(request);
+        const query =
+          (requests[(i + 1) % requests.length] as EditRequest).rephrasePrompts?.[0] ?? request.prompt;
+        expect([...tokenizer.encode(statement), ...tokenizer.encode(query)]).toEqual(
+          tokenizer.encode(statement + query),
+        );
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('answers each prompt and rephrase with the target, and locality prompts with their own answer (no NQ)', () => {
+    const tokenizer = micro.requireTokenizer();
+    const plain = counterfactualExamples(
+      micro,
+      training,
+      { randomTargetFraction: 0, outOfScopePerEdit: 0 },
+      createRng(0),
+    );
+    expect(plain).toHaveLength(4);
+    const decoded = plain.map((e) => [
+      tokenizer.decode(e.ids.slice(0, e.answerStart)),
+      tokenizer.decode(e.ids.slice(e.answerStart)),
+    ]);
+    expect(decoded[0]).toEqual(['Danielle Darrieux speaks English\nDanielle Darrieux speaks', ' English']);
+    expect(decoded[1]).toEqual([
+      'Danielle Darrieux speaks English\nThe mother tongue of Danielle Darrieux is',
+      ' English',
+    ]);
+    expect(decoded[3]?.[1]).toBe(' piano');
+
+    const withLocality = counterfactualExamples(
+      micro,
+      training,
+      { randomTargetFraction: 0, outOfScopePerEdit: 3 },
+      createRng(0),
+    );
+    const answers = withLocality.map((e) => tokenizer.decode(e.ids.slice(e.answerStart)));
+    // One usable locality prompt (the NQ one is left out): at most one example however many are asked for.
+    expect(answers.filter((a) => a === ' French')).toHaveLength(1);
+    expect(answers).not.toContain(' Shakespeare');
+  });
+
+  it('swaps in other targets for the given fraction, answering with the swapped target', () => {
+    const tokenizer = micro.requireTokenizer();
+    const swapped = counterfactualExamples(
+      micro,
+      training,
+      { randomTargetFraction: 1, outOfScopePerEdit: 0 },
+      createRng(5),
+    );
+    for (const e of swapped) {
+      const [statement = '', query = ''] = tokenizer.decode(e.ids.slice(0, e.answerStart)).split('\n');
+      const answer = tokenizer.decode(e.ids.slice(e.answerStart));
+      expect(statement.endsWith(answer)).toBe(true);
+      expect(query.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('lowers the answer loss when fine-tuned, and leaks no tensor', () => {
+    const model = loadPretrained('micro');
+    const tensors = tf.memory().numTensors;
+    const losses: number[] = [];
+    const report = trainCounterfactual(model, training, {
+      epochs: 30,
+      learningRate: 3e-3,
+      batchTokens: 256,
+      randomTargetFraction: 0,
+      outOfScopePerEdit: 0,
+      seed: 0,
+      onStep: (_, loss) => losses.push(loss),
+    });
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(report.steps).toBe(losses.length);
+    expect(report.finalLoss).toBeLessThan((losses[0] as number) / 2);
+    model.dispose();
+  });
+});
