@@ -34,6 +34,8 @@ export interface Prepared {
   artifact?: unknown;
   /** Whether the work was found in a cache (its time then understates the real one-time cost). */
   cached?: boolean;
+  /** Free what the artifact holds (a loaded model); called once when the run of this method and data set ends. */
+  release?(): void;
 }
 
 /** One entry of the benchmark's method list (src/methods.ts). */

@@ -7,6 +7,14 @@ import { layerStats } from '@llmedit/locate';
 import { memit, memitPresets } from '@llmedit/memit';
 import { rome, romePresets } from '@llmedit/rome';
 import {
+  loadSeracArtifact,
+  readSeracArtifactConfig,
+  type SeracHparams,
+  serac,
+  seracArtifactRef,
+  seracPresets,
+} from '@llmedit/serac';
+import {
   type BenchMethod,
   benchMethod,
   fromPresets,
@@ -65,6 +73,36 @@ function withStatistics(
   };
 }
 
+/**
+ * SERAC's one-time cost is training its artifact. The default model's is committed (`pnpm --filter
+ * @llmedit/serac train`): the bench loads it and reports the training time it recorded. Any other model is
+ * trained here on the data set's training split through `doPrepare`. The artifact is loaded once per run
+ * (so edits do not each pay for loading the counterfactual model) and freed when the run ends.
+ */
+async function seracArtifact({
+  bench,
+  hparams,
+  trainingRequests,
+  seed,
+  signal,
+}: PrepareInput): Promise<Prepared> {
+  let ref = seracArtifactRef('default');
+  let label: string;
+  let cached = false;
+  if (bench.name === 'default') {
+    const { report } = readSeracArtifactConfig(ref.dir);
+    label = `committed artifact (trained in ${(report.seconds / 60).toFixed(1)} min on ${report.trainingRequests} requests), loading`;
+    cached = true;
+  } else {
+    const training = trainingRequests();
+    const context = { seed, ...(signal ? { signal } : {}) };
+    ref = (await serac.doPrepare?.(context, bench.model, training, hparams as SeracHparams)) as typeof ref;
+    label = `SERAC training on ${training.length} requests`;
+  }
+  const artifact = loadSeracArtifact(ref.dir);
+  return { label, artifact, cached, release: () => artifact.dispose() };
+}
+
 export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(
     ftL,
@@ -84,4 +122,9 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
   ),
   benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets)),
   benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets)),
+  benchMethod(
+    serac,
+    { survey: 'SERAC', time: 'SERAC', memory: 'SERAC' },
+    { ...fromPresets(seracPresets), prepare: seracArtifact },
+  ),
 ];

@@ -260,6 +260,7 @@ async function runOne(
     wallMs: 0,
   };
   let counted = 0;
+  let release: (() => void) | undefined;
   const tick = (count: number) => {
     counted += count;
     options.onEdited(count);
@@ -269,6 +270,8 @@ async function runOne(
     if (reason !== undefined) run.reason = reason;
     run.wallMs = performance.now() - t0;
     if (counted < requested) tick(requested - counted);
+    release?.();
+    release = undefined;
     return run;
   };
   options.onStart();
@@ -317,6 +320,7 @@ async function runOne(
       });
       if (prepared !== undefined) {
         artifact = prepared.artifact;
+        release = prepared.release?.bind(prepared);
         run.prepare = {
           label: prepared.label,
           wallMs: performance.now() - p0,

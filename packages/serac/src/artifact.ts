@@ -110,8 +110,8 @@ function tensorOf(
   return Float32Array.from(tensor.data);
 }
 
-/** Load a saved artifact (Node). The caller owns it: `dispose()` frees the counterfactual model. */
-export function loadSeracArtifact(dir: string): SeracArtifact {
+/** Read and check a saved artifact's serac.json (format and version) without loading any weights. */
+export function readSeracArtifactConfig(dir: string): SeracArtifactConfig {
   const configPath = join(dir, CONFIG_FILE);
   if (!existsSync(configPath))
     throw new SeracArtifactError(dir, `has no ${CONFIG_FILE} (train one with prepare)`);
@@ -133,6 +133,12 @@ export function loadSeracArtifact(dir: string): SeracArtifact {
       `is version ${config.version}; this package reads version ${SERAC_ARTIFACT_VERSION} (train it again)`,
     );
   }
+  return config;
+}
+
+/** Load a saved artifact (Node). The caller owns it: `dispose()` frees the counterfactual model. */
+export function loadSeracArtifact(dir: string): SeracArtifact {
+  const config = readSeracArtifactConfig(dir);
   const counterfactual = loadModel(join(dir, COUNTERFACTUAL_DIR));
   try {
     const tensors = readSafetensors(join(dir, CLASSIFIER_FILE));

@@ -64,9 +64,12 @@ describe('counterfactual model', () => {
       tokenizer.decode(e.ids.slice(0, e.answerStart)),
       tokenizer.decode(e.ids.slice(e.answerStart)),
     ]);
-    expect(decoded[0]).toEqual(['Danielle Darrieux speaks English\nDanielle Darrieux speaks', ' English']);
+    expect(decoded[0]).toEqual([
+      ' English\nDanielle Darrieux speaks English\nDanielle Darrieux speaks',
+      ' English',
+    ]);
     expect(decoded[1]).toEqual([
-      'Danielle Darrieux speaks English\nThe mother tongue of Danielle Darrieux is',
+      ' English\nDanielle Darrieux speaks English\nThe mother tongue of Danielle Darrieux is',
       ' English',
     ]);
     expect(decoded[3]?.[1]).toBe(' piano');
@@ -92,8 +95,11 @@ describe('counterfactual model', () => {
       createRng(5),
     );
     for (const e of swapped) {
-      const [statement = '', query = ''] = tokenizer.decode(e.ids.slice(0, e.answerStart)).split('\n');
+      const [first = '', statement = '', query = ''] = tokenizer
+        .decode(e.ids.slice(0, e.answerStart))
+        .split('\n');
       const answer = tokenizer.decode(e.ids.slice(e.answerStart));
+      expect(first).toBe(answer);
       expect(statement.endsWith(answer)).toBe(true);
       expect(query.length).toBeGreaterThan(0);
     }

@@ -13,12 +13,15 @@ import { type CausalLM, chunkByTokens, padBatch } from '@llmedit/models';
 import { AdamW, warmupCosine } from '@llmedit/pretrained';
 
 /**
- * The text the counterfactual model reads before the query: the edit as a statement and a newline. Byte-level
- * BPE never merges across the newline, so the context's ids followed by the query's ids are exactly the ids
- * of the whole text: the query keeps the tokens (and positions relative to its start) the caller gave it.
+ * The text the counterfactual model reads before the query: the new answer on a line of its own, then the
+ * edit as a statement, each ending in a newline. The answer comes first so that its tokens sit at fixed
+ * positions (token k of the answer is token k of the context): a 4-layer model learns to copy from fixed
+ * positions far more easily than to find the matching statement and copy what follows it. Byte-level BPE
+ * never merges across a newline, so the context's ids followed by the query's ids are exactly the ids of the
+ * whole text: the query keeps the tokens the caller gave it.
  */
 export function editStatement(edit: Pick<EditRequest, 'prompt' | 'targetNew'>): string {
-  return `${edit.prompt} ${edit.targetNew}\n`;
+  return ` ${edit.targetNew}\n${edit.prompt} ${edit.targetNew}\n`;
 }
 
 /** One training sequence: the context, the query, and the answer the loss is taken on. */

@@ -2,6 +2,7 @@ export {
   isSeracArtifact,
   isSeracArtifactRef,
   loadSeracArtifact,
+  readSeracArtifactConfig,
   SERAC_ARTIFACT_FORMAT,
   SERAC_ARTIFACT_VERSION,
   type SeracArtifact,
