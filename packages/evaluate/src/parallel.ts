@@ -147,7 +147,8 @@ async function runSharded(
     mode.kind === 'pre' ? mode : { kind: 'post', preArgmax: indices.map((i) => mode.preArgmax[i]) };
   // Workers rebuild the model from its weights, so a view whose forward differs from its weights' (an IKE
   // context, a SERAC router) would be evaluated as its base model there: such views run in this thread.
-  if (shards.length <= 1 || !rebuildableFromWeights(model)) return runSuites(model, requests, options, settings, mode);
+  if (shards.length <= 1 || !rebuildableFromWeights(model))
+    return runSuites(model, requests, options, settings, mode);
 
   const weights = [...(await model.weightsToHost()).entries()];
   const base = {

@@ -129,31 +129,32 @@ describe('SERAC view routing', () => {
     },
   );
 
-  it('answers position, last and none selections in the caller order', () => {
-    const tokenizer = base.requireTokenizer();
-    const rows = [tokenizer.encode(unrelated), tokenizer.encode(request.prompt)];
-    const batch = padBatch(rows, base.padTokenId, 'left');
-    const length = batch.ids[0]?.length as number;
-    const v = view();
-    const all = values(v.forward(batch, { logits: 'all' }).logits);
-    const vocab = base.config.vocabSize;
-    const last = values(v.forward(batch, { logits: 'last' }).logits);
-    expect(last.subarray(0, vocab)).toEqual(all.subarray((length - 1) * vocab, length * vocab));
-    expect(last.subarray(vocab)).toEqual(all.subarray((2 * length - 1) * vocab, 2 * length * vocab));
-    const picked = values(
-      v.forward(batch, {
-        logits: {
-          positions: [
-            [1, length - 1],
-            [0, length - 2],
-          ],
-        },
-      }).logits,
-    );
-    expect(picked.subarray(0, vocab)).toEqual(all.subarray((2 * length - 1) * vocab, 2 * length * vocab));
-    expect(picked.subarray(vocab)).toEqual(all.subarray((length - 2) * vocab, (length - 1) * vocab));
-    expect(v.forward(batch, { logits: 'none' }).logits).toBeUndefined();
-  });
+  it.each(['left', 'right'] as const)(
+    "answers position, last (each row's last real token) and none selections in the caller order (%s padding)",
+    (side) => {
+      const tokenizer = base.requireTokenizer();
+      const rows = [tokenizer.encode(`${unrelated} the city of`), tokenizer.encode(request.prompt)];
+      const batch = padBatch(rows, base.padTokenId, side);
+      const length = batch.ids[0]?.length as number;
+      const lastReal = batch.attentionMask.map((mask) => mask.lastIndexOf(1));
+      const v = view();
+      const all = values(v.forward(batch, { logits: 'all' }).logits);
+      const vocab = base.config.vocabSize;
+      const at = (b: number, t: number) =>
+        all.subarray((b * length + t) * vocab, (b * length + t + 1) * vocab);
+      const last = values(v.forward(batch, { logits: 'last' }).logits);
+      expect(last.subarray(0, vocab)).toEqual(at(0, lastReal[0] as number));
+      expect(last.subarray(vocab)).toEqual(at(1, lastReal[1] as number));
+      const positions: [number, number][] = [
+        [1, lastReal[1] as number],
+        [0, (lastReal[0] as number) - 1],
+      ];
+      const picked = values(v.forward(batch, { logits: { positions } }).logits);
+      expect(picked.subarray(0, vocab)).toEqual(at(1, lastReal[1] as number));
+      expect(picked.subarray(vocab)).toEqual(at(0, (lastReal[0] as number) - 1));
+      expect(v.forward(batch, { logits: 'none' }).logits).toBeUndefined();
+    },
+  );
 
   it('scores targets through the counterfactual model in scope and the base model out of scope', () => {
     const v = view();

@@ -166,11 +166,19 @@ function routedForward(
 ): Tensor | undefined {
   if (selection === 'none') return undefined;
   const { plans, baseRows, baseMasks, cfRows } = plan(state, full, routes);
+  // The caller's positions, in the coordinates of the full rows (`shift` tokens were fed before this call).
   const wanted: [number, number][] =
     selection === 'all'
-      ? Array.from({ length: rows * newLength }, (_, i) => [Math.floor(i / newLength), i % newLength])
+      ? Array.from({ length: rows * newLength }, (_, i) => [
+          Math.floor(i / newLength),
+          shift + (i % newLength),
+        ])
       : selection === 'last'
-        ? Array.from({ length: rows }, (_, b) => [b, newLength - 1])
+        ? // As CausalLM reads 'last': each row's last real token (the last position when it has none).
+          full.attentionMask.map((mask, b) => {
+            const last = mask.lastIndexOf(1);
+            return [b, last < shift ? shift + newLength - 1 : last];
+          })
         : selection.positions.map(([b, t]) => {
             if (b < 0 || b >= rows || t < 0 || t >= newLength) {
               throw new InvalidRequestError(
@@ -179,7 +187,7 @@ function routedForward(
                 `(${b}, ${t}) is outside [${rows}, ${newLength}]`,
               );
             }
-            return [b, t];
+            return [b, shift + t];
           });
   const basePositions: [number, number][] = [];
   const cfPositions: [number, number][] = [];
@@ -187,7 +195,7 @@ function routedForward(
   const cfIndex: number[] = [];
   for (const [b, t] of wanted) {
     const p = plans[b] as RowPlan;
-    const to = Math.max(0, p.map[t + shift] as number);
+    const to = Math.max(0, p.map[t] as number);
     if (p.route.edit === undefined) {
       source.push(basePositions.length);
       cfIndex.push(-1);
