@@ -6,6 +6,7 @@ import {
   type Tensor,
   tf,
 } from '@llmedit/core';
+import { scoreSharedPrompts } from '@llmedit/evaluate';
 import { type CausalLM, createRandomModel, generate, padBatch, scoreTargets } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +172,25 @@ describe('SERAC view routing', () => {
     expect(inScope?.argmaxIds).toEqual(cf?.argmaxIds);
     inScope?.logProbs.forEach((lp, k) => {
       expect(lp).toBeCloseTo(cf?.logProbs[k] as number, 4);
+    });
+  });
+
+  it('scores shared prompts (a cache branched row by row) exactly as whole sequences', () => {
+    const v = view();
+    const tokenizer = base.requireTokenizer();
+    const pairs = [
+      { prompt: request.prompt, target: 'French and Italian' },
+      { prompt: request.prompt, target: 'English as well' },
+      { prompt: unrelated, target: 'the city of Paris' },
+    ];
+    const ids = pairs.map((p) => tokenizer.encodePair(p.prompt, p.target));
+    const shared = scoreSharedPrompts(v, ids);
+    const whole = scoreTargets(v, pairs);
+    shared.forEach((score, i) => {
+      expect(score.argmaxIds).toEqual(whole[i]?.argmaxIds);
+      score.logProbs.forEach((lp, k) => {
+        expect(lp).toBeCloseTo(whole[i]?.logProbs[k] as number, 4);
+      });
     });
   });
 

@@ -49,8 +49,13 @@ interface ViewState {
   readonly artifact: SeracArtifact;
   readonly edits: readonly SeracEdit[];
   readonly threshold: number;
-  /** Decoding with a KV cache: the rows fed so far and their routes, per cache. */
-  readonly replays: WeakMap<KvCache, { batch: TokenBatch; routes: SeracRoute[] }>;
+  /**
+   * Decoding with a KV cache: each cache row this view filled, keyed by the row's mask array, with the token
+   * ids fed so far and the row's route. Keyed by row, not by cache, because callers branch a cache by copying
+   * rows into a new KvCache (`scoreSharedPrompts` repeats each prompt row per answer), and the copied rows
+   * are these arrays.
+   */
+  readonly replays: WeakMap<readonly number[], { ids: readonly number[]; route: SeracRoute }>;
 }
 
 const states = new WeakMap<CausalLM, ViewState>();
@@ -245,12 +250,37 @@ function padRight(rows: readonly (readonly number[])[], padId: number): TokenBat
   };
 }
 
+/** The rows fed so far into `cache` by this view (undefined for an empty cache, throws for another's). */
+function replayOf(state: ViewState, cache: KvCache | undefined, rows: number) {
+  if (cache === undefined || cache.length === 0) return undefined;
+  const replay = cache.mask.map((mask) => state.replays.get(mask));
+  if (replay.some((r) => r === undefined)) {
+    throw new InvalidRequestError(
+      'serac model',
+      'cache',
+      'holds rows this view did not fill; start decoding with an empty KvCache',
+    );
+  }
+  if (replay.length !== rows) {
+    throw new InvalidRequestError(
+      'serac model',
+      'cache',
+      `was filled with ${replay.length} rows, got ${rows}`,
+    );
+  }
+  return replay.map((r, b) => ({
+    ids: r?.ids ?? [],
+    mask: cache.mask[b] ?? [],
+    route: r?.route as SeracRoute,
+  }));
+}
+
 function seracForward(state: ViewState, batch: TokenBatch, options: ForwardOptions): ForwardResult {
   const cache = options.cache;
-  const replay = cache === undefined ? undefined : state.replays.get(cache);
+  const rows = batch.ids.length;
+  const replay = replayOf(state, cache, rows);
   if (liveEdits(state).length === 0 && replay === undefined) return state.base.forward(batch, options);
   checkOptions(options);
-  const rows = batch.ids.length;
   const newLength = batch.ids[0]?.length ?? 0;
   if (rows === 0 || batch.attentionMask.length !== rows) return state.base.forward(batch, options);
   batch.ids.forEach((row, b) => {
@@ -262,33 +292,21 @@ function seracForward(state: ViewState, batch: TokenBatch, options: ForwardOptio
       );
     }
   });
-  if (cache !== undefined && replay === undefined && cache.length > 0) {
-    throw new InvalidRequestError(
-      'serac model',
-      'cache',
-      'holds keys of another model; start decoding with an empty KvCache',
-    );
-  }
-  if (replay !== undefined && replay.batch.ids.length !== rows) {
-    throw new InvalidRequestError(
-      'serac model',
-      'cache',
-      `was filled with ${replay.batch.ids.length} rows, got ${rows}`,
-    );
-  }
   // A KV cache is honoured by replaying: the rows fed so far are kept (token ids, not keys and values, since
   // rows of one batch run through two models) and the whole text runs again. Routes are fixed by the prompt.
-  const previous = replay?.batch ?? { ids: batch.ids.map(() => []), attentionMask: batch.ids.map(() => []) };
+  const masks = batch.attentionMask.map((row, b) => [...(replay?.[b]?.mask ?? []), ...row]);
   const full: TokenBatch = {
-    ids: previous.ids.map((row, b) => [...row, ...(batch.ids[b] as number[])]),
-    attentionMask: previous.attentionMask.map((row, b) => [...row, ...(batch.attentionMask[b] as number[])]),
+    ids: batch.ids.map((row, b) => [...(replay?.[b]?.ids ?? []), ...row]),
+    attentionMask: masks,
   };
-  const routes = replay?.routes ?? routeRows(state, full);
-  const shift = previous.ids[0]?.length ?? 0;
+  const routes = replay?.map((r) => r.route) ?? routeRows(state, full);
+  const shift = replay?.[0]?.ids.length ?? 0;
   const logits = routedForward(state, full, routes, options.logits ?? 'all', rows, newLength, shift);
   if (cache !== undefined && options.readOnlyCache !== true) {
-    state.replays.set(cache, { batch: full, routes });
-    cache.mask = full.attentionMask.map((row) => [...row]);
+    cache.mask = masks;
+    masks.forEach((mask, b) => {
+      state.replays.set(mask, { ids: full.ids[b] as number[], route: routes[b] as SeracRoute });
+    });
   }
   return { logits, captured: {} };
 }
