@@ -105,6 +105,19 @@ describe('counterfactual model', () => {
     }
   });
 
+  it('composes swapped targets of two training targets for the given fraction', () => {
+    const tokenizer = micro.requireTokenizer();
+    const targets = training.map((r) => r.targetNew);
+    const pairsOfTargets = targets.flatMap((a) => targets.map((b) => ` ${a} ${b}`));
+    const composed = counterfactualExamples(
+      micro,
+      training,
+      { randomTargetFraction: 1, outOfScopePerEdit: 0, composedTargetFraction: 1 },
+      createRng(2),
+    );
+    for (const e of composed) expect(pairsOfTargets).toContain(tokenizer.decode(e.ids.slice(e.answerStart)));
+  });
+
   it('lowers the answer loss when fine-tuned, and leaks no tensor', () => {
     const model = loadPretrained('micro');
     const tensors = tf.memory().numTensors;

@@ -44,6 +44,12 @@ export interface CounterfactualSampling {
    * model's answer, not the edit's.
    */
   readonly outOfScopePerEdit: number;
+  /**
+   * Fraction of the swapped targets made of two other targets joined by a space ("Barcelona Jean-Pierre
+   * Mocky"). Most targets are one token, so without these the model sees little of copying the second and
+   * later answer tokens, which EasyEdit's token accuracy counts as much as the first.
+   */
+  readonly composedTargetFraction?: number;
 }
 
 /** Build one epoch of training sequences (deterministic for `rng`). */
@@ -64,8 +70,9 @@ export function counterfactualExamples(
   };
   for (const request of requests) {
     const swap = rng.next() < sampling.randomTargetFraction;
-    const other = requests[rng.int(requests.length)] as EditRequest;
-    const target = swap ? other.targetNew : request.targetNew;
+    const other = () => (requests[rng.int(requests.length)] as EditRequest).targetNew;
+    const composed = swap && rng.next() < (sampling.composedTargetFraction ?? 0);
+    const target = swap ? (composed ? `${other()} ${other()}` : other()) : request.targetNew;
     const context = tokenizer.encode(editStatement({ prompt: request.prompt, targetNew: target }));
     for (const query of [request.prompt, ...(request.rephrasePrompts ?? [])]) add(context, query, target);
     const outside = Object.values(request.locality ?? {})

@@ -28,6 +28,8 @@ export interface SeracHparams {
   randomTargetFraction: number;
   /** See `CounterfactualSampling.outOfScopePerEdit`. */
   outOfScopePerEdit: number;
+  /** See `CounterfactualSampling.composedTargetFraction`. */
+  composedTargetFraction: number;
   /** Training records held out of training to measure the classifier and counterfactual model. */
   validationFraction: number;
 }
@@ -63,6 +65,7 @@ export const seracHparams: HparamsSpec<SeracHparams> = defineHparams<SeracHparam
     counterfactualBatchTokens: 2048,
     randomTargetFraction: 0.5,
     outOfScopePerEdit: 2,
+    composedTargetFraction: 0,
     validationFraction: 0.1,
   },
   {
@@ -79,6 +82,7 @@ export const seracHparams: HparamsSpec<SeracHparams> = defineHparams<SeracHparam
     counterfactualBatchTokens: field.integer({ min: 16 }),
     randomTargetFraction: field.number({ min: 0, max: 1 }),
     outOfScopePerEdit: field.integer({ min: 0 }),
+    composedTargetFraction: field.number({ min: 0, max: 1 }),
     validationFraction: field.number({ min: 0, max: 0.5 }),
   },
   { ignoredKeys },

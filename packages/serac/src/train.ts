@@ -232,6 +232,7 @@ export function trainSerac(
       batchTokens: hparams.counterfactualBatchTokens,
       randomTargetFraction: hparams.randomTargetFraction,
       outOfScopePerEdit: hparams.outOfScopePerEdit,
+      composedTargetFraction: hparams.composedTargetFraction,
       seed: context.seed + 1,
       ...(context.signal === undefined ? {} : { signal: context.signal }),
       onStep: (fraction) => report('counterfactual model', fraction),
