@@ -11,8 +11,8 @@ export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './ev
 export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';
 export * from './probes/index.js';
 export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
+export { languageModelLoss, nextTokenLoss, predictedTokens } from './train/lm-loss.js';
 export { formatSeconds, ProgressBar } from './train/progress.js';
-export { languageModelLoss, predictedTokens } from './train/lm-loss.js';
 export {
   type TokenDocuments,
   type TrainOptions,

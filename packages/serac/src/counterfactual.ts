@@ -10,7 +10,7 @@ import {
   type Variable,
 } from '@llmedit/core';
 import { type CausalLM, chunkByTokens, padBatch } from '@llmedit/models';
-import { AdamW, warmupCosine } from '@llmedit/pretrained';
+import { AdamW, nextTokenLoss, warmupCosine } from '@llmedit/pretrained';
 
 /**
  * The text the counterfactual model reads before the query: the new answer on a line of its own, then the
@@ -95,21 +95,14 @@ function answerLoss(model: CausalLM, examples: readonly CounterfactualExample[])
     model.padTokenId,
     'right',
   );
-  const length = batch.ids[0]?.length ?? 0;
-  const vocab = model.config.vocabSize;
-  const picks: number[] = [];
-  examples.forEach((example, b) => {
-    // Position t predicts token t + 1: the answer's tokens are predicted from answerStart - 1 on.
-    for (let t = example.answerStart - 1; t + 1 < example.ids.length; t++) {
-      picks.push((b * length + t) * vocab + (example.ids[t + 1] as number));
-    }
-  });
-  return tf.tidy(() => {
-    const { logits } = model.forward(batch, { logits: 'all' });
-    const logProbs = tf.logSoftmax(logits as Tensor3D);
-    const picked = tf.gather(tf.reshape(logProbs, [-1]), tf.tensor1d(Int32Array.from(picks), 'int32'));
-    return tf.neg(tf.mean(picked)) as Scalar;
-  });
+  // Position t predicts token t + 1: the answer's tokens are predicted from answerStart - 1 on.
+  const positions = examples.flatMap((e, b) =>
+    Array.from(
+      { length: e.ids.length - e.answerStart },
+      (_, k) => [b, e.answerStart - 1 + k] as [number, number],
+    ),
+  );
+  return nextTokenLoss(model, batch, positions);
 }
 
 export interface CounterfactualTrainingOptions extends CounterfactualSampling {

@@ -7,21 +7,31 @@ import type { CausalLM, TokenBatch } from '@llmedit/models';
  * indices (gather with batchDims is wrong on wasm). Differentiable w.r.t. the model's weights.
  */
 export function languageModelLoss(model: CausalLM, batch: TokenBatch): Scalar {
-  const rows = batch.ids.length;
+  const positions: [number, number][] = [];
+  batch.ids.forEach((row, b) => {
+    for (let t = 0; t + 1 < row.length; t++) {
+      if (batch.attentionMask[b]![t] === 1 && batch.attentionMask[b]![t + 1] === 1) positions.push([b, t]);
+    }
+  });
+  return nextTokenLoss(model, batch, positions);
+}
+
+/**
+ * Mean of -log p(x_{t+1} | x_{<=t}) over the given (row, t) positions only, e.g. the answer tokens of a
+ * prompt-answer sequence. Differentiable w.r.t. the model's weights.
+ */
+export function nextTokenLoss(
+  model: CausalLM,
+  batch: TokenBatch,
+  positions: readonly (readonly [number, number])[],
+): Scalar {
   const length = batch.ids[0]!.length;
   const vocab = model.config.vocabSize;
-  const picks: number[] = [];
-  for (let b = 0; b < rows; b++) {
-    for (let t = 0; t + 1 < length; t++) {
-      if (batch.attentionMask[b]![t] === 1 && batch.attentionMask[b]![t + 1] === 1) {
-        picks.push((b * length + t) * vocab + batch.ids[b]![t + 1]!);
-      }
-    }
-  }
+  const picks = Int32Array.from(positions, ([b, t]) => (b * length + t) * vocab + batch.ids[b]![t + 1]!);
   return tf.tidy(() => {
     const { logits } = model.forward(batch, { logits: 'all' });
     const logProbs = tf.logSoftmax(logits as Tensor3D);
-    const picked = tf.gather(tf.reshape(logProbs, [-1]), tf.tensor1d(Int32Array.from(picks), 'int32'));
+    const picked = tf.gather(tf.reshape(logProbs, [-1]), tf.tensor1d(picks, 'int32'));
     return tf.neg(tf.mean(picked)) as Scalar;
   });
 }
