@@ -221,6 +221,16 @@ describe('SERAC view routing', () => {
     expect(seracBaseOf(base)).toBeUndefined();
   });
 
+  it("refuses an in-scope input that would not fit the counterfactual model's positions after the context", () => {
+    const tokenizer = base.requireTokenizer();
+    const one = tokenizer.encode(` ${request.prompt}`);
+    const ids = tokenizer.encode(request.prompt);
+    while (ids.length + one.length <= base.config.maxPositions) ids.push(...one);
+    const batch = { ids: [ids], attentionMask: [ids.map(() => 1)] };
+    expect(seracRoutes(view(), [tokenizer.decode(ids)])[0]?.edit).toBeDefined();
+    expect(() => view().forward(batch, { logits: 'last' })).toThrow(/exceeds the counterfactual model's/);
+  });
+
   it('reads every input with the base model once its edits are dead', () => {
     const dead = prepareEdits(base, artifact, [request]).map((e) => ({ ...e, live: false }));
     const v = createSeracModel(base, artifact, dead, { threshold: 0.5 });

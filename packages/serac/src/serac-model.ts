@@ -132,6 +132,15 @@ function plan(state: ViewState, batch: TokenBatch, routes: readonly SeracRoute[]
       else if (bos.length > 0 && k === 0) map[t] = k++;
       else map[t] = offset + k++ - bos.length;
     }
+    const limit = state.artifact.counterfactual.config.maxPositions;
+    if (offset + body.length > limit) {
+      throw new InvalidRequestError(
+        'serac model',
+        `ids[${b}]`,
+        `has ${bos.length + body.length} tokens; with the edit's context (${route.edit.contextIds.length} tokens) ` +
+          `it exceeds the counterfactual model's ${limit} positions`,
+      );
+    }
     cfRows.push([...bos, ...route.edit.contextIds, ...body]);
     return { route, row: cfRows.length - 1, map };
   });
