@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlmeditError } from '@llmedit/core';
 import { type CausalLM, loadModel, readSafetensors, saveModel, writeSafetensors } from '@llmedit/models';
+import type { CopyWeights } from './counterfactual.js';
 import type { SeracHparams } from './hparams.js';
 import type { ScopeClassifierWeights } from './scope-classifier.js';
 
@@ -27,9 +28,15 @@ export interface SeracTrainingReport {
     readonly examples: number;
     readonly seconds: number;
     readonly finalLoss: number;
-    /** Teacher-forced answer-token accuracy on held-out edits (their own targets), before and after training. */
+    /**
+     * Teacher-forced answer-token accuracy on the held-out edits' prompts and rephrases (their own targets):
+     * before training, after, and after with the copy mechanism at the fitted weights.
+     */
     readonly validationAccuracyBefore: number;
     readonly validationAccuracyAfter: number;
+    /** The copy weights fitted on the held-out edits' prompts, rephrases and portability questions. */
+    readonly copyWeights: CopyWeights;
+    readonly validationAccuracyWithCopy: number;
   };
   readonly seconds: number;
 }
@@ -41,6 +48,8 @@ export interface SeracArtifactConfig {
   /** `modelId` of the base model the classifier's features and the counterfactual model came from. */
   readonly baseModelId: string;
   readonly classifierLayer: number;
+  /** λ of the counterfactual model's copy mechanism (`mixCopy`), fitted on held-out training edits. */
+  readonly copyWeights: CopyWeights;
   /** The hyperparameters it was trained with. */
   readonly hparams: SeracHparams;
   readonly report: SeracTrainingReport;

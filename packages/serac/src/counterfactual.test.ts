@@ -3,7 +3,13 @@ import { loadSplit } from '@llmedit/datasets';
 import type { CausalLM } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { counterfactualExamples, editStatement, trainCounterfactual } from './counterfactual.js';
+import {
+  copyProposal,
+  counterfactualExamples,
+  editStatement,
+  mixCopy,
+  trainCounterfactual,
+} from './counterfactual.js';
 
 let micro: CausalLM;
 const training: EditRequest[] = [
@@ -116,6 +122,41 @@ describe('counterfactual model', () => {
       createRng(2),
     );
     for (const e of composed) expect(pairsOfTargets).toContain(tokenizer.decode(e.ids.slice(e.answerStart)));
+  });
+
+  it('proposes the next answer token after the longest run of its first tokens, and the first before any', () => {
+    const answer = [7, 8, 7, 9];
+    // ids: [context 0 1 | query 5 6 ...]; queryStart = 2.
+    expect(copyProposal([0, 1, 5, 6], 2, 3, answer)).toEqual({ token: 7, first: true });
+    expect(copyProposal([0, 1, 5, 7], 2, 3, answer)).toEqual({ token: 8, first: false });
+    expect(copyProposal([0, 1, 5, 7, 8, 7], 2, 5, answer)).toEqual({ token: 9, first: false });
+    // The whole answer is there: nothing to copy, and no first token either.
+    expect(copyProposal([0, 1, 7, 8, 7, 9], 2, 5, answer)).toBeUndefined();
+    expect(copyProposal([0, 1, 7, 8, 7, 9, 5], 2, 6, answer)).toBeUndefined();
+    // The context's own tokens never count: the run must lie in the query.
+    expect(copyProposal([7, 8, 5], 2, 2, answer)).toEqual({ token: 7, first: true });
+  });
+
+  it('mixes proposals into the logits by kind and leaves other positions untouched', () => {
+    const logits = tf.tensor2d([
+      [0, 1, 2],
+      [2, 1, 0],
+      [0, 0, 0],
+    ]);
+    const mixed = mixCopy(logits, [{ token: 0, first: false }, { token: 2, first: true }, undefined], {
+      next: 0.9,
+      first: 0.5,
+    });
+    const probs = tf.softmax(mixed);
+    const [a, b, c] = probs.arraySync() as number[][];
+    const softmax = (row: number[]) => row.map((x) => Math.exp(x) / row.reduce((s, y) => s + Math.exp(y), 0));
+    const [p0 = 0, p1 = 0, p2 = 0] = softmax([0, 1, 2]);
+    expect(a?.[0]).toBeCloseTo(0.1 * p0 + 0.9, 5);
+    expect(a?.[1]).toBeCloseTo(0.1 * p1, 5);
+    expect(b?.[2]).toBeCloseTo(0.5 * (softmax([2, 1, 0])[2] as number) + 0.5, 5);
+    expect(c).toEqual([1 / 3, 1 / 3, 1 / 3].map((x) => expect.closeTo(x, 6)));
+    expect(p2).toBeGreaterThan(0);
+    tf.dispose([logits, mixed, probs]);
   });
 
   it('lowers the answer loss when fine-tuned, and leaks no tensor', () => {

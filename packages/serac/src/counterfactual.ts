@@ -5,7 +5,7 @@ import {
   type EditRequest,
   type Rng,
   type Scalar,
-  type Tensor3D,
+  type Tensor,
   tf,
   type Variable,
 } from '@llmedit/core';
@@ -27,8 +27,67 @@ export function editStatement(edit: Pick<EditRequest, 'prompt' | 'targetNew'>): 
 /** One training sequence: the context, the query, and the answer the loss is taken on. */
 export interface CounterfactualExample {
   readonly ids: readonly number[];
+  /** Tokens of the edit's context (the query starts here). */
+  readonly contextLength: number;
   /** Index in `ids` of the first answer token. */
   readonly answerStart: number;
+  /** The edit's new answer as the context's first line holds it (`editAnswerIds`). */
+  readonly editAnswer: readonly number[];
+}
+
+/** The edit's answer tokens: the first line of `editStatement`, " {t*}". */
+export function editAnswerIds(tokenizer: { encode(text: string): number[] }, targetNew: string): number[] {
+  return tokenizer.encode(` ${targetNew}`);
+}
+
+/** A token the copy mechanism proposes after a position, and whether it is the answer's first token. */
+export interface CopyProposal {
+  readonly token: number;
+  readonly first: boolean;
+}
+
+/** The weights λ of the two kinds of proposals (`mixCopy`). */
+export interface CopyWeights {
+  /** For a_j after a_0..a_{j-1} (j ≥ 1). */
+  readonly next: number;
+  /** For a_0 while the answer has not appeared in the query. */
+  readonly first: number;
+}
+
+function occursIn(ids: readonly number[], from: number, to: number, answer: readonly number[]): boolean {
+  for (let start = from; start + answer.length - 1 <= to; start++) {
+    if (answer.every((token, k) => ids[start + k] === token)) return true;
+  }
+  return false;
+}
+
+/**
+ * The copy mechanism's proposal for the token after position `t` of a counterfactual row: a pointer over the
+ * edit's answer, as in pointer-generator networks (See et al. 2017, eq. 9), with the pointer fixed by
+ * matching instead of attention. When the query's tokens up to `t` end with a_0..a_{j-1} (the longest such
+ * run, j ≥ 1), propose a_j (nothing once the whole answer is there). With no such run and the answer not yet
+ * in the query, propose a_0: the answer's first token may come next (its position cannot be told from the tokens,
+ * so its weight is fitted separately).
+ */
+export function copyProposal(
+  ids: readonly number[],
+  queryStart: number,
+  t: number,
+  answer: readonly number[],
+): CopyProposal | undefined {
+  let bestLength = 0;
+  for (let j = answer.length; j >= 1; j--) {
+    let length = 0;
+    while (length < j && t - length >= queryStart && ids[t - length] === answer[j - 1 - length]) length++;
+    if (length === j) {
+      bestLength = j;
+      break;
+    }
+  }
+  if (bestLength > 0)
+    return bestLength < answer.length ? { token: answer[bestLength] as number, first: false } : undefined;
+  if (answer.length === 0 || occursIn(ids, queryStart, t, answer)) return undefined;
+  return { token: answer[0] as number, first: true };
 }
 
 /** How training sequences are drawn from the training requests each epoch. */
@@ -50,6 +109,11 @@ export interface CounterfactualSampling {
    * later answer tokens, which EasyEdit's token accuracy counts as much as the first.
    */
   readonly composedTargetFraction?: number;
+  /**
+   * Include every portability question of the edit, answered with its own answer: questions about the edited
+   * subject whose answer is not the edit's (what the copy weights are fitted against). Default false.
+   */
+  readonly portability?: boolean;
 }
 
 /** Build one epoch of training sequences (deterministic for `rng`). */
@@ -62,11 +126,16 @@ export function counterfactualExamples(
   const tokenizer = model.requireTokenizer();
   const limit = model.config.maxPositions;
   const examples: CounterfactualExample[] = [];
-  const add = (context: readonly number[], query: string, answer: string) => {
+  const add = (context: readonly number[], editAnswer: readonly number[], query: string, answer: string) => {
     const { promptIds, targetIds } = tokenizer.encodePair(query, answer);
     const ids = [...context, ...promptIds, ...targetIds];
     if (targetIds.length === 0 || ids.length > limit) return;
-    examples.push({ ids, answerStart: context.length + promptIds.length });
+    examples.push({
+      ids,
+      contextLength: context.length,
+      answerStart: context.length + promptIds.length,
+      editAnswer,
+    });
   };
   for (const request of requests) {
     const swap = rng.next() < sampling.randomTargetFraction;
@@ -74,7 +143,9 @@ export function counterfactualExamples(
     const composed = swap && rng.next() < (sampling.composedTargetFraction ?? 0);
     const target = swap ? (composed ? `${other()} ${other()}` : other()) : request.targetNew;
     const context = tokenizer.encode(editStatement({ prompt: request.prompt, targetNew: target }));
-    for (const query of [request.prompt, ...(request.rephrasePrompts ?? [])]) add(context, query, target);
+    const editAnswer = editAnswerIds(tokenizer, target);
+    for (const query of [request.prompt, ...(request.rephrasePrompts ?? [])])
+      add(context, editAnswer, query, target);
     const outside = Object.values(request.locality ?? {})
       .flat()
       // Questions prefixed "nq question:" have answers the base model never learnt (NQ accuracy 0.08).
@@ -82,7 +153,13 @@ export function counterfactualExamples(
     for (let k = 0; k < Math.min(sampling.outOfScopePerEdit, outside.length); k++) {
       const pick = outside[rng.int(outside.length)];
       const answer = typeof pick?.groundTruth === 'string' ? pick.groundTruth : pick?.groundTruth[0];
-      if (pick !== undefined && answer !== undefined) add(context, pick.prompt, answer);
+      if (pick !== undefined && answer !== undefined) add(context, editAnswer, pick.prompt, answer);
+    }
+    if (sampling.portability === true) {
+      for (const probe of Object.values(request.portability ?? {}).flat()) {
+        const answer = typeof probe.groundTruth === 'string' ? probe.groundTruth : probe.groundTruth[0];
+        if (answer !== undefined) add(context, editAnswer, probe.prompt, answer);
+      }
     }
   }
   return examples;
@@ -178,4 +255,32 @@ export function trainCounterfactual(
     optimizer.dispose();
   }
   return { steps: step, examples: epochs.reduce((s, e) => s + e.examples.length, 0), finalLoss: running };
+}
+
+/**
+ * Mix the copy proposals into next-token logits [positions, vocab]: p = (1 − λ)·softmax(z) + λ·onehot(c)
+ * where a proposal c exists (λ by its kind; returned as log p, valid logits), the logits unchanged elsewhere.
+ */
+export function mixCopy(
+  logits: Tensor,
+  proposals: readonly (CopyProposal | undefined)[],
+  weights: CopyWeights,
+): Tensor {
+  const weightOf = (c: CopyProposal | undefined) =>
+    c === undefined ? 0 : c.first ? weights.first : weights.next;
+  if (proposals.every((c) => weightOf(c) === 0)) return logits.clone();
+  const vocab = logits.shape[1] as number;
+  return tf.tidy(() => {
+    const lambda = tf.tensor2d(proposals.map(weightOf), [proposals.length, 1]);
+    const copy = tf.oneHot(
+      tf.tensor1d(
+        Int32Array.from(proposals, (c) => c?.token ?? 0),
+        'int32',
+      ),
+      vocab,
+    );
+    const mixed = tf.add(tf.mul(tf.softmax(logits), tf.sub(1, lambda)), tf.mul(copy, lambda));
+    const has = tf.cast(tf.broadcastTo(tf.greater(lambda, 0), logits.shape), 'bool');
+    return tf.where(has, tf.log(tf.maximum(mixed, 1e-30)), logits);
+  });
 }

@@ -61,6 +61,7 @@ beforeAll(async () => {
       version: SERAC_ARTIFACT_VERSION,
       baseModelId: base.modelId,
       classifierLayer: 0,
+      copyWeights: { next: 0, first: 0 },
       hparams: seracHparams.defaults,
       report: undefined as never,
     },
@@ -192,6 +193,24 @@ describe('SERAC view routing', () => {
         expect(lp).toBeCloseTo(whole[i]?.logProbs[k] as number, 4);
       });
     });
+  });
+
+  it("continues the edit's answer with the copy mechanism once its first token is read", () => {
+    const copying: SeracArtifact = {
+      ...artifact,
+      config: { ...artifact.config, copyWeights: { next: 0.99, first: 0 } },
+    };
+    const edited: EditRequest = { prompt: request.prompt, targetNew: 'French and Italian' };
+    const v = createSeracModel(base, copying, prepareEdits(base, copying, [edited]), { threshold: 0.9 });
+    const [scored] = scoreTargets(v, [{ prompt: edited.prompt, target: edited.targetNew }]);
+    // Token 0 is the (random) counterfactual model's own; every later one is copied.
+    expect(scored?.argmaxIds.slice(1)).toEqual(scored?.targetIds.slice(1));
+    scored?.logProbs.slice(1).forEach((lp) => {
+      expect(lp).toBeGreaterThan(Math.log(0.99));
+    });
+    // Out of scope, nothing is copied: the base model's scores.
+    const other = { prompt: unrelated, target: 'French and Italian' };
+    expect(scoreTargets(v, [other])).toEqual(scoreTargets(base, [other]));
   });
 
   it('decodes the same with and without a KV cache, and routes a generation by its prompt', () => {

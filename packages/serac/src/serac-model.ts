@@ -2,7 +2,7 @@ import { type EditRequest, InvalidRequestError, type Tensor, tf } from '@llmedit
 import { fnv1a32 } from '@llmedit/datasets';
 import type { CausalLM, ForwardOptions, ForwardResult, KvCache, TokenBatch } from '@llmedit/models';
 import type { SeracArtifact } from './artifact.js';
-import { editStatement } from './counterfactual.js';
+import { type CopyProposal, copyProposal, editAnswerIds, editStatement, mixCopy } from './counterfactual.js';
 import { textFeatures } from './features.js';
 import { type ProjectedText, projectText, scopeProbability } from './scope-classifier.js';
 
@@ -12,6 +12,8 @@ export interface SeracEdit {
   readonly projected: ProjectedText;
   /** Token ids of `editStatement(request)`. */
   readonly contextIds: readonly number[];
+  /** The new answer's tokens, for the copy mechanism (`editAnswerIds`). */
+  readonly answerIds: readonly number[];
   /** False once the edit that added it was restored. */
   live: boolean;
 }
@@ -32,6 +34,7 @@ export function prepareEdits(
     request,
     projected: projectText(artifact.classifier, features[i] as (typeof features)[number], true),
     contextIds: tokenizer.encode(editStatement(request)),
+    answerIds: editAnswerIds(tokenizer, request.targetNew),
     live: true,
   }));
 }
@@ -106,6 +109,8 @@ interface RowPlan {
   readonly row: number;
   /** New index of each caller position (-1 for pads). */
   readonly map: Int32Array;
+  /** Where the caller's tokens start in the counterfactual row (after BOS and the edit's context). */
+  readonly queryStart: number;
 }
 
 function plan(state: ViewState, batch: TokenBatch, routes: readonly SeracRoute[]) {
@@ -122,7 +127,7 @@ function plan(state: ViewState, batch: TokenBatch, routes: readonly SeracRoute[]
       for (let t = 0; t < length; t++) map[t] = t;
       baseRows.push([...ids]);
       baseMasks.push([...mask]);
-      return { route, row: baseRows.length - 1, map };
+      return { route, row: baseRows.length - 1, map, queryStart: 0 };
     }
     const { bos, body } = realTokens(state, ids, mask);
     const offset = bos.length + route.edit.contextIds.length;
@@ -142,7 +147,7 @@ function plan(state: ViewState, batch: TokenBatch, routes: readonly SeracRoute[]
       );
     }
     cfRows.push([...bos, ...route.edit.contextIds, ...body]);
-    return { route, row: cfRows.length - 1, map };
+    return { route, row: cfRows.length - 1, map, queryStart: offset };
   });
   return { plans, baseRows, baseMasks, cfRows };
 }
@@ -205,6 +210,7 @@ function routedForward(
           });
   const basePositions: [number, number][] = [];
   const cfPositions: [number, number][] = [];
+  const proposals: (CopyProposal | undefined)[] = [];
   const source: number[] = []; // for each wanted position: its index in [base logits; counterfactual logits]
   const cfIndex: number[] = [];
   for (const [b, t] of wanted) {
@@ -218,6 +224,13 @@ function routedForward(
       source.push(-1);
       cfIndex.push(cfPositions.length);
       cfPositions.push([p.row, to]);
+      const edit = p.route.edit;
+      // Pads (mapped to -1) have no proposal: callers mask them out.
+      proposals.push(
+        (p.map[t] as number) < 0
+          ? undefined
+          : copyProposal(cfRows[p.row] as number[], p.queryStart, to, edit.answerIds),
+      );
     }
   }
   const parts: Tensor[] = [];
@@ -232,7 +245,8 @@ function routedForward(
     if (cfPositions.length > 0) {
       const padded = padRight(cfRows, state.artifact.counterfactual.padTokenId);
       const out = state.artifact.counterfactual.forward(padded, { logits: { positions: cfPositions } });
-      parts.push(out.logits as Tensor);
+      parts.push(mixCopy(out.logits as Tensor, proposals, state.artifact.config.copyWeights));
+      out.logits?.dispose();
     }
     const order = Int32Array.from(
       source.map((s, i) => (s >= 0 ? s : basePositions.length + (cfIndex[i] as number))),

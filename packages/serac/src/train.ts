@@ -6,7 +6,7 @@ import {
   type Rng,
   tf,
 } from '@llmedit/core';
-import { type CausalLM, createModel } from '@llmedit/models';
+import { type CausalLM, createModel, padBatch } from '@llmedit/models';
 import {
   SERAC_ARTIFACT_FORMAT,
   SERAC_ARTIFACT_VERSION,
@@ -14,7 +14,14 @@ import {
   type SeracTrainingReport,
   seracArtifact,
 } from './artifact.js';
-import { type CounterfactualExample, counterfactualExamples, trainCounterfactual } from './counterfactual.js';
+import {
+  type CopyProposal,
+  type CopyWeights,
+  type CounterfactualExample,
+  copyProposal,
+  counterfactualExamples,
+  trainCounterfactual,
+} from './counterfactual.js';
 import { type TokenFeatures, textFeatures } from './features.js';
 import type { SeracHparams } from './hparams.js';
 import {
@@ -100,43 +107,121 @@ export function scopeRates(
   return { recall: found / Math.max(1, inScope), specificity: kept / Math.max(1, outOfScope) };
 }
 
-/** Teacher-forced accuracy of the answer tokens of `examples` (argmax at each answer position). */
-export function answerAccuracy(
+/** What the counterfactual model does at one answer position of an example (teacher-forced). */
+interface AnswerPosition {
+  readonly expected: number;
+  readonly argmax: number;
+  readonly pExpected: number;
+  readonly pArgmax: number;
+  /** The copy mechanism's proposal and the model's probability of it. */
+  readonly proposal: CopyProposal | undefined;
+  readonly pProposal: number;
+}
+
+/** Score every answer position of `examples` once (one forward per batch). */
+function answerPositions(
   model: CausalLM,
   examples: readonly CounterfactualExample[],
   batchSize = 32,
-): number {
-  let correct = 0;
-  let total = 0;
+): AnswerPosition[] {
+  const out: AnswerPosition[] = [];
   for (let start = 0; start < examples.length; start += batchSize) {
     const chunk = examples.slice(start, start + batchSize);
-    const length = Math.max(...chunk.map((e) => e.ids.length));
+    const batch = padBatch(
+      chunk.map((e) => e.ids),
+      model.padTokenId,
+      'right',
+    );
     const positions: [number, number][] = [];
-    const expected: number[] = [];
+    const meta: { expected: number; proposal: CopyProposal | undefined }[] = [];
     chunk.forEach((e, b) => {
       for (let t = e.answerStart - 1; t + 1 < e.ids.length; t++) {
         positions.push([b, t]);
-        expected.push(e.ids[t + 1] as number);
+        meta.push({
+          expected: e.ids[t + 1] as number,
+          proposal: copyProposal(e.ids, e.contextLength, t, e.editAnswer),
+        });
       }
     });
-    const ids = chunk.map((e) => [
-      ...e.ids,
-      ...new Array<number>(length - e.ids.length).fill(model.padTokenId),
-    ]);
-    const attentionMask = chunk.map((e) => [
-      ...new Array<number>(e.ids.length).fill(1),
-      ...new Array<number>(length - e.ids.length).fill(0),
-    ]);
-    const { logits } = model.forward({ ids, attentionMask }, { logits: { positions } });
-    const argmax = tf.tidy(() => tf.argMax(logits as tf.Tensor, -1));
-    const predicted = argmax.dataSync();
-    tf.dispose([logits, argmax]);
-    expected.forEach((token, i) => {
-      if (predicted[i] === token) correct++;
+    const { logits } = model.forward(batch, { logits: { positions } });
+    const probs = tf.tidy(() => tf.softmax(logits as tf.Tensor));
+    logits?.dispose();
+    const values = probs.dataSync() as Float32Array;
+    probs.dispose();
+    const vocab = model.config.vocabSize;
+    meta.forEach(({ expected, proposal }, i) => {
+      const row = values.subarray(i * vocab, (i + 1) * vocab);
+      let argmax = 0;
+      for (let v = 1; v < vocab; v++) if ((row[v] as number) > (row[argmax] as number)) argmax = v;
+      out.push({
+        expected,
+        argmax,
+        pExpected: row[expected] as number,
+        pArgmax: row[argmax] as number,
+        proposal,
+        pProposal: proposal === undefined ? 0 : (row[proposal.token] as number),
+      });
     });
-    total += expected.length;
   }
-  return correct / Math.max(1, total);
+  return out;
+}
+
+const NO_COPY: CopyWeights = { next: 0, first: 0 };
+
+function weightOf(p: AnswerPosition, weights: CopyWeights): number {
+  return p.proposal === undefined ? 0 : p.proposal.first ? weights.first : weights.next;
+}
+
+/** Token accuracy under the mixture: its argmax is the proposal c when (1 − λ)·p(c) + λ ≥ (1 − λ)·p(argmax). */
+function copyAccuracy(positions: readonly AnswerPosition[], weights: CopyWeights): number {
+  let correct = 0;
+  for (const p of positions) {
+    const w = weightOf(p, weights);
+    const copies = p.proposal !== undefined && (1 - w) * p.pProposal + w >= (1 - w) * p.pArgmax;
+    if ((copies ? p.proposal?.token : p.argmax) === p.expected) correct++;
+  }
+  return correct / Math.max(1, positions.length);
+}
+
+/** Teacher-forced accuracy of the answer tokens of `examples`, with the copy mechanism at `weights`. */
+export function answerAccuracy(
+  model: CausalLM,
+  examples: readonly CounterfactualExample[],
+  weights: CopyWeights = NO_COPY,
+): number {
+  return copyAccuracy(answerPositions(model, examples), weights);
+}
+
+/** The grid the copy weights are fitted on. */
+const WEIGHT_GRID = [...Array.from({ length: 20 }, (_, i) => i * 0.05), 0.99];
+
+/**
+ * The copy weights (each on a grid in [0, 0.99]) that maximise the log-likelihood of the answer tokens of
+ * `examples` under (1 − λ)·p_model + λ·onehot(proposal): fitted on held-out edits, a gate with two
+ * parameters. The two kinds of proposals touch disjoint positions, so each weight is fitted on its own. The
+ * examples must include in-scope questions whose answer is not the edit's (portability questions): on the
+ * edit's own prompts alone, "always answer the edit" would win and the weight of a_0 would go to 0.99.
+ */
+export function fitCopyWeights(model: CausalLM, examples: readonly CounterfactualExample[]): CopyWeights {
+  const positions = answerPositions(model, examples);
+  const fit = (first: boolean) => {
+    let best = 0;
+    let bestLikelihood = Number.NEGATIVE_INFINITY;
+    for (const w of WEIGHT_GRID) {
+      let likelihood = 0;
+      for (const p of positions) {
+        if (p.proposal === undefined || p.proposal.first !== first) continue;
+        const mixed = (1 - w) * p.pExpected + (p.proposal.token === p.expected ? w : 0);
+        likelihood += Math.log(Math.max(mixed, 1e-30));
+      }
+      if (likelihood > bestLikelihood) {
+        bestLikelihood = likelihood;
+        best = w;
+      }
+    }
+    return best;
+  };
+  return { next: fit(false), first: fit(true) };
 }
 
 /**
@@ -237,7 +322,15 @@ export function trainSerac(
       ...(context.signal === undefined ? {} : { signal: context.signal }),
       onStep: (fraction) => report('counterfactual model', fraction),
     });
-    const after = answerAccuracy(counterfactual, validationExamples);
+    const copyWeights = fitCopyWeights(
+      counterfactual,
+      counterfactualExamples(
+        counterfactual,
+        validation,
+        { randomTargetFraction: 0, outOfScopePerEdit: 0, portability: true },
+        rng.fork(4),
+      ),
+    );
     const trainingReport: SeracTrainingReport = {
       trainingRequests: training.length,
       validationRequests: validation.length,
@@ -255,7 +348,9 @@ export function trainSerac(
         seconds: (performance.now() - counterfactualStart) / 1000,
         finalLoss: trained.finalLoss,
         validationAccuracyBefore: before,
-        validationAccuracyAfter: after,
+        validationAccuracyAfter: answerAccuracy(counterfactual, validationExamples),
+        copyWeights,
+        validationAccuracyWithCopy: answerAccuracy(counterfactual, validationExamples, copyWeights),
       },
       seconds: (performance.now() - started) / 1000,
     };
@@ -265,6 +360,7 @@ export function trainSerac(
         version: SERAC_ARTIFACT_VERSION,
         baseModelId: model.modelId,
         classifierLayer: hparams.classifierLayer,
+        copyWeights,
         hparams,
         report: trainingReport,
       },
