@@ -16,7 +16,7 @@ import {
 } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
-import { loadSeracArtifact } from '../src/artifact.js';
+import { loadSeracArtifact, type SeracArtifact } from '../src/artifact.js';
 import { serac, seracArtifactRef } from '../src/method.js';
 import { seracPreset } from '../src/presets.js';
 import { seracRoutes } from '../src/serac-model.js';
@@ -40,11 +40,13 @@ const loadStart = performance.now();
 const loaded = loadSeracArtifact(ref.dir);
 const loadMs = performance.now() - loadStart;
 const { report } = loaded.config;
+// The same artifact with the copy mechanism off (shares the counterfactual model; never disposed itself).
+const noCopy: SeracArtifact = { ...loaded, config: { ...loaded.config, copyWeights: { next: 0, first: 0 } } };
 console.log(`serac on default ${model.modelId} (${currentBackend()?.name}); artifact ${ref.dir}`);
 console.log(
   `one-time cost: training ${(report.seconds / 60).toFixed(1)} min (classifier ${report.classifier.seconds.toFixed(0)} s, ` +
     `counterfactual model ${report.counterfactual.seconds.toFixed(0)} s, ${report.trainingRequests} training requests), ` +
-    `loading ${loadMs.toFixed(0)} ms`,
+    `loading ${loadMs.toFixed(0)} ms; copy weights ${JSON.stringify(loaded.config.copyWeights)}`,
 );
 
 /** Share of a record's prompts of one kind that the view routes to the counterfactual model. */
@@ -115,6 +117,22 @@ for (const dataset of datasets) {
       `locality prompts ${routed.locality.toFixed(3)}`,
   );
   console.log(`  edit latency (artifact loaded once, above): mean ${mean(editMs).toFixed(1)} ms per edit`);
+  // Ablation: the same edits with the counterfactual model's copy mechanism off (its own predictions only).
+  const withoutCopy: RecordResult[] = [];
+  for (const [i, request] of requests.entries()) {
+    const result = await edit({
+      method: serac,
+      model,
+      requests: request,
+      hparams,
+      context: { artifact: noCopy },
+    });
+    withoutCopy.push(...evaluateRequests(result.model, [request], { pre: [pre[i] as (typeof pre)[number]] }));
+    result.revert();
+    result.dispose();
+  }
+  const ablation = aggregate(withoutCopy);
+  console.log(`  without the copy mechanism: ${formatAggregates(ablation, METRICS)}`);
 
   // Sequential: one memory of `size` edits, every one of them evaluated with all of them in memory.
   const sequential: Record<string, unknown> = {};
@@ -151,6 +169,7 @@ for (const dataset of datasets) {
   (summary.datasets as Record<string, unknown>)[dataset] = {
     records: requests.length,
     single: Object.fromEntries(METRICS.map((m) => [m, single[m]])),
+    singleWithoutCopy: Object.fromEntries(METRICS.map((m) => [m, ablation[m]])),
     routed,
     latency: { editMsMean: mean(editMs) },
     sequential,
