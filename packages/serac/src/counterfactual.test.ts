@@ -92,6 +92,27 @@ describe('counterfactual model', () => {
     expect(answers).not.toContain(' Shakespeare');
   });
 
+  it('ends every answer with the end-of-text token when asked, which is trained on but not part of the answer', () => {
+    const eos = micro.requireTokenizer().eosTokenId ?? micro.config.eosTokenId;
+    const plain = counterfactualExamples(
+      micro,
+      training,
+      { randomTargetFraction: 0, outOfScopePerEdit: 0 },
+      createRng(0),
+    );
+    const ended = counterfactualExamples(
+      micro,
+      training,
+      { randomTargetFraction: 0, outOfScopePerEdit: 0, endOfText: true },
+      createRng(0),
+    );
+    ended.forEach((e, i) => {
+      expect(e.ids).toEqual([...(plain[i]?.ids ?? []), eos]);
+      expect(e.answerEnd).toBe(e.ids.length - 1);
+      expect(plain[i]?.answerEnd).toBe(plain[i]?.ids.length);
+    });
+  });
+
   it('swaps in other targets for the given fraction, answering with the swapped target', () => {
     const tokenizer = micro.requireTokenizer();
     const swapped = counterfactualExamples(

@@ -31,6 +31,8 @@ export interface CounterfactualExample {
   readonly contextLength: number;
   /** Index in `ids` of the first answer token. */
   readonly answerStart: number;
+  /** Index in `ids` after the last answer token (an end-of-text token may follow: trained on, not scored). */
+  readonly answerEnd: number;
   /** The edit's new answer as the context's first line holds it (`editAnswerIds`). */
   readonly editAnswer: readonly number[];
 }
@@ -114,6 +116,11 @@ export interface CounterfactualSampling {
    * subject whose answer is not the edit's (what the copy weights are fitted against). Default false.
    */
   readonly portability?: boolean;
+  /**
+   * Put the end-of-text token after every answer, so that the model stops where the base model's pretraining
+   * documents end instead of writing on after the answer. Default false.
+   */
+  readonly endOfText?: boolean;
 }
 
 /** Build one epoch of training sequences (deterministic for `rng`). */
@@ -126,14 +133,18 @@ export function counterfactualExamples(
   const tokenizer = model.requireTokenizer();
   const limit = model.config.maxPositions;
   const examples: CounterfactualExample[] = [];
+  const eos = tokenizer.eosTokenId ?? model.config.eosTokenId;
+  const tail = sampling.endOfText === true && eos !== undefined ? [eos] : [];
   const add = (context: readonly number[], editAnswer: readonly number[], query: string, answer: string) => {
     const { promptIds, targetIds } = tokenizer.encodePair(query, answer);
-    const ids = [...context, ...promptIds, ...targetIds];
+    const ids = [...context, ...promptIds, ...targetIds, ...tail];
     if (targetIds.length === 0 || ids.length > limit) return;
+    const answerStart = context.length + promptIds.length;
     examples.push({
       ids,
       contextLength: context.length,
-      answerStart: context.length + promptIds.length,
+      answerStart,
+      answerEnd: answerStart + targetIds.length,
       editAnswer,
     });
   };

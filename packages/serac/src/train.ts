@@ -135,7 +135,7 @@ function answerPositions(
     const positions: [number, number][] = [];
     const meta: { expected: number; proposal: CopyProposal | undefined }[] = [];
     chunk.forEach((e, b) => {
-      for (let t = e.answerStart - 1; t + 1 < e.ids.length; t++) {
+      for (let t = e.answerStart - 1; t + 1 < e.answerEnd; t++) {
         positions.push([b, t]);
         meta.push({
           expected: e.ids[t + 1] as number,
@@ -318,6 +318,7 @@ export function trainSerac(
       randomTargetFraction: hparams.randomTargetFraction,
       outOfScopePerEdit: hparams.outOfScopePerEdit,
       composedTargetFraction: hparams.composedTargetFraction,
+      endOfText: true,
       seed: context.seed + 1,
       ...(context.signal === undefined ? {} : { signal: context.signal }),
       onStep: (fraction) => report('counterfactual model', fraction),
