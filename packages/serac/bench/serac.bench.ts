@@ -12,6 +12,7 @@ import {
   computePreEdit,
   evaluateRequests,
   formatAggregates,
+  type PreEditRecord,
   type RecordResult,
 } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
@@ -83,28 +84,31 @@ const summary: Record<string, unknown> = {
   datasets: {},
 };
 
-for (const dataset of datasets) {
-  const all = loadSplit(dataset, 'eval');
-  const requests = all.slice(0, n);
-  const pre = computePreEdit(model, all.slice(0, Math.max(n, ...sizes)));
-  // Single edits: each alone, reverted before the next.
-  const post: RecordResult[] = [];
+/** Single edits with `artifact`: each alone, evaluated, then reverted before the next. */
+async function singleEdits(
+  artifact: SeracArtifact,
+  requests: readonly EditRequest[],
+  pre: readonly PreEditRecord[],
+) {
+  const results: RecordResult[] = [];
   const editMs: number[] = [];
   const routes: ReturnType<typeof routing>[] = [];
   for (const [i, request] of requests.entries()) {
-    const result = await edit({
-      method: serac,
-      model,
-      requests: request,
-      hparams,
-      context: { artifact: loaded },
-    });
+    const result = await edit({ method: serac, model, requests: request, hparams, context: { artifact } });
     editMs.push(result.wallMs);
-    post.push(...evaluateRequests(result.model, [request], { pre: [pre[i] as (typeof pre)[number]] }));
+    results.push(...evaluateRequests(result.model, [request], { pre: [pre[i] as PreEditRecord] }));
     routes.push(routing(result.model, [request]));
     result.revert();
     result.dispose();
   }
+  return { results, editMs, routes };
+}
+
+for (const dataset of datasets) {
+  const all = loadSplit(dataset, 'eval');
+  const requests = all.slice(0, n);
+  const pre = computePreEdit(model, all.slice(0, Math.max(n, ...sizes)));
+  const { results: post, editMs, routes } = await singleEdits(loaded, requests, pre);
   const single = aggregate(post);
   const routed = {
     prompt: mean(routes.map((r) => r.prompt)),
@@ -118,19 +122,7 @@ for (const dataset of datasets) {
   );
   console.log(`  edit latency (artifact loaded once, above): mean ${mean(editMs).toFixed(1)} ms per edit`);
   // Ablation: the same edits with the counterfactual model's copy mechanism off (its own predictions only).
-  const withoutCopy: RecordResult[] = [];
-  for (const [i, request] of requests.entries()) {
-    const result = await edit({
-      method: serac,
-      model,
-      requests: request,
-      hparams,
-      context: { artifact: noCopy },
-    });
-    withoutCopy.push(...evaluateRequests(result.model, [request], { pre: [pre[i] as (typeof pre)[number]] }));
-    result.revert();
-    result.dispose();
-  }
+  const { results: withoutCopy } = await singleEdits(noCopy, requests, pre);
   const ablation = aggregate(withoutCopy);
   console.log(`  without the copy mechanism: ${formatAggregates(ablation, METRICS)}`);
 
