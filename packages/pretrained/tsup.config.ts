@@ -1,4 +1,14 @@
 import { defineConfig } from 'tsup';
 import { tsupPreset } from '../../tsup.preset.ts';
 
-export default defineConfig(tsupPreset);
+// Worker threads load the gradient worker and the loss module they run by file: each is its own entry beside
+// the bundle; shims give the CJS build import.meta.url.
+export default defineConfig({
+  ...tsupPreset,
+  entry: {
+    index: 'src/index.ts',
+    'gradient-worker': 'src/train/gradient-worker.ts',
+    'lm-loss': 'src/train/lm-loss.ts',
+  },
+  shims: true,
+});

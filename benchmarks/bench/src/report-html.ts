@@ -1,3 +1,4 @@
+import { describeBackend } from '@llmedit/core';
 import * as echarts from 'echarts';
 import type { BenchResults } from './results.js';
 import {
@@ -185,10 +186,7 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     ['Model hash', results.model.hash],
     ['Records', `${o.n} per data set per method (${o.datasets.join(', ')})`],
     ['Mode / seed', `${o.mode} / ${o.seed}${o.smoke ? ' (smoke run)' : ''}`],
-    [
-      'Backend',
-      `${env.backend.name}${env.backend.simd ? ' SIMD' : ''}${env.backend.kernelFixes ? ', llmedit kernel fixes' : ''}`,
-    ],
+    ['Backend', describeBackend(env.backend)],
     ['Machine', `${env.cpus} × ${env.cpuModel}, ${env.platform}, Node ${env.node}`],
     ['Commit', env.gitCommit ?? 'unknown'],
     [

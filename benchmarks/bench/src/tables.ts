@@ -1,3 +1,4 @@
+import { describeBackend } from '@llmedit/core';
 import { type AggregateReport, aggregate, bootstrapMean, type RecordResult } from '@llmedit/evaluate';
 import type { BenchDataset } from './flags.js';
 import {
@@ -506,7 +507,7 @@ export function renderMarkdown(
       `hidden ${results.model.hiddenSize}, ${(results.model.parameters / 1e6).toFixed(2)} M parameters, ` +
       `hash \`${results.model.hash}\`); ${o.n} records per data set per method (the first ${o.n} of each ` +
       `evaluation split), ${o.mode} mode, seed ${o.seed}${o.smoke ? ', smoke run' : ''}. Backend ` +
-      `${env.backend.name}${env.backend.simd === undefined ? '' : env.backend.simd ? ' (SIMD)' : ''}, ` +
+      `${describeBackend(env.backend)}, ` +
       `Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), commit ` +
       `${env.gitCommit === null ? 'unknown' : `\`${env.gitCommit.slice(0, 12)}\``}; ` +
       `${(results.wallMs / 60000).toFixed(1)} min wall-clock. Regenerate with \`pnpm bench\`.`,

@@ -1,31 +1,42 @@
 /**
  * Tensor backend selection: native TensorFlow (optional peer `@tensorflow/tfjs-node`) when it loads, else
- * WebAssembly with llmedit's kernel fixes, else the plain JS cpu backend. `LLMEDIT_BACKEND` overrides the order.
+ * WebAssembly with its matrix products on the system's OpenBLAS (`native`, Node only), else WebAssembly with
+ * llmedit's kernel fixes, else the plain JS cpu backend. `LLMEDIT_BACKEND` overrides the order.
  */
 import { BackendUnavailableError } from './errors/index.js';
 import {
+  installNativeBlasKernels,
   installWasmKernelFixes,
+  loadNativeBlas,
+  nativeBlasKernelsInstalled,
+  uninstallNativeBlasKernels,
   uninstallWasmKernelFixes,
   wasmKernelFixesInstalled,
 } from './kernels/index.js';
 import { tf } from './tf.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+/** `native` is the wasm backend with its matrix products on a native BLAS (see kernels/native-mat-mul.ts). */
+export type BackendName = 'tensorflow' | 'native' | 'wasm' | 'cpu';
 
 /** Every backend llmedit knows, in the default order of preference. */
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'native', 'wasm', 'cpu'];
+
+/** Threads of the native BLAS (`native` only); default: the library's own choice (all cores). */
+export const BLAS_THREADS_ENV_VAR = 'LLMEDIT_BLAS_THREADS';
 
 /** Environment variable with a backend name or a comma-separated order, e.g. `wasm` or `wasm,cpu`. */
 export const BACKEND_ENV_VAR = 'LLMEDIT_BACKEND';
 
 export interface BackendInfo {
   readonly name: BackendName;
-  /** Whether llmedit's replacement kernels are active (wasm only). */
+  /** Whether llmedit's replacement kernels are active (wasm and native). */
   readonly kernelFixes: boolean;
-  /** wasm: whether the SIMD binary runs. */
+  /** wasm and native: whether the SIMD binary runs. */
   readonly simd?: boolean;
-  /** wasm: threads of the wasm module (1 in Node with stock tfjs). */
+  /** wasm and native: threads of the wasm module (1 in Node with stock tfjs). */
   readonly threads?: number;
+  /** native: the BLAS library that runs the matrix products, what it says it is, and its threads (if set). */
+  readonly blas?: { readonly library: string; readonly description: string; readonly threads?: number };
 }
 
 export interface InitBackendOptions {
@@ -33,6 +44,11 @@ export interface InitBackendOptions {
   readonly prefer?: readonly BackendName[];
   /** Install the wasm kernel fixes (default true). `false` runs stock tfjs-wasm kernels, e.g. to compare. */
   readonly kernelFixes?: boolean;
+  /**
+   * Threads of the native BLAS (default `LLMEDIT_BLAS_THREADS`, else the library's default). Set 1 where
+   * several worker threads each run products, so that they do not oversubscribe the cores.
+   */
+  readonly blasThreads?: number;
 }
 
 // In a const so that TypeScript does not need its types and vite does not try to resolve it.
@@ -98,16 +114,50 @@ async function startWasm(kernelFixes: boolean): Promise<BackendInfo> {
   wasmImport ??= import('@tensorflow/tfjs-backend-wasm');
   const wasm = await wasmImport;
   await switchTo('wasm');
+  uninstallNativeBlasKernels();
   if (kernelFixes) installWasmKernelFixes();
   else uninstallWasmKernelFixes();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return { name: 'wasm', kernelFixes, simd, threads: wasm.getThreadsCount() };
 }
 
-async function start(name: BackendName, kernelFixes: boolean): Promise<BackendInfo> {
+function blasThreads(option: number | undefined): number | undefined {
+  if (option !== undefined) return option;
+  const fromEnv = typeof process === 'undefined' ? undefined : process.env[BLAS_THREADS_ENV_VAR]?.trim();
+  if (!fromEnv) return undefined;
+  const threads = Number(fromEnv);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`${BLAS_THREADS_ENV_VAR}=${fromEnv} is not a positive integer`);
+  return threads;
+}
+
+async function startNative(threadsOption: number | undefined): Promise<BackendInfo> {
+  // The library is loaded before the switch, so a machine without it keeps whatever backend it had.
+  const blas = await loadNativeBlas();
+  const threads = blasThreads(threadsOption);
+  if (threads !== undefined) blas.setThreads(threads);
+  const wasm = await startWasm(true);
+  installNativeBlasKernels(blas);
+  return {
+    ...wasm,
+    name: 'native',
+    blas: {
+      library: blas.library,
+      description: blas.description,
+      ...(threads === undefined ? {} : { threads }),
+    },
+  };
+}
+
+async function start(name: BackendName, options: InitBackendOptions): Promise<BackendInfo> {
+  const kernelFixes = options.kernelFixes ?? true;
   switch (name) {
     case 'tensorflow':
       return startTensorflow();
+    case 'native':
+      if (!kernelFixes)
+        throw new Error('the native path runs on the kernel fixes (kernelFixes: false asks for stock wasm)');
+      return startNative(options.blasThreads);
     case 'wasm':
       return startWasm(kernelFixes);
     case 'cpu':
@@ -117,8 +167,12 @@ async function start(name: BackendName, kernelFixes: boolean): Promise<BackendIn
 }
 
 function stillActive(info: BackendInfo): boolean {
+  const tfName = info.name === 'native' ? 'wasm' : info.name;
+  if (tf.getBackend() !== tfName) return false;
+  if (tfName !== 'wasm') return true;
   return (
-    tf.getBackend() === info.name && (info.name !== 'wasm' || wasmKernelFixesInstalled() === info.kernelFixes)
+    wasmKernelFixesInstalled() === info.kernelFixes &&
+    nativeBlasKernelsInstalled() === (info.name === 'native')
   );
 }
 
@@ -131,13 +185,13 @@ function stillActive(info: BackendInfo): boolean {
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const order = backendOrder(options.prefer);
   const kernelFixes = options.kernelFixes ?? true;
-  const key = `${order.join(',')}|${kernelFixes}`;
+  const key = `${order.join(',')}|${kernelFixes}|${options.blasThreads ?? ''}`;
   if (current !== undefined && current.key === key && stillActive(current.info)) return current.info;
   const tried: { backend: string; reason: string }[] = [];
   const causes: unknown[] = [];
   for (const name of order) {
     try {
-      const info = await start(name, kernelFixes);
+      const info = await start(name, options);
       current = { info, key };
       return info;
     } catch (error) {
@@ -152,4 +206,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 /** The backend chosen by the last `initBackend`, or undefined if none ran or tfjs was switched since. */
 export function currentBackend(): BackendInfo | undefined {
   return current !== undefined && stillActive(current.info) ? current.info : undefined;
+}
+
+/** A one-line description of a backend for reports, e.g. `native (wasm SIMD, llmedit kernel fixes, OpenBLAS 0.3.21)`. */
+export function describeBackend(info: BackendInfo): string {
+  const parts: string[] = [];
+  if (info.simd !== undefined) parts.push(info.simd ? 'wasm SIMD' : 'wasm');
+  if (info.kernelFixes) parts.push('llmedit kernel fixes');
+  // OpenBLAS's configuration string starts with its name and version.
+  if (info.blas !== undefined) parts.push(info.blas.description.split(' ').slice(0, 2).join(' '));
+  return parts.length === 0 ? info.name : `${info.name} (${parts.join(', ')})`;
 }

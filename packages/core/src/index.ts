@@ -3,7 +3,9 @@ export {
   BACKEND_NAMES,
   type BackendInfo,
   type BackendName,
+  BLAS_THREADS_ENV_VAR,
   currentBackend,
+  describeBackend,
   type InitBackendOptions,
   initBackend,
 } from './backend.js';
@@ -42,9 +44,15 @@ export {
   snakeToCamelKey,
 } from './hparams.js';
 export {
+  BLAS_LIBRARY_ENV_VAR,
   frozenMatMul,
+  installNativeBlasKernels,
   installWasmKernelFixes,
   installWasmPolyfillOnly,
+  loadNativeBlas,
+  type NativeBlas,
+  nativeBlasKernelsInstalled,
+  uninstallNativeBlasKernels,
   uninstallWasmKernelFixes,
   wasmKernelFixesInstalled,
 } from './kernels/index.js';
@@ -61,6 +69,7 @@ export type {
 } from './method.js';
 export { assertEditMethod, defineEditMethod, InvalidMethodError, isKebabCase } from './method.js';
 export type { EditableModel, WeightSnapshot } from './model.js';
+export { siblingModuleUrl, workerEntry } from './module-url.js';
 export { createRng, type Rng, randomNormalArray } from './random.js';
 export type { MethodRegistry } from './registry.js';
 export { createMethodRegistry } from './registry.js';

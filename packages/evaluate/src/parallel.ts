@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { currentBackend, InvalidRequestError, LlmeditError } from '@llmedit/core';
+import { currentBackend, InvalidRequestError, LlmeditError, workerEntry } from '@llmedit/core';
 import { CausalLM, type HostTensor, type ModelConfig } from '@llmedit/models';
 import {
   type EvaluateOptions,
@@ -92,25 +92,9 @@ function shardIndices(
   return shards.map((s) => s.items.sort((a, b) => a - b));
 }
 
-/**
- * The worker entry: the built `shard-worker.js` (or `.cjs`) beside this module; from TypeScript sources
- * (tests, tsx scripts) the `.ts` file, loaded through tsx's loader, which the repository's dev setup has.
- */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const target = new URL('./shard-worker.ts', here).href;
-    const code =
-      "import('tsx/esm/api').then((tsx) => { tsx.register(); return import(" +
-      JSON.stringify(target) +
-      '); });';
-    return new Worker(code, { eval: true, execArgv: ['--conditions=@llmedit/source'] });
-  }
-  return new Worker(new URL(here.endsWith('.cjs') ? './shard-worker.cjs' : './shard-worker.js', here));
-}
-
 function runInWorker(task: ShardTask): Promise<SuiteOutput> {
-  const worker = startWorker();
+  const { entry, options } = workerEntry(import.meta.url, 'shard-worker');
+  const worker = new Worker(entry, options);
   return new Promise<SuiteOutput>((resolve, reject) => {
     worker.once('message', (reply: ShardReply) => {
       if (reply.ok) resolve(reply.output);

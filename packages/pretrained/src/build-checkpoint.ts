@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { currentBackend } from '@llmedit/core';
+import { currentBackend, describeBackend } from '@llmedit/core';
 import {
   type CausalLM,
   createRandomModel,
@@ -60,7 +60,7 @@ export async function buildCheckpoint(
   };
   const model = createRandomModel(config, { seed: preset.train.seed, tokenizer });
   const quickProbes = buildKnowledgeProbes({ limit: preset.evalLimit });
-  const report = trainLanguageModel(model, tokenized, {
+  const report = await trainLanguageModel(model, tokenized, {
     ...preset.train,
     ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
     log,
@@ -140,7 +140,7 @@ AdamW (beta 0.9/0.95, weight decay ${preset.train.weightDecay}), peak learning r
 (${preset.train.warmupFraction * 100}% of steps) then cosine decay to 10%, gradient clipping at norm 1, ${preset.train.batchTokens} padded tokens per step,
 ${report.epochs} epochs = ${report.steps} steps, seed ${preset.train.seed}, full causal language-model loss.
 Training took ${formatSeconds(report.seconds)} (${Math.round(report.tokensPerSecond)} predicted tokens/s; whole build ${formatSeconds(totalSeconds)})
-on ${cpu}, backend ${currentBackend()?.name ?? 'unknown'}, one thread. Final loss (EMA): ${report.finalLoss.toFixed(3)}.
+on ${cpu}, backend ${describeBackend(currentBackend()!)}, ${report.threads === 1 ? 'one thread' : `${report.threads} threads (data-parallel)`}. Final loss (EMA): ${report.finalLoss.toFixed(3)}.
 
 ## What it knows (teacher-forced, evaluation split)
 

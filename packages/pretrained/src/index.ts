@@ -11,7 +11,20 @@ export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './ev
 export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';
 export * from './probes/index.js';
 export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
-export { languageModelLoss, nextTokenLoss, predictedTokens } from './train/lm-loss.js';
+export {
+  DataParallelGradients,
+  defaultThreads,
+  type ShardedGradients,
+  type ShardLoss,
+  type ShardLossModule,
+  shardGradients,
+} from './train/data-parallel.js';
+export {
+  languageModelLoss,
+  languageModelShardLoss,
+  nextTokenLoss,
+  predictedTokens,
+} from './train/lm-loss.js';
 export { formatSeconds, ProgressBar } from './train/progress.js';
 export {
   type TokenDocuments,

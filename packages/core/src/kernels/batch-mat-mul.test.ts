@@ -3,26 +3,18 @@ import { initBackend } from '../backend.js';
 import { tf } from '../tf.js';
 import { type MatMulPlan, planBatchMatMul } from './batch-mat-mul.js';
 import { installWasmKernelFixes, uninstallWasmKernelFixes, wasmKernelFixesInstalled } from './install.js';
+import {
+  CASES,
+  type Case,
+  FUSED_CASES,
+  forwardAndGrads,
+  fusedForwardAndGrads,
+  fusedSameBatch,
+  shapes,
+} from './mat-mul-cases.js';
 import { randn, relMaxDiff, runOn } from './test-helpers.js';
 
 const TOL = 1e-4;
-
-interface Case {
-  readonly outerA: number[];
-  readonly outerB: number[];
-  readonly m: number;
-  readonly k: number;
-  readonly n: number;
-  readonly transposeA: boolean;
-  readonly transposeB: boolean;
-}
-
-function shapes(c: Case): { a: number[]; b: number[] } {
-  return {
-    a: [...c.outerA, ...(c.transposeA ? [c.k, c.m] : [c.m, c.k])],
-    b: [...c.outerB, ...(c.transposeB ? [c.n, c.k] : [c.k, c.n])],
-  };
-}
 
 function planOf(c: Case): MatMulPlan {
   const batchA = c.outerA.reduce((x, y) => x * y, 1);
@@ -40,67 +32,6 @@ function planOf(c: Case): MatMulPlan {
 
 function planName(p: MatMulPlan): string {
   return p.kind === 'rows' ? `rows:${p.route}` : p.kind;
-}
-
-/**
- * Forward value and the gradients of sum(matMul(a, b) * r) w.r.t. a and b. tfjs-core's matMul gradient does
- * not reduce broadcast batch dimensions (on any backend), so broadcast cases check the forward only; their
- * backward products are ordinary batched/transposed products covered by the other cases.
- */
-function forwardAndGrads(c: Case, seed: number): () => tf.Tensor[] {
-  const withGrads = c.outerA.join() === c.outerB.join();
-  const { a: sa, b: sb } = shapes(c);
-  const av = randn(tf.util.sizeFromShape(sa), seed);
-  const bv = randn(tf.util.sizeFromShape(sb), seed + 1);
-  return () => {
-    const a = tf.tensor(av, sa);
-    const b = tf.tensor(bv, sb);
-    const y = tf.matMul(a, b, c.transposeA, c.transposeB);
-    if (!withGrads) return [y];
-    const r = tf.tensor(randn(y.size, seed + 2), y.shape);
-    const [ga, gb] = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
-      tf.sum(tf.mul(tf.matMul(x, w, c.transposeA, c.transposeB), r)),
-    )([a, b]);
-    return [y, ga as tf.Tensor, gb as tf.Tensor];
-  };
-}
-
-const DIMS: [number, number, number][] = [
-  [1, 1, 1],
-  [1, 17, 64],
-  [3, 1, 17],
-  [17, 3, 1],
-  [64, 17, 3],
-  [17, 64, 129],
-  [129, 64, 17],
-  [3, 129, 64],
-  [64, 64, 64],
-  [129, 3, 129],
-];
-const BATCHES: [number[], number[]][] = [
-  [[], []],
-  [[3], []],
-  [[], [3]],
-  [[2], [2]],
-  [
-    [2, 3],
-    [2, 3],
-  ],
-  [[3], [1]],
-];
-const FLAGS: [boolean, boolean][] = [
-  [false, false],
-  [false, true],
-  [true, false],
-  [true, true],
-];
-
-const CASES: Case[] = [];
-for (const [m, k, n] of DIMS) {
-  for (const [outerA, outerB] of BATCHES) {
-    for (const [transposeA, transposeB] of FLAGS)
-      CASES.push({ outerA, outerB, m, k, n, transposeA, transposeB });
-  }
 }
 
 describe('wasm BatchMatMul fast path', () => {
@@ -225,59 +156,21 @@ describe('wasm BatchMatMul fast path', () => {
 });
 
 describe('wasm _FusedMatMul fast path', () => {
-  const cases: {
-    a: number[];
-    b: number[];
-    tA: boolean;
-    tB: boolean;
-    bias: boolean;
-    act: tf.fused.Activation;
-  }[] = [
-    { a: [3, 17, 64], b: [64, 33], tA: false, tB: false, bias: true, act: 'linear' },
-    { a: [2, 64, 17], b: [33, 64], tA: true, tB: true, bias: true, act: 'relu' },
-    { a: [17, 64], b: [129, 64], tA: false, tB: true, bias: true, act: 'linear' },
-    { a: [64, 17], b: [64, 129], tA: true, tB: false, bias: false, act: 'elu' },
-    { a: [129, 64], b: [17, 64], tA: false, tB: true, bias: false, act: 'linear' },
-    { a: [2, 17, 64], b: [2, 64, 33], tA: false, tB: false, bias: true, act: 'relu' },
-    { a: [3, 64, 17], b: [3, 33, 64], tA: true, tB: true, bias: true, act: 'linear' },
-    { a: [17, 64], b: [3, 64, 33], tA: false, tB: false, bias: true, act: 'relu6' },
-    { a: [3, 17, 64], b: [3, 64, 33], tA: false, tB: false, bias: false, act: 'sigmoid' },
-  ];
-  it.each(cases.map((c, i) => [i, c] as const))('case %i matches cpu forward and gradients', async (i, c) => {
-    const av = randn(tf.util.sizeFromShape(c.a), 50 + i);
-    const bv = randn(tf.util.sizeFromShape(c.b), 60 + i);
-    const n = c.tB ? (c.b.at(-2) as number) : (c.b.at(-1) as number);
-    const biasv = randn(n, 70 + i);
-    const sameBatch = c.a.slice(0, -2).join() === c.b.slice(0, -2).join();
-    const fn = (): tf.Tensor[] => {
-      const a = tf.tensor(av, c.a);
-      const b = tf.tensor(bv, c.b);
-      const bias = tf.tensor1d(biasv);
-      const f = (x: tf.Tensor, w: tf.Tensor, z: tf.Tensor): tf.Tensor =>
-        tf.fused.matMul({
-          a: x,
-          b: w,
-          transposeA: c.tA,
-          transposeB: c.tB,
-          activation: c.act,
-          ...(c.bias ? { bias: z } : {}),
-        });
-      const y = f(a, b, bias);
-      const r = tf.tensor(randn(y.size, 80 + i), y.shape);
-      const loss = (...xs: tf.Tensor[]): tf.Tensor => tf.sum(tf.mul(f(xs[0]!, xs[1]!, xs[2] ?? bias), r));
-      // As above: tfjs-core cannot differentiate broadcast batch dimensions, so those check the forward.
-      if (!sameBatch) return [y];
-      return [y, ...tf.grads(loss)(c.bias ? [a, b, bias] : [a, b])];
-    };
-    const wasm = await runOn('wasm', fn);
-    const cpu = await runOn('cpu', fn);
-    await tf.setBackend('wasm');
-    expect(wasm.leakedTensors).toBe(0);
-    expect(wasm.leakedDataIds).toBe(0);
-    expect(wasm.values.length).toBe(sameBatch ? (c.bias ? 4 : 3) : 1);
-    for (const [j, v] of wasm.values.entries())
-      expect(relMaxDiff(v, cpu.values[j]!), `output ${j}`).toBeLessThan(TOL);
-  });
+  it.each(FUSED_CASES.map((c, i) => [i, c] as const))(
+    'case %i matches cpu forward and gradients',
+    async (i, c) => {
+      const fn = fusedForwardAndGrads(c, i);
+      const sameBatch = fusedSameBatch(c);
+      const wasm = await runOn('wasm', fn);
+      const cpu = await runOn('cpu', fn);
+      await tf.setBackend('wasm');
+      expect(wasm.leakedTensors).toBe(0);
+      expect(wasm.leakedDataIds).toBe(0);
+      expect(wasm.values.length).toBe(sameBatch ? (c.bias ? 4 : 3) : 1);
+      for (const [j, v] of wasm.values.entries())
+        expect(relMaxDiff(v, cpu.values[j]!), `output ${j}`).toBeLessThan(TOL);
+    },
+  );
 });
 
 describe('installWasmKernelFixes', () => {

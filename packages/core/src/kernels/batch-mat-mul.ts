@@ -115,7 +115,7 @@ export interface StockKernels {
   readonly transpose: tf.KernelConfig;
 }
 
-function single(out: tf.TensorInfo | tf.TensorInfo[]): tf.TensorInfo {
+export function single(out: tf.TensorInfo | tf.TensorInfo[]): tf.TensorInfo {
   if (Array.isArray(out)) throw new Error('llmedit wasm kernel fixes: expected one output');
   return out;
 }
@@ -208,7 +208,8 @@ class Runner {
   }
 }
 
-interface Operands {
+/** A float32 (batch) matmul's operands as rank-3 [batch, rows, cols] views, with its dimensions. */
+export interface Operands {
   a: tf.TensorInfo;
   b: tf.TensorInfo;
   dims: MatMulDims;
@@ -216,7 +217,7 @@ interface Operands {
 }
 
 /** Shapes of a (batch) matmul, or undefined for inputs the stock kernel should handle (and report). */
-function operands(inputs: tf.NamedTensorInfoMap, attrs: KernelArgs['attrs']): Operands | undefined {
+export function operands(inputs: tf.NamedTensorInfoMap, attrs: KernelArgs['attrs']): Operands | undefined {
   const { a, b } = inputs;
   if (a === undefined || b === undefined) return undefined;
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;

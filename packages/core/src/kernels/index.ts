@@ -2,9 +2,14 @@ export type { MatMulDims, MatMulPlan, TwoDRoute } from './batch-mat-mul.js';
 export { planBatchMatMul, planTwoD } from './batch-mat-mul.js';
 export { frozenMatMul } from './frozen-mat-mul.js';
 export {
+  installNativeBlasKernels,
   installWasmKernelFixes,
   installWasmPolyfillOnly,
+  NATIVE_BLAS_KERNELS,
+  nativeBlasKernelsInstalled,
+  uninstallNativeBlasKernels,
   uninstallWasmKernelFixes,
   WASM_FIXED_KERNELS,
   wasmKernelFixesInstalled,
 } from './install.js';
+export { BLAS_LIBRARY_ENV_VAR, loadNativeBlas, type NativeBlas } from './native-blas.js';

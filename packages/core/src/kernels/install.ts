@@ -5,6 +5,8 @@
 import { tf } from '../tf.js';
 import { createBatchMatMulKernel, createFusedMatMulKernel, type StockKernels } from './batch-mat-mul.js';
 import { createIdentityKernel } from './identity.js';
+import type { NativeBlas } from './native-blas.js';
+import { createNativeBatchMatMulKernel, createNativeFusedMatMulKernel } from './native-mat-mul.js';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 const BACKEND = 'wasm';
@@ -61,6 +63,8 @@ export function installWasmKernelFixes(): void {
 
 /** Restores the stock wasm kernels (and removes `UnsortedSegmentSum` if wasm had none). Idempotent. */
 export function uninstallWasmKernelFixes(): void {
+  // The native kernels delegate to the fixes: they go first.
+  uninstallNativeBlasKernels();
   if (saved === undefined) return;
   for (const name of WASM_FIXED_KERNELS) replace(name, saved.get(name));
   saved = undefined;
@@ -77,4 +81,39 @@ export function wasmKernelFixesInstalled(): boolean {
  */
 export function installWasmPolyfillOnly(): void {
   if (registered('UnsortedSegmentSum') === undefined) tf.registerKernel(createUnsortedSegmentSumKernel());
+}
+
+/** The kernels the native BLAS path replaces on top of the fixes. */
+export const NATIVE_BLAS_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+
+/** The configs the native kernels replaced (the fixes'), while they are installed. */
+let savedBeforeNative: Map<string, tf.KernelConfig> | undefined;
+
+/**
+ * Routes wasm's matrix products to a native BLAS (see native-mat-mul.ts), on top of the kernel fixes, which
+ * it installs if needed and which take the inputs BLAS cannot. Idempotent; `uninstallNativeBlasKernels` undoes it.
+ */
+export function installNativeBlasKernels(blas: NativeBlas): void {
+  if (savedBeforeNative !== undefined) return;
+  installWasmKernelFixes();
+  const batchMatMul = required('BatchMatMul');
+  const fusedMatMul = required('_FusedMatMul');
+  replace('BatchMatMul', createNativeBatchMatMulKernel(blas, batchMatMul));
+  replace('_FusedMatMul', createNativeFusedMatMulKernel(blas, fusedMatMul));
+  savedBeforeNative = new Map([
+    ['BatchMatMul', batchMatMul],
+    ['_FusedMatMul', fusedMatMul],
+  ]);
+}
+
+/** Puts back the kernels the native path replaced (the fixes stay). Idempotent. */
+export function uninstallNativeBlasKernels(): void {
+  if (savedBeforeNative === undefined) return;
+  for (const [name, config] of savedBeforeNative) replace(name as FixedKernel, config);
+  savedBeforeNative = undefined;
+}
+
+/** Whether wasm's matrix products currently run on native BLAS. */
+export function nativeBlasKernelsInstalled(): boolean {
+  return savedBeforeNative !== undefined;
 }

@@ -1,6 +1,7 @@
 // Causal language-model loss: mean over real tokens of -log p(x_{t+1} | x_{<=t}) (Radford et al. 2019, eq. 1).
 import { type Scalar, type Tensor3D, tf } from '@llmedit/core';
-import type { CausalLM, TokenBatch } from '@llmedit/models';
+import { type CausalLM, padBatch, type TokenBatch } from '@llmedit/models';
+import type { ShardLoss } from './data-parallel.js';
 
 /**
  * Mean next-token cross-entropy over every position whose next token is real. Labels are picked with flat
@@ -44,3 +45,16 @@ export function predictedTokens(batch: TokenBatch): number {
   }
   return count;
 }
+
+/**
+ * The language-model loss of a shard of token documents (right-padded here), for `DataParallelGradients`:
+ * the mean over the shard's predicted tokens, and their number.
+ */
+export const languageModelShardLoss: ShardLoss<readonly (readonly number[])[]> = (model, documents) => {
+  const batch = padBatch(
+    documents.map((d) => [...d]),
+    0,
+    'right',
+  );
+  return { loss: languageModelLoss(model, batch), count: predictedTokens(batch) };
+};

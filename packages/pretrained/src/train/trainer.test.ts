@@ -105,7 +105,7 @@ describe('trainLanguageModel', () => {
     log: () => {},
   };
 
-  it('lowers the loss, leaks no tensors, and is deterministic for a seed', () => {
+  it('lowers the loss, leaks no tensors, and is deterministic for a seed', async () => {
     const before = tf.memory().numTensors;
     const a = createRandomModel(config, { seed: 1 });
     const b = createRandomModel(config, { seed: 1 });
@@ -113,8 +113,8 @@ describe('trainLanguageModel', () => {
     const initial = languageModelLoss(a, batch);
     const initialLoss = initial.dataSync()[0]!;
     initial.dispose();
-    trainLanguageModel(a, documents, options);
-    trainLanguageModel(b, documents, options);
+    await trainLanguageModel(a, documents, options);
+    await trainLanguageModel(b, documents, options);
     const final = languageModelLoss(a, batch);
     expect(final.dataSync()[0]!).toBeLessThan(initialLoss - 0.3);
     final.dispose();
@@ -125,15 +125,15 @@ describe('trainLanguageModel', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('resumed training ends exactly where uninterrupted training ends', () => {
+  it('resumed training ends exactly where uninterrupted training ends', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmedit-train-'));
     dirs.push(dir);
     const straight = createRandomModel(config, { seed: 2 });
-    trainLanguageModel(straight, documents, options);
+    await trainLanguageModel(straight, documents, options);
     // Interrupt after the first checkpoint: train 3 epochs' worth by stopping via a thrown error.
     const interrupted = createRandomModel(config, { seed: 2 });
     const stop = new Error('stop');
-    expect(() =>
+    await expect(
       trainLanguageModel(interrupted, documents, {
         ...options,
         stateDir: dir,
@@ -143,10 +143,14 @@ describe('trainLanguageModel', () => {
           throw stop;
         },
       }),
-    ).toThrow(stop);
+    ).rejects.toThrow(stop);
     interrupted.dispose();
     const resumed = createRandomModel(config, { seed: 99 });
-    const report = trainLanguageModel(resumed, documents, { ...options, stateDir: dir, checkpointEvery: 4 });
+    const report = await trainLanguageModel(resumed, documents, {
+      ...options,
+      stateDir: dir,
+      checkpointEvery: 4,
+    });
     expect(report.resumedFromStep).toBe(4);
     for (const name of straight.weightNames()) {
       expect(Array.from(resumed.weight(name).dataSync())).toEqual(
@@ -155,5 +159,31 @@ describe('trainLanguageModel', () => {
     }
     straight.dispose();
     resumed.dispose();
+  });
+
+  it('on two threads follows the single-thread run up to float summation order, and leaks nothing', async () => {
+    const before = tf.memory().numTensors;
+    const single = createRandomModel(config, { seed: 3 });
+    const parallel = createRandomModel(config, { seed: 3 });
+    const one = await trainLanguageModel(single, documents, options);
+    const two = await trainLanguageModel(parallel, documents, { ...options, threads: 2 });
+    expect(two.threads).toBe(2);
+    expect(two.tokensSeen).toBe(one.tokensSeen);
+    // Shards are padded to their own lengths and summed in another order: the losses agree to float
+    // rounding, compounded over the run's 24 AdamW steps.
+    expect(two.lossCurve.length).toBe(one.lossCurve.length);
+    expect(Math.abs(two.finalLoss - one.finalLoss)).toBeLessThan(1e-3);
+    let maxDiff = 0;
+    for (const name of single.weightNames()) {
+      const a = single.weight(name).dataSync();
+      const b = parallel.weight(name).dataSync();
+      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+    }
+    expect(maxDiff).toBeLessThan(1e-3);
+    // Not bit-identical, which shows the second shard's gradient really came from the worker's sum.
+    expect(maxDiff).toBeGreaterThan(0);
+    single.dispose();
+    parallel.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

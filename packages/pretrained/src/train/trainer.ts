@@ -1,16 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRng, tf, type Variable } from '@llmedit/core';
-import {
-  type CausalLM,
-  chunkByTokens,
-  padBatch,
-  readSafetensors,
-  type TokenBatch,
-  writeSafetensors,
-} from '@llmedit/models';
+import { createRng, siblingModuleUrl, tf, type Variable } from '@llmedit/core';
+import { type CausalLM, chunkByTokens, readSafetensors, writeSafetensors } from '@llmedit/models';
 import { AdamW, warmupCosine } from './adamw.js';
-import { languageModelLoss, predictedTokens } from './lm-loss.js';
+import { DataParallelGradients } from './data-parallel.js';
+import { languageModelShardLoss } from './lm-loss.js';
 import { ProgressBar } from './progress.js';
 
 export interface TrainOptions {
@@ -22,6 +16,11 @@ export interface TrainOptions {
   warmupFraction: number;
   weightDecay: number;
   seed: number;
+  /**
+   * Threads that compute gradients (this one plus worker threads, each with a model replica and a shard of
+   * every batch); default 1. The updates equal the single-thread run's up to float summation order.
+   */
+  threads?: number;
   /** Save a resumable state here every `checkpointEvery` steps and at the end (optional). */
   stateDir?: string;
   checkpointEvery?: number;
@@ -40,6 +39,8 @@ export interface TrainReport {
   finalLoss: number;
   lossCurve: { step: number; loss: number }[];
   resumedFromStep: number;
+  /** Threads that computed gradients. */
+  threads: number;
 }
 
 /** Token-id documents (each its own sequence starting at position 0, EOS appended by the caller). */
@@ -70,23 +71,34 @@ interface SavedState {
   lossCurve: { step: number; loss: number }[];
 }
 
+/** A batch's documents split into `n` contiguous shards of (nearly) equal size; empty ones are dropped. */
+function shardsOf(documents: TokenDocuments, indices: readonly number[], n: number): (readonly number[])[][] {
+  const shards: (readonly number[])[][] = [];
+  for (let s = 0; s < n; s++) {
+    const part = indices.slice(
+      Math.round((s * indices.length) / n),
+      Math.round(((s + 1) * indices.length) / n),
+    );
+    if (part.length > 0) shards.push(part.map((i) => documents[i]!));
+  }
+  return shards;
+}
+
 /**
  * Train a causal LM on token documents with AdamW, linear warmup + cosine decay and gradient clipping.
- * Deterministic for a seed (batch order and all updates); resumable from `stateDir`.
+ * Deterministic for a seed and thread count (batch order and all updates); resumable from `stateDir`.
  */
-export function trainLanguageModel(
+export async function trainLanguageModel(
   model: CausalLM,
   documents: TokenDocuments,
   options: TrainOptions,
-): TrainReport {
+): Promise<TrainReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const batches = makeBatches(documents, options.batchTokens);
   const totalSteps = batches.length * options.epochs;
   const warmup = Math.max(1, Math.round(totalSteps * options.warmupFraction));
   const names = model.weightNames();
   const weights = new Map<string, Variable>(names.map((n) => [n, model.weight(n)]));
-  const variables = names.map((n) => weights.get(n)!);
-  const weightOfVariable = new Map(names.map((n) => [weights.get(n)!.name, n]));
   const optimizer = new AdamW(
     { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: options.weightDecay, clipNorm: 1 },
     (name) => name.endsWith('.weight') && model.weight(name).rank === 2 && !name.includes('wpe'),
@@ -123,46 +135,49 @@ export function trainLanguageModel(
     writeFileSync(statePath, JSON.stringify(state));
   };
 
+  const pool = await DataParallelGradients.start(model, {
+    threads: options.threads ?? 1,
+    loss: languageModelShardLoss,
+    lossModule: { url: siblingModuleUrl(import.meta.url, 'lm-loss'), name: 'languageModelShardLoss' },
+  });
   const bar = new ProgressBar(totalSteps, 'train', 25, state.step);
   const started = Date.now() - state.seconds * 1000;
   let emaLoss = state.lossCurve.at(-1)?.loss ?? Number.NaN;
   let order: number[][] = [];
-  for (let step = state.step; step < totalSteps; step++) {
-    const epoch = Math.floor(step / batches.length);
-    if (order.length === 0 || step % batches.length === 0)
-      order = shuffled(batches, options.seed * 1000 + epoch);
-    const chunk = order[step % batches.length]!;
-    const batch: TokenBatch = padBatch(
-      chunk.map((i) => documents[i]!),
-      0,
-      'right',
-    );
-    const learningRate = warmupCosine(step, totalSteps, warmup, options.learningRate);
-    const { value, grads } = tf.variableGrads(() => languageModelLoss(model, batch), variables);
-    const loss = value.dataSync()[0]!;
-    // variableGrads keys gradients by tf variable name; map them back to weight names.
-    const byWeight: Record<string, tf.Tensor> = {};
-    for (const [variableName, gradient] of Object.entries(grads))
-      byWeight[weightOfVariable.get(variableName)!] = gradient;
-    optimizer.apply(weights, byWeight, learningRate);
-    tf.dispose([value, ...Object.values(grads)]);
-    state.tokensSeen += predictedTokens(batch);
-    state.step = step + 1;
-    emaLoss = Number.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
-    if (state.step % 50 === 0 || state.step === totalSteps)
-      state.lossCurve.push({ step: state.step, loss: emaLoss });
-    const seconds = (Date.now() - started) / 1000;
-    state.seconds = seconds;
-    bar.update(state.step, {
-      epoch: `${(state.step / batches.length).toFixed(2)}`,
-      loss: emaLoss.toFixed(3),
-      lr: learningRate.toExponential(2),
-      'tok/s': ((state.tokensSeen - 0) / seconds).toFixed(0),
-    });
-    if (options.checkpointEvery !== undefined && state.step % options.checkpointEvery === 0) saveState();
-    if (options.evalEvery !== undefined && state.step % options.evalEvery === 0 && state.step < totalSteps) {
-      options.onEval?.(state.step);
+  try {
+    for (let step = state.step; step < totalSteps; step++) {
+      const epoch = Math.floor(step / batches.length);
+      if (order.length === 0 || step % batches.length === 0)
+        order = shuffled(batches, options.seed * 1000 + epoch);
+      const chunk = order[step % batches.length]!;
+      const learningRate = warmupCosine(step, totalSteps, warmup, options.learningRate);
+      const { loss, count, gradients } = await pool.gradients(shardsOf(documents, chunk, pool.threads));
+      optimizer.apply(weights, gradients, learningRate);
+      tf.dispose(Object.values(gradients));
+      state.tokensSeen += count;
+      state.step = step + 1;
+      emaLoss = Number.isNaN(emaLoss) ? loss : 0.98 * emaLoss + 0.02 * loss;
+      if (state.step % 50 === 0 || state.step === totalSteps)
+        state.lossCurve.push({ step: state.step, loss: emaLoss });
+      const seconds = (Date.now() - started) / 1000;
+      state.seconds = seconds;
+      bar.update(state.step, {
+        epoch: `${(state.step / batches.length).toFixed(2)}`,
+        loss: emaLoss.toFixed(3),
+        lr: learningRate.toExponential(2),
+        'tok/s': ((state.tokensSeen - 0) / seconds).toFixed(0),
+      });
+      if (options.checkpointEvery !== undefined && state.step % options.checkpointEvery === 0) saveState();
+      if (
+        options.evalEvery !== undefined &&
+        state.step % options.evalEvery === 0 &&
+        state.step < totalSteps
+      ) {
+        options.onEval?.(state.step);
+      }
     }
+  } finally {
+    await pool.close();
   }
   bar.finish();
   saveState();
@@ -177,5 +192,6 @@ export function trainLanguageModel(
     finalLoss: emaLoss,
     lossCurve: state.lossCurve,
     resumedFromStep,
+    threads: options.threads ?? 1,
   };
 }

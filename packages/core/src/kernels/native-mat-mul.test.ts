@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentBackend, initBackend } from '../backend.js';
+import { BackendUnavailableError } from '../errors/index.js';
+import { tf } from '../tf.js';
+import {
+  nativeBlasKernelsInstalled,
+  uninstallNativeBlasKernels,
+  wasmKernelFixesInstalled,
+} from './install.js';
+import { CASES, FUSED_CASES, forwardAndGrads, fusedForwardAndGrads, shapes } from './mat-mul-cases.js';
+import { BLAS_LIBRARY_ENV_VAR, loadNativeBlas } from './native-blas.js';
+import { randn, relMaxDiff, runOn } from './test-helpers.js';
+
+// BLAS sums in another order than the cpu backend's loop; products of up to 129 terms agree to this.
+const TOL = 1e-4;
+
+// The native path is optional: where OpenBLAS is not installed these tests are skipped and say why
+// (CI installs it, so both paths are tested there).
+const blasProblem = await loadNativeBlas().then(
+  () => undefined,
+  (error: Error) => error.message,
+);
+if (blasProblem !== undefined) console.warn(`native BLAS tests skipped: ${blasProblem}`);
+
+describe.skipIf(blasProblem !== undefined)('native BLAS matmul kernels on wasm', () => {
+  beforeAll(async () => {
+    const info = await initBackend({ prefer: ['native'] });
+    expect(info).toMatchObject({ name: 'native', kernelFixes: true, blas: { library: expect.any(String) } });
+    expect(nativeBlasKernelsInstalled()).toBe(true);
+  });
+  afterAll(async () => {
+    await initBackend({ prefer: ['wasm'] });
+  });
+
+  it.each(CASES.map((c, i) => [i, c] as const))(
+    'BatchMatMul case %i matches cpu forward and gradients',
+    async (i, c) => {
+      const fn = forwardAndGrads(c, 1000 + 7 * i);
+      const native = await runOn('wasm', fn);
+      const cpu = await runOn('cpu', fn);
+      await tf.setBackend('wasm');
+      expect(native.leakedTensors).toBe(0);
+      expect(native.leakedDataIds).toBe(0);
+      const label = `${JSON.stringify(shapes(c))} tA=${c.transposeA} tB=${c.transposeB}`;
+      for (const [j, v] of native.values.entries())
+        expect(relMaxDiff(v, cpu.values[j]!), `${label} output ${j}`).toBeLessThan(TOL);
+    },
+  );
+
+  it.each(FUSED_CASES.map((c, i) => [i, c] as const))('_FusedMatMul case %i matches cpu', async (i, c) => {
+    const fn = fusedForwardAndGrads(c, i);
+    const native = await runOn('wasm', fn);
+    const cpu = await runOn('cpu', fn);
+    await tf.setBackend('wasm');
+    expect(native.leakedTensors).toBe(0);
+    expect(native.leakedDataIds).toBe(0);
+    for (const [j, v] of native.values.entries())
+      expect(relMaxDiff(v, cpu.values[j]!), `output ${j}`).toBeLessThan(TOL);
+  });
+
+  it('agrees with the wasm kernels on a transformer-sized product, and runs it natively', async () => {
+    const a = randn(200 * 192, 3);
+    const w = randn(192 * 768, 4);
+    const fn = () => [tf.matMul(tf.tensor2d(a, [200, 192]), tf.tensor2d(w, [192, 768]))];
+    const native = await runOn('wasm', fn);
+    uninstallNativeBlasKernels();
+    expect(currentBackend()).toBeUndefined();
+    const wasm = await runOn('wasm', fn);
+    expect(wasmKernelFixesInstalled()).toBe(true);
+    await initBackend({ prefer: ['native'] });
+    expect(relMaxDiff(native.values[0]!, wasm.values[0]!)).toBeLessThan(TOL);
+    // Not bit-identical: proof that the product did not come from the wasm kernel.
+    expect(relMaxDiff(native.values[0]!, wasm.values[0]!)).toBeGreaterThan(0);
+  });
+
+  it('keeps the heap intact when products allocate and free around it', () => {
+    const av = randn(16 * 32, 91);
+    const a = tf.tensor3d(av, [1, 16, 32]);
+    const b = tf.tensor3d(randn(8 * 32 * 24, 92), [8, 32, 24]);
+    const first = tf.matMul(a, b);
+    for (let i = 0; i < 20; i++) tf.dispose(tf.matMul(a, b));
+    const churn = Array.from({ length: 50 }, () => tf.fill([16 * 32], 7));
+    const again = tf.matMul(a, b);
+    expect(Array.from(a.dataSync())).toEqual(Array.from(av));
+    expect(relMaxDiff(again.dataSync() as Float32Array, first.dataSync() as Float32Array)).toBe(0);
+    tf.dispose([a, b, first, again, ...churn]);
+  });
+
+  it('switching to plain wasm removes the native kernels and keeps the fixes', async () => {
+    const wasm = await initBackend({ prefer: ['wasm'] });
+    expect(wasm.name).toBe('wasm');
+    expect(nativeBlasKernelsInstalled()).toBe(false);
+    expect(wasmKernelFixesInstalled()).toBe(true);
+    const native = await initBackend({ prefer: ['native'] });
+    expect(native.name).toBe('native');
+    expect(nativeBlasKernelsInstalled()).toBe(true);
+  });
+});
+
+describe('native backend without a BLAS', () => {
+  it('fails with the reason and leaves the backend as it was', async () => {
+    await initBackend({ prefer: ['wasm'] });
+    const saved = process.env[BLAS_LIBRARY_ENV_VAR];
+    process.env[BLAS_LIBRARY_ENV_VAR] = '/nonexistent/libopenblas.so';
+    try {
+      const error = await initBackend({ prefer: ['native'] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BackendUnavailableError);
+      expect((error as BackendUnavailableError).tried).toEqual([
+        {
+          backend: 'native',
+          reason: expect.stringContaining('LLMEDIT_BLAS_LIBRARY=/nonexistent/libopenblas.so'),
+        },
+      ]);
+      // The default order falls through to wasm.
+      expect((await initBackend({ prefer: ['native', 'wasm'] })).name).toBe('wasm');
+    } finally {
+      if (saved === undefined) delete process.env[BLAS_LIBRARY_ENV_VAR];
+      else process.env[BLAS_LIBRARY_ENV_VAR] = saved;
+    }
+    expect(currentBackend()?.name).toBe('wasm');
+    expect(nativeBlasKernelsInstalled()).toBe(false);
+  });
+});
