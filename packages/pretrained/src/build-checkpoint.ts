@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { currentBackend, describeBackend } from '@llmedit/core';
+import { currentBackend, describeBackend, initBackend } from '@llmedit/core';
 import {
   type CausalLM,
   createRandomModel,
@@ -22,7 +22,8 @@ export const END_OF_TEXT = '<|endoftext|>';
 export interface BuiltCheckpoint {
   model: CausalLM;
   report: TrainReport;
-  probes: Record<string, ProbeAccuracy>;
+  /** The card's probe report; undefined when training stopped early (`maxSeconds`) and nothing was written. */
+  probes: Record<string, ProbeAccuracy> | undefined;
 }
 
 /**
@@ -31,11 +32,18 @@ export interface BuiltCheckpoint {
  */
 export async function buildCheckpoint(
   preset: ModelPreset,
-  options: { outDir: string; stateDir?: string; log?: (line: string) => void },
+  options: {
+    outDir: string;
+    stateDir?: string;
+    /** Stop after this much training (state saved in `stateDir`); rerun to resume. */
+    maxSeconds?: number;
+    log?: (line: string) => void;
+  },
 ): Promise<BuiltCheckpoint> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
-  const corpus = buildCorpus({ seed: preset.corpus.seed, prefixFraction: preset.corpus.prefixFraction });
+  const { maxDocuments: _, ...corpusOptions } = preset.corpus;
+  const corpus = buildCorpus(corpusOptions);
   const documents =
     preset.corpus.maxDocuments === undefined
       ? corpus.documents
@@ -63,6 +71,7 @@ export async function buildCheckpoint(
   const report = await trainLanguageModel(model, tokenized, {
     ...preset.train,
     ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+    ...(options.maxSeconds === undefined ? {} : { maxSeconds: options.maxSeconds }),
     log,
     onEval: (step) => {
       const accuracy = probeReport(model, quickProbes);
@@ -73,7 +82,13 @@ export async function buildCheckpoint(
       );
     },
   });
-  const probes = probeReport(model, buildKnowledgeProbes());
+  if (!report.complete) {
+    log(
+      `stopped at step ${report.steps}; the state is in ${options.stateDir ?? '(no state dir)'}: rerun to resume`,
+    );
+    return { model, report, probes: undefined };
+  }
+  const probes = await onPortableKernels(() => probeReport(model, buildKnowledgeProbes()));
   mkdirSync(options.outDir, { recursive: true });
   await saveModel(model, options.outDir);
   // The model id is the content hash of the weights as loaded; the trained weights get their own.
@@ -104,6 +119,24 @@ export async function buildCheckpoint(
   return { model, report, probes };
 }
 
+/**
+ * Runs `fn` on the plain wasm kernels when the native BLAS ones are active, so that the card's numbers are
+ * the ones any machine reproduces (the card test runs on wasm; BLAS sums in another order).
+ */
+async function onPortableKernels<T>(fn: () => T): Promise<T> {
+  const before = currentBackend();
+  if (before?.name !== 'native') return fn();
+  await initBackend({ prefer: ['wasm'] });
+  try {
+    return fn();
+  } finally {
+    await initBackend({
+      prefer: ['native'],
+      ...(before.blas?.threads === undefined ? {} : { blasThreads: before.blas.threads }),
+    });
+  }
+}
+
 function modelCard(
   preset: ModelPreset,
   config: Gpt2Config,
@@ -130,7 +163,7 @@ ${parameters.toLocaleString('en-US')} parameters (tied head). Content hash (mode
 ## Data
 
 A fact corpus built from the benchmark's own records by \`buildCorpus\` (seed ${preset.corpus.seed}, prefix fraction
-${preset.corpus.prefixFraction}${preset.corpus.maxDocuments === undefined ? '' : `, first ${preset.corpus.maxDocuments} documents`}): ${corpus.documents.toLocaleString('en-US')} documents, ${corpus.tokens.toLocaleString('en-US')} tokens.
+${preset.corpus.prefixFraction}${preset.corpus.ikeBlocks === undefined ? '' : `, ${preset.corpus.ikeBlocks} IKE blocks`}${preset.corpus.contextOnlyBlocks === undefined ? '' : `, ${preset.corpus.contextOnlyBlocks} context-only IKE blocks whose new targets come from other training records`}${preset.corpus.maxDocuments === undefined ? '' : `, first ${preset.corpus.maxDocuments} documents`}): ${corpus.documents.toLocaleString('en-US')} documents, ${corpus.tokens.toLocaleString('en-US')} tokens.
 Held out of it (a test checks this): every paraphrase/rephrase prompt and portability question of the evaluation
 split, and every \`target_new\` statement of the evaluation split.
 

@@ -159,6 +159,36 @@ describe('buildCorpus', () => {
     expect(blocks).toBeGreaterThan(400);
   });
 
+  it('adds context-only blocks whose new targets no document states, leaving the rest unchanged', () => {
+    const withContext = buildCorpus({ seed: 7, sources, contextOnlyBlocks: 300 });
+    expect(naiveLeaks(withContext.documents, heldOut)).toEqual([]);
+    // An independent random stream: every other document is the same.
+    const base = new Set(corpus.documents);
+    const added = withContext.documents.filter((d) => !base.has(d));
+    expect(withContext.documents.length - added.length).toBe(corpus.documents.length);
+    expect(added.length).toBe(stat(withContext, 'ikeContextOnly'));
+    expect(added.length).toBeGreaterThan(280);
+    const trueAnswers = new Map<string, string>();
+    for (const r of loadCounterFactSplit('train').records) trueAnswers.set(r.prompt, r.targetTrue.str);
+    for (const r of loadZsreSplit('train').records) trueAnswers.set(r.src, r.answers[0] as string);
+    const stated = new Set(corpus.documents.flatMap((d) => d.split(/\n\n(?=New Fact: )/)));
+    let facts = 0;
+    for (const doc of added) {
+      for (const demo of doc.split(/\n\n(?=New Fact: )/)) {
+        const m = /^New Fact: (.*)\nPrompt: (.+)$/s.exec(demo);
+        expect(m, demo).not.toBeNull();
+        const fact = m?.[1] ?? '';
+        const prompt = [...trueAnswers.keys()].find((p) => fact.startsWith(`${p} `));
+        expect(prompt, demo).toBeDefined();
+        // The new target is another record's answer, never this record's own.
+        expect(fact.slice(prompt!.length + 1), demo).not.toBe(trueAnswers.get(prompt!));
+        facts++;
+      }
+    }
+    expect(facts).toBeGreaterThan(3 * added.length);
+    expect(added.some((d) => stated.has(d))).toBe(false);
+  });
+
   it('has the expected size and mix', () => {
     const { stats } = corpus;
     expect(stats.characters).toBeGreaterThan(1_000_000);

@@ -34,6 +34,12 @@ export interface BuildCorpusOptions {
   attributePerRecord?: number;
   /** Number of multi-demonstration IKE blocks (2-4 demos then a final one). Default 500. */
   ikeBlocks?: number;
+  /**
+   * Number of IKE blocks whose new facts carry a target drawn from another training record of the same
+   * relation (CounterFact) or from another training question (ZsRE): memory and context disagree, so the
+   * answer can only come from the context. Default 0.
+   */
+  contextOnlyBlocks?: number;
   /** Prefix sentences longer than this are left out of the prefix pool (CounterFact's are mostly < 70). Default 80. */
   maxPrefixLength?: number;
   /**
@@ -67,6 +73,7 @@ export const CORPUS_KINDS = [
   'known',
   'ikeDemo',
   'ikeBlock',
+  'ikeContextOnly',
 ] as const;
 export type CorpusKind = (typeof CORPUS_KINDS)[number];
 
@@ -78,11 +85,12 @@ const DEFAULTS = {
   trainNeighborhoodPerRecord: 2,
   attributePerRecord: 2,
   ikeBlocks: 500,
+  contextOnlyBlocks: 0,
   maxPrefixLength: 80,
 };
 
 // Independent random streams per section, so changing one section's volume leaves the others unchanged.
-const STREAM = { facts: 1, prefix: 2, ike: 3, blocks: 4, order: 5 } as const;
+const STREAM = { facts: 1, prefix: 2, ike: 3, blocks: 4, order: 5, contextOnly: 6 } as const;
 
 interface Candidate {
   kind: CorpusKind;
@@ -105,6 +113,7 @@ function checkOptions(o: typeof DEFAULTS): void {
     'trainNeighborhoodPerRecord',
     'attributePerRecord',
     'ikeBlocks',
+    'contextOnlyBlocks',
     'maxPrefixLength',
   ] as const) {
     if (!Number.isInteger(o[field]) || o[field] < 0) {
@@ -128,6 +137,7 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
     trainNeighborhoodPerRecord: options.trainNeighborhoodPerRecord ?? DEFAULTS.trainNeighborhoodPerRecord,
     attributePerRecord: options.attributePerRecord ?? DEFAULTS.attributePerRecord,
     ikeBlocks: options.ikeBlocks ?? DEFAULTS.ikeBlocks,
+    contextOnlyBlocks: options.contextOnlyBlocks ?? DEFAULTS.contextOnlyBlocks,
     maxPrefixLength: options.maxPrefixLength ?? DEFAULTS.maxPrefixLength,
   };
   checkOptions(o);
@@ -220,8 +230,29 @@ export function buildCorpus(options: BuildCorpusOptions = {}): Corpus {
   for (let b = 0; b < o.ikeBlocks; b++) {
     // Mostly CounterFact statements (what the in-context probe asks), some ZsRE questions.
     const pool = blockRng.next() < 0.75 || zsreDemos.length === 0 ? cfDemos : zsreDemos;
-    const block = makeBlock(blockRng, pool, 2 + blockRng.int(3));
+    const block =
+      pool.length === 0 ? undefined : makeBlock(blockRng, () => pick(blockRng, pool), 2 + blockRng.int(3));
     if (block !== undefined) plain('ikeBlock', block);
+  }
+  // Blocks whose new targets no document states: the model must read them from the context.
+  const contextRng = root.fork(STREAM.contextOnly);
+  const cfSwapped = swappedTargetSources(
+    cfTrain,
+    cfDemos,
+    (rec) => relationKey(rec),
+    (rec) => rec.targetTrue.str,
+  );
+  const zsreSwapped = swappedTargetSources(
+    src.zsre.train,
+    zsreDemos,
+    () => '',
+    (rec) => rec.answers[0] as string,
+  );
+  for (let b = 0; b < o.contextOnlyBlocks; b++) {
+    const swapped = contextRng.next() < 0.75 || zsreSwapped.length === 0 ? cfSwapped : zsreSwapped;
+    if (swapped.length === 0) break;
+    const block = makeBlock(contextRng, () => pick(contextRng, swapped)(contextRng), 2 + contextRng.int(3));
+    if (block !== undefined) plain('ikeContextOnly', block);
   }
 
   // Filter leaks, then count.
@@ -305,9 +336,36 @@ function collectPrefixes(
   return [...out];
 }
 
-/** `count` demonstrations of random training records, then a final one whose answer the model must produce. */
-function makeBlock(rng: Rng, pool: readonly DemoSource[], count: number): string | undefined {
-  if (pool.length === 0) return undefined;
+/**
+ * For each record, a function that gives its demonstration source with the new target replaced by another
+ * record's answer of the same group (relation), different from its own true answer. Records whose group has
+ * no other answer are left out.
+ */
+function swappedTargetSources<R>(
+  records: readonly R[],
+  sources: readonly DemoSource[],
+  group: (record: R) => string,
+  answer: (record: R) => string,
+): ((rng: Rng) => DemoSource)[] {
+  const answers = new Map<string, string[]>();
+  for (const rec of records) {
+    const list = answers.get(group(rec)) ?? [];
+    list.push(answer(rec));
+    answers.set(group(rec), list);
+  }
+  const out: ((rng: Rng) => DemoSource)[] = [];
+  records.forEach((rec, i) => {
+    const own = answer(rec);
+    const others = [...new Set(answers.get(group(rec)))].filter((a) => a !== own);
+    const source = sources[i]!;
+    if (others.length === 0) return;
+    out.push((rng) => ({ ...source, newFact: { ...source.newFact, target: pick(rng, others) } }));
+  });
+  return out;
+}
+
+/** `count` demonstrations of drawn sources, then a final one whose answer the model must produce. */
+function makeBlock(rng: Rng, draw: () => DemoSource, count: number): string | undefined {
   const demos: string[] = [];
   for (let attempts = 0; demos.length <= count && attempts < 4 * (count + 1); attempts++) {
     const isFinal = demos.length === count;
@@ -320,7 +378,7 @@ function makeBlock(rng: Rng, pool: readonly DemoSource[], count: number): string
           ? 'update'
           : 'retain'
       : (DEMO_TYPES[rng.int(DEMO_TYPES.length)] as DemoType);
-    const demo = makeDemo(rng, pick(rng, pool), type);
+    const demo = makeDemo(rng, draw(), type);
     if (demo !== undefined) demos.push(demo);
   }
   return demos.length >= 2 ? demos.join(IKE_DEMO_SEPARATOR) : undefined;

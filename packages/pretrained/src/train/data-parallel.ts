@@ -14,6 +14,7 @@ import {
   currentBackend,
   InvalidRequestError,
   LlmeditError,
+  loadNativeBlas,
   type Scalar,
   type Tensor,
   tf,
@@ -153,6 +154,7 @@ export class DataParallelGradients<S> {
     private readonly workers: GradientWorker[],
     private readonly workerGradients: Float32Array[],
     sharedWeights: SharedArrayBuffer,
+    private readonly restoreBlas: () => Promise<void>,
   ) {
     this.names = [...model.weightNames()];
     this.variables = this.names.map((n) => model.weight(n));
@@ -174,7 +176,15 @@ export class DataParallelGradients<S> {
     const shapes = names.map((n) => [...model.weight(n).shape]);
     const { total } = layout(shapes);
     const weights = new SharedArrayBuffer(total * 4);
-    const backend = currentBackend()?.name ?? 'wasm';
+    const info = currentBackend();
+    const backend = info?.name ?? 'wasm';
+    // Every thread runs its own products: one BLAS thread each keeps the cores from being oversubscribed
+    // (OpenMP builds keep the count per calling thread, so each worker sets it too).
+    if (threads > 1 && backend === 'native') (await loadNativeBlas()).setThreads(1);
+    const restoreBlas = async () => {
+      if (threads > 1 && backend === 'native')
+        (await loadNativeBlas()).setThreads(info?.blas?.threads ?? availableParallelism());
+    };
     const workers: GradientWorker[] = [];
     const buffers: Float32Array[] = [];
     try {
@@ -197,9 +207,10 @@ export class DataParallelGradients<S> {
       }
     } catch (error) {
       await Promise.all(workers.map((w) => w.worker.terminate()));
+      await restoreBlas();
       throw error;
     }
-    return new DataParallelGradients(model, options.loss, workers, buffers, weights);
+    return new DataParallelGradients(model, options.loss, workers, buffers, weights, restoreBlas);
   }
 
   /** Threads that take a shard, this one included. */
@@ -260,9 +271,10 @@ export class DataParallelGradients<S> {
     });
   }
 
-  /** Stops the workers. */
+  /** Stops the workers and gives this thread its BLAS threads back. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.restoreBlas();
   }
 
   /** Floats per gradient buffer (the model's parameter count). */

@@ -21,6 +21,13 @@ export interface TrainOptions {
    * every batch); default 1. The updates equal the single-thread run's up to float summation order.
    */
   threads?: number;
+  /** Stop after this many steps (the schedule still spans all epochs), e.g. for a short sweep. */
+  maxSteps?: number;
+  /**
+   * Stop (with the state saved) once this run has trained this long; a later run resumes from `stateDir`.
+   * For trainings longer than one sitting.
+   */
+  maxSeconds?: number;
   /** Save a resumable state here every `checkpointEvery` steps and at the end (optional). */
   stateDir?: string;
   checkpointEvery?: number;
@@ -41,6 +48,8 @@ export interface TrainReport {
   resumedFromStep: number;
   /** Threads that computed gradients. */
   threads: number;
+  /** Whether every step of the schedule ran (false after `maxSteps` or `maxSeconds` stopped it early). */
+  complete: boolean;
 }
 
 /** Token-id documents (each its own sequence starting at position 0, EOS appended by the caller). */
@@ -145,7 +154,10 @@ export async function trainLanguageModel(
   let emaLoss = state.lossCurve.at(-1)?.loss ?? Number.NaN;
   let order: number[][] = [];
   try {
-    for (let step = state.step; step < totalSteps; step++) {
+    const lastStep = Math.min(totalSteps, options.maxSteps ?? totalSteps);
+    const runStarted = Date.now();
+    for (let step = state.step; step < lastStep; step++) {
+      if (options.maxSeconds !== undefined && (Date.now() - runStarted) / 1000 >= options.maxSeconds) break;
       const epoch = Math.floor(step / batches.length);
       if (order.length === 0 || step % batches.length === 0)
         order = shuffled(batches, options.seed * 1000 + epoch);
@@ -176,13 +188,13 @@ export async function trainLanguageModel(
         options.onEval?.(state.step);
       }
     }
+    bar.finish();
+    saveState();
+    if (state.step === totalSteps) options.onEval?.(state.step);
   } finally {
     await pool.close();
+    optimizer.dispose();
   }
-  bar.finish();
-  saveState();
-  options.onEval?.(state.step);
-  optimizer.dispose();
   return {
     steps: state.step,
     epochs: options.epochs,
@@ -193,5 +205,6 @@ export async function trainLanguageModel(
     lossCurve: state.lossCurve,
     resumedFromStep,
     threads: options.threads ?? 1,
+    complete: state.step === totalSteps,
   };
 }
