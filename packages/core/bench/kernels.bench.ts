@@ -1,15 +1,15 @@
 /**
- * `pnpm --filter @llmedit/core bench`: tfjs-wasm matmul throughput with the stock kernels and with llmedit's
- * kernel fixes, side by side in one process (reference/perf.md section 3). About 1-2 minutes, most of it the
- * stock LM head; `--quick` skips that one.
+ * `pnpm --filter @llmedit/core bench`: tfjs-wasm matmul throughput with the stock kernels, with llmedit's
+ * kernel fixes and on the native path (OpenBLAS, where it loads), side by side in one process
+ * (reference/perf.md section 3). About 2-3 minutes, most of it the stock LM head; `--quick` skips that one.
  *
  * Times are the minimum over a few runs of the kernel alone (wasm kernels run synchronously, so no read-back).
  */
 import { initBackend } from '../src/backend.js';
-import { frozenMatMul } from '../src/kernels/index.js';
+import { frozenMatMul, loadNativeBlas } from '../src/kernels/index.js';
 import { tf } from '../src/tf.js';
 
-type Mode = 'stock' | 'fixed';
+type Mode = 'stock' | 'fixed' | 'native';
 
 interface Case {
   readonly name: string;
@@ -27,8 +27,15 @@ const BUDGET_MS = 4000;
 const MAX_REPS = 7;
 
 async function useKernels(mode: Mode): Promise<void> {
-  await initBackend({ prefer: ['wasm'], kernelFixes: mode === 'fixed' });
+  if (mode === 'native') await initBackend({ prefer: ['native'] });
+  else await initBackend({ prefer: ['wasm'], kernelFixes: mode === 'fixed' });
 }
+
+// The native path (wasm + OpenBLAS) is measured where the library loads.
+const nativeAvailable = await loadNativeBlas().then(
+  () => true,
+  () => false,
+);
 
 function once(run: () => tf.Tensor): number {
   const t0 = performance.now();
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
   const kk = randn([192, 32, 64]);
   const att = randn([192, 32, 32]);
   const dySmall = randn([32, 3072]);
+  const big = randn([4096, 4096]);
 
   const cases: Case[] = [
     {
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
     {
       name: 'same with frozenMatMul (resident Wᵀ)',
       flops: matmulFlops(512, 768, 3072) + matmulFlops(512, 3072, 768),
-      modes: ['fixed'],
+      modes: ['fixed', 'native'],
       run: () =>
         tf.grad((a: tf.Tensor) =>
           tf.sum(tf.mul(frozenMatMul(a as tf.Tensor2D, w as tf.Tensor2D, wT as tf.Tensor2D), dy)),
@@ -155,8 +163,14 @@ async function main(): Promise<void> {
     {
       name: 'LM head with resident wteᵀ [512,768]x[768,50257]',
       flops: matmulFlops(512, 768, 50257),
-      modes: ['fixed'],
+      modes: ['fixed', 'native'],
       run: () => tf.matMul(h, wteT),
+    },
+    {
+      name: 'large square [4096,4096]x[4096,4096]',
+      flops: matmulFlops(4096, 4096, 4096),
+      modes: ['fixed', 'native'],
+      run: () => tf.matMul(big, big),
     },
     {
       name: 'small dx = dy·Wᵀ [32,3072]x[768,3072]ᵀ',
@@ -165,18 +179,33 @@ async function main(): Promise<void> {
     },
   ];
 
-  const header = ['matmul', 'stock ms', 'GFLOP/s', 'fixed ms', 'GFLOP/s', 'speed-up'];
+  const header = [
+    'matmul',
+    'stock ms',
+    'GFLOP/s',
+    'fixed ms',
+    'GFLOP/s',
+    'fixed/stock',
+    'native ms',
+    'GFLOP/s',
+    'native/fixed',
+  ];
   const rows: string[][] = [];
+  const ratio = (slow: number | undefined, fast: number | undefined): string =>
+    slow !== undefined && fast !== undefined ? `${(slow / fast).toFixed(1)}x` : '-';
   for (const c of cases) {
-    const modes = (c.modes ?? (['stock', 'fixed'] as const)).filter(
-      (m) => !(m === 'stock' && quick && c.slowStock),
+    const modes = (c.modes ?? (['stock', 'fixed', 'native'] as const)).filter(
+      (m) => !(m === 'stock' && quick && c.slowStock) && (m !== 'native' || nativeAvailable),
     );
     const times = await timeModes(c, modes);
-    const speedup =
-      times.stock !== undefined && times.fixed !== undefined
-        ? `${(times.stock / times.fixed).toFixed(1)}x`
-        : '-';
-    const row = [c.name, ...fmt(times.stock, c.flops), ...fmt(times.fixed, c.flops), speedup];
+    const row = [
+      c.name,
+      ...fmt(times.stock, c.flops),
+      ...fmt(times.fixed, c.flops),
+      ratio(times.stock, times.fixed),
+      ...fmt(times.native, c.flops),
+      ratio(times.fixed, times.native),
+    ];
     rows.push(row);
     console.log(row.join(' | '));
   }
@@ -187,7 +216,7 @@ async function main(): Promise<void> {
   console.log(`\n${line(header)}\n|${widths.map((wd) => '-'.repeat(wd + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
 
-  tf.dispose([x, w, sq, dy, wT, h, wte, wteT, q, kk, att, dySmall]);
+  tf.dispose([x, w, sq, dy, wT, h, wte, wteT, q, kk, att, dySmall, big]);
   await initBackend({ prefer: ['wasm'] });
 }
 
