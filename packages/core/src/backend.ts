@@ -15,11 +15,15 @@ import {
 } from './kernels/index.js';
 import { tf } from './tf.js';
 
-/** `native` is the wasm backend with its matrix products on a native BLAS (see kernels/native-mat-mul.ts). */
-export type BackendName = 'tensorflow' | 'native' | 'wasm' | 'cpu';
+/**
+ * `native` is the wasm backend with its matrix products on a native BLAS (see kernels/native-mat-mul.ts);
+ * `native-cpu` the cpu backend with them, for models past the 4 GB wasm heap (only when asked for).
+ */
+export type BackendName = 'tensorflow' | 'native' | 'wasm' | 'cpu' | 'native-cpu';
 
-/** Every backend llmedit knows, in the default order of preference. */
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'native', 'wasm', 'cpu'];
+/** Every backend llmedit knows: the default order of preference, then `native-cpu` (used only when named). */
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'native', 'wasm', 'cpu', 'native-cpu'];
+const DEFAULT_ORDER: readonly BackendName[] = ['tensorflow', 'native', 'wasm', 'cpu'];
 
 /** Threads of the native BLAS (`native` only); default: the library's own choice (all cores). */
 export const BLAS_THREADS_ENV_VAR = 'LLMEDIT_BLAS_THREADS';
@@ -40,7 +44,7 @@ export interface BackendInfo {
 }
 
 export interface InitBackendOptions {
-  /** Order to try; empty or absent means `BACKEND_NAMES`. `LLMEDIT_BACKEND` takes precedence. */
+  /** Order to try; empty or absent means tensorflow, native, wasm, cpu. `LLMEDIT_BACKEND` takes precedence. */
   readonly prefer?: readonly BackendName[];
   /** Install the wasm kernel fixes (default true). `false` runs stock tfjs-wasm kernels, e.g. to compare. */
   readonly kernelFixes?: boolean;
@@ -70,7 +74,7 @@ function backendOrder(prefer: readonly BackendName[] | undefined): BackendName[]
     names = fromEnv.split(',').map((s) => s.trim().toLowerCase());
     source = `${BACKEND_ENV_VAR}=${fromEnv}`;
   } else {
-    names = prefer !== undefined && prefer.length > 0 ? prefer : BACKEND_NAMES;
+    names = prefer !== undefined && prefer.length > 0 ? prefer : DEFAULT_ORDER;
     source = 'options.prefer';
   }
   const bad = names.filter((n) => !isBackendName(n));
@@ -131,16 +135,22 @@ function blasThreads(option: number | undefined): number | undefined {
   return threads;
 }
 
-async function startNative(threadsOption: number | undefined): Promise<BackendInfo> {
+async function startCpu(): Promise<BackendInfo> {
+  await switchTo('cpu');
+  uninstallNativeBlasKernels('cpu');
+  return { name: 'cpu', kernelFixes: false };
+}
+
+async function startNative(on: 'wasm' | 'cpu', threadsOption: number | undefined): Promise<BackendInfo> {
   // The library is loaded before the switch, so a machine without it keeps whatever backend it had.
   const blas = await loadNativeBlas();
   const threads = blasThreads(threadsOption);
   if (threads !== undefined) blas.setThreads(threads);
-  const wasm = await startWasm(true);
-  installNativeBlasKernels(blas);
+  const base = on === 'wasm' ? await startWasm(true) : await startCpu();
+  installNativeBlasKernels(blas, on);
   return {
-    ...wasm,
-    name: 'native',
+    ...base,
+    name: on === 'wasm' ? 'native' : 'native-cpu',
     blas: {
       library: blas.library,
       description: blas.description,
@@ -157,18 +167,29 @@ async function start(name: BackendName, options: InitBackendOptions): Promise<Ba
     case 'native':
       if (!kernelFixes)
         throw new Error('the native path runs on the kernel fixes (kernelFixes: false asks for stock wasm)');
-      return startNative(options.blasThreads);
+      return startNative('wasm', options.blasThreads);
+    case 'native-cpu':
+      return startNative('cpu', options.blasThreads);
     case 'wasm':
       return startWasm(kernelFixes);
     case 'cpu':
-      await switchTo('cpu');
-      return { name: 'cpu', kernelFixes: false };
+      return startCpu();
   }
 }
 
+/** The tfjs backend each llmedit backend runs on. */
+const TFJS_BACKEND: Record<BackendName, string> = {
+  tensorflow: 'tensorflow',
+  native: 'wasm',
+  wasm: 'wasm',
+  'native-cpu': 'cpu',
+  cpu: 'cpu',
+};
+
 function stillActive(info: BackendInfo): boolean {
-  const tfName = info.name === 'native' ? 'wasm' : info.name;
+  const tfName = TFJS_BACKEND[info.name];
   if (tf.getBackend() !== tfName) return false;
+  if (tfName === 'cpu') return nativeBlasKernelsInstalled('cpu') === (info.name === 'native-cpu');
   if (tfName !== 'wasm') return true;
   return (
     wasmKernelFixesInstalled() === info.kernelFixes &&
@@ -178,7 +199,7 @@ function stillActive(info: BackendInfo): boolean {
 
 /**
  * Starts the first backend of the order that works and makes it tfjs's current backend. The order is
- * `LLMEDIT_BACKEND` (one name or a comma list) if set, else `options.prefer`, else tensorflow, wasm, cpu.
+ * `LLMEDIT_BACKEND` (one name or a comma list) if set, else `options.prefer`, else tensorflow, native, wasm, cpu.
  * A repeated call with the same order and options returns the same info without work, unless the backend
  * was changed in between. Throws `BackendUnavailableError` listing each failure when none starts.
  */

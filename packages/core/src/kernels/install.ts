@@ -6,7 +6,11 @@ import { tf } from '../tf.js';
 import { createBatchMatMulKernel, createFusedMatMulKernel, type StockKernels } from './batch-mat-mul.js';
 import { createIdentityKernel } from './identity.js';
 import type { NativeBlas } from './native-blas.js';
-import { createNativeBatchMatMulKernel, createNativeFusedMatMulKernel } from './native-mat-mul.js';
+import {
+  type BlasBackendName,
+  createNativeBatchMatMulKernel,
+  createNativeFusedMatMulKernel,
+} from './native-mat-mul.js';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 const BACKEND = 'wasm';
@@ -83,37 +87,48 @@ export function installWasmPolyfillOnly(): void {
   if (registered('UnsortedSegmentSum') === undefined) tf.registerKernel(createUnsortedSegmentSumKernel());
 }
 
-/** The kernels the native BLAS path replaces on top of the fixes. */
+/** The kernels the native BLAS path replaces (on wasm on top of the fixes). */
 export const NATIVE_BLAS_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
 
-/** The configs the native kernels replaced (the fixes'), while they are installed. */
-let savedBeforeNative: Map<string, tf.KernelConfig> | undefined;
+/** Per backend, the configs the native kernels replaced, while they are installed. */
+const savedBeforeNative = new Map<BlasBackendName, Map<string, tf.KernelConfig>>();
+
+function registeredOn(name: string, backend: BlasBackendName): tf.KernelConfig {
+  const config = tf.getKernel(name, backend) as tf.KernelConfig | undefined;
+  if (config === undefined) throw new Error(`kernel '${name}' is not registered for '${backend}'`);
+  return config;
+}
 
 /**
- * Routes wasm's matrix products to a native BLAS (see native-mat-mul.ts), on top of the kernel fixes, which
- * it installs if needed and which take the inputs BLAS cannot. Idempotent; `uninstallNativeBlasKernels` undoes it.
+ * Routes a backend's matrix products to a native BLAS (see native-mat-mul.ts): on wasm on top of the kernel
+ * fixes, which it installs if needed and which take the inputs BLAS cannot; on cpu on top of its own kernels.
+ * Idempotent; `uninstallNativeBlasKernels` undoes it.
  */
-export function installNativeBlasKernels(blas: NativeBlas): void {
-  if (savedBeforeNative !== undefined) return;
-  installWasmKernelFixes();
-  const batchMatMul = required('BatchMatMul');
-  const fusedMatMul = required('_FusedMatMul');
-  replace('BatchMatMul', createNativeBatchMatMulKernel(blas, batchMatMul));
-  replace('_FusedMatMul', createNativeFusedMatMulKernel(blas, fusedMatMul));
-  savedBeforeNative = new Map([
-    ['BatchMatMul', batchMatMul],
-    ['_FusedMatMul', fusedMatMul],
-  ]);
+export function installNativeBlasKernels(blas: NativeBlas, backend: BlasBackendName = 'wasm'): void {
+  if (savedBeforeNative.has(backend)) return;
+  if (backend === 'wasm') installWasmKernelFixes();
+  const previous = new Map<string, tf.KernelConfig>();
+  for (const name of NATIVE_BLAS_KERNELS) previous.set(name, registeredOn(name, backend));
+  const create = { BatchMatMul: createNativeBatchMatMulKernel, _FusedMatMul: createNativeFusedMatMulKernel };
+  for (const name of NATIVE_BLAS_KERNELS) {
+    tf.unregisterKernel(name, backend);
+    tf.registerKernel(create[name](blas, previous.get(name)!, backend));
+  }
+  savedBeforeNative.set(backend, previous);
 }
 
-/** Puts back the kernels the native path replaced (the fixes stay). Idempotent. */
-export function uninstallNativeBlasKernels(): void {
-  if (savedBeforeNative === undefined) return;
-  for (const [name, config] of savedBeforeNative) replace(name as FixedKernel, config);
-  savedBeforeNative = undefined;
+/** Puts back the kernels the native path replaced on `backend` (wasm's fixes stay). Idempotent. */
+export function uninstallNativeBlasKernels(backend: BlasBackendName = 'wasm'): void {
+  const previous = savedBeforeNative.get(backend);
+  if (previous === undefined) return;
+  for (const [name, config] of previous) {
+    tf.unregisterKernel(name, backend);
+    tf.registerKernel(config);
+  }
+  savedBeforeNative.delete(backend);
 }
 
-/** Whether wasm's matrix products currently run on native BLAS. */
-export function nativeBlasKernelsInstalled(): boolean {
-  return savedBeforeNative !== undefined;
+/** Whether `backend`'s matrix products currently run on native BLAS. */
+export function nativeBlasKernelsInstalled(backend: BlasBackendName = 'wasm'): boolean {
+  return savedBeforeNative.has(backend);
 }

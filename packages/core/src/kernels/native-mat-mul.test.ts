@@ -9,7 +9,7 @@ import {
 } from './install.js';
 import { CASES, FUSED_CASES, forwardAndGrads, fusedForwardAndGrads, shapes } from './mat-mul-cases.js';
 import { BLAS_LIBRARY_ENV_VAR, loadNativeBlas } from './native-blas.js';
-import { randn, relMaxDiff, runOn } from './test-helpers.js';
+import { type Run, randn, relMaxDiff, runOn } from './test-helpers.js';
 
 // BLAS sums in another order than the cpu backend's loop; products of up to 129 terms agree to this.
 const TOL = 1e-4;
@@ -94,6 +94,50 @@ describe.skipIf(blasProblem !== undefined)('native BLAS matmul kernels on wasm',
     const native = await initBackend({ prefer: ['native'] });
     expect(native.name).toBe('native');
     expect(nativeBlasKernelsInstalled()).toBe(true);
+  });
+});
+
+describe.skipIf(blasProblem !== undefined)('native BLAS matmul kernels on cpu (native-cpu)', () => {
+  afterAll(async () => {
+    await initBackend({ prefer: ['wasm'] });
+  });
+
+  /** The same computation on the cpu backend's own kernels and on native-cpu. */
+  async function both(fn: () => tf.Tensor[]): Promise<{ cpu: Run; native: Run }> {
+    await initBackend({ prefer: ['cpu'] });
+    const cpu = await runOn('cpu', fn);
+    const info = await initBackend({ prefer: ['native-cpu'] });
+    expect(info).toMatchObject({ name: 'native-cpu', blas: { library: expect.any(String) } });
+    expect(nativeBlasKernelsInstalled('cpu')).toBe(true);
+    const native = await runOn('cpu', fn);
+    return { cpu, native };
+  }
+
+  it.each(CASES.filter((_, i) => i % 3 === 0).map((c, i) => [i, c] as const))(
+    'BatchMatMul case %i matches the cpu kernels, forward and gradients',
+    async (i, c) => {
+      const { cpu, native } = await both(forwardAndGrads(c, 3000 + 7 * i));
+      expect(native.leakedTensors).toBe(0);
+      expect(native.leakedDataIds).toBe(0);
+      for (const [j, v] of native.values.entries())
+        expect(relMaxDiff(v, cpu.values[j]!), `${JSON.stringify(shapes(c))} output ${j}`).toBeLessThan(TOL);
+    },
+  );
+
+  it.each(FUSED_CASES.map((c, i) => [i, c] as const))(
+    '_FusedMatMul case %i matches the cpu kernels',
+    async (i, c) => {
+      const { cpu, native } = await both(fusedForwardAndGrads(c, i));
+      for (const [j, v] of native.values.entries())
+        expect(relMaxDiff(v, cpu.values[j]!), `output ${j}`).toBeLessThan(TOL);
+    },
+  );
+
+  it('plain cpu takes its own kernels back', async () => {
+    await initBackend({ prefer: ['native-cpu'] });
+    await initBackend({ prefer: ['cpu'] });
+    expect(nativeBlasKernelsInstalled('cpu')).toBe(false);
+    expect(currentBackend()?.name).toBe('cpu');
   });
 });
 

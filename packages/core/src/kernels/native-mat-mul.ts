@@ -1,33 +1,68 @@
 /**
- * `BatchMatMul` and `_FusedMatMul` for the wasm backend computed by a native BLAS `sgemm` straight on the wasm
- * heap: the operands are typed-array views of the heap passed to C as pointers, so nothing is copied, and the
- * transposes are BLAS flags, so nothing is materialised. Every other kernel stays wasm (SIMD), which is why
- * this sits on the wasm backend rather than on the cpu backend (whose elementwise kernels are plain JS).
- * Inputs BLAS cannot take (other dtypes, general broadcasting, empty products, fused activations) go to the
- * kernel that was registered before, i.e. llmedit's wasm fixes.
+ * `BatchMatMul` and `_FusedMatMul` computed by a native BLAS `sgemm` straight on a backend's memory: the
+ * operands are typed-array views passed to C as pointers, so nothing is copied, and the transposes are BLAS
+ * flags, so nothing is materialised. On the wasm backend (the `native` path) every other kernel stays wasm
+ * SIMD, which is faster than the cpu backend's plain JS; on the cpu backend (`native-cpu`) tensors live in JS
+ * memory, so models past the 4 GB wasm heap (about 0.7 B parameters) load and run. Inputs BLAS cannot take
+ * (other dtypes, general broadcasting, empty products, fused activations) go to the kernel that was
+ * registered before (llmedit's wasm fixes, or the cpu backend's own).
  */
 import type { tf } from '../tf.js';
 import { type Operands, operands } from './batch-mat-mul.js';
 import type { NativeBlas } from './native-blas.js';
 import { asWasmBackend, type WasmBackend } from './wasm-internals.js';
 
+/**
+ * Where a backend keeps float32 data, as the BLAS kernels need it: typed-array views of inputs, and a fresh
+ * output whose data BLAS writes. Views of the wasm heap are taken after the output is allocated (growing the
+ * heap detaches older views); the cpu backend's arrays are plain JS memory.
+ */
+interface BlasMemory {
+  output(shape: number[]): { data: Float32Array; finish(): tf.TensorInfo };
+  view(info: tf.TensorInfo): Float32Array;
+}
+
+function wasmMemory(backend: unknown): BlasMemory {
+  const be: WasmBackend = asWasmBackend(backend);
+  return {
+    output(shape) {
+      const out = be.makeOutput(shape, 'float32');
+      const data = be.typedArrayFromHeap(out) as Float32Array;
+      return { data, finish: () => out };
+    },
+    view: (info) => be.typedArrayFromHeap(info) as Float32Array,
+  };
+}
+
+interface CpuBackend {
+  readSync(dataId: tf.DataId): unknown;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+function cpuMemory(backend: unknown): BlasMemory {
+  const be = backend as CpuBackend;
+  return {
+    output(shape) {
+      const data = new Float32Array(shape.reduce((x, y) => x * y, 1));
+      return { data, finish: () => be.makeTensorInfo(shape, 'float32', data) };
+    },
+    // The cpu backend's readSync returns its stored array, not a copy.
+    view: (info) => be.readSync(info.dataId) as Float32Array,
+  };
+}
+
 /** op(A)·op(B) (+ a per-column bias) for every batch, into one fresh [..., m, n] output. */
-function product(be: WasmBackend, blas: NativeBlas, ops: Operands, bias?: tf.TensorInfo): tf.TensorInfo {
+function product(memory: BlasMemory, blas: NativeBlas, ops: Operands, bias?: tf.TensorInfo): tf.TensorInfo {
   const { batchA, batchB, m, k, n, transposeA, transposeB } = ops.dims;
   const batch = Math.max(batchA, batchB);
-  const out = be.makeOutput([batch, m, n], 'float32');
-  // Heap views are taken after the allocation: growing the heap detaches older views.
-  const a = be.typedArrayFromHeap(ops.a) as Float32Array;
-  const b = be.typedArrayFromHeap(ops.b) as Float32Array;
-  const c = be.typedArrayFromHeap({
-    dataId: out.dataId,
-    shape: [batch * m * n],
-    dtype: 'float32',
-  }) as Float32Array;
+  const out = memory.output(ops.outShape);
+  const c = out.data;
+  const a = memory.view(ops.a);
+  const b = memory.view(ops.b);
   let beta = 0;
   if (bias !== undefined) {
     // C starts as the bias in every row and BLAS adds the product to it (beta = 1).
-    const row = be.typedArrayFromHeap(bias) as Float32Array;
+    const row = memory.view(bias);
     for (let r = 0; r < batch * m; r++) c.set(row, r * n);
     beta = 1;
   }
@@ -56,9 +91,7 @@ function product(be: WasmBackend, blas: NativeBlas, ops: Operands, bias?: tf.Ten
       );
     }
   }
-  // A fresh output owned by this kernel: relabelling its shape is what the stock kernel does too.
-  out.shape = ops.outShape;
-  return out;
+  return out.finish();
 }
 
 /** Operands BLAS takes: float32, batch equal or broadcast from 1, nothing empty. */
@@ -80,13 +113,27 @@ function isColumnBias(bias: tf.TensorInfo, ops: Operands): boolean {
   );
 }
 
-/** `BatchMatMul` for wasm on native BLAS; `fallback` takes what BLAS cannot. */
-export function createNativeBatchMatMulKernel(blas: NativeBlas, fallback: tf.KernelConfig): tf.KernelConfig {
+/** The backends whose matrix products can run on native BLAS. */
+export type BlasBackendName = 'wasm' | 'cpu';
+
+const MEMORY: Record<BlasBackendName, (backend: unknown) => BlasMemory> = {
+  wasm: wasmMemory,
+  cpu: cpuMemory,
+};
+
+/** `BatchMatMul` for `backendName` on native BLAS; `fallback` (that backend's previous kernel) takes the rest. */
+export function createNativeBatchMatMulKernel(
+  blas: NativeBlas,
+  fallback: tf.KernelConfig,
+  backendName: BlasBackendName,
+): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const ops = blasOperands(args);
-    return ops === undefined ? fallback.kernelFunc(args) : product(asWasmBackend(args.backend), blas, ops);
+    return ops === undefined
+      ? fallback.kernelFunc(args)
+      : product(MEMORY[backendName](args.backend), blas, ops);
   };
-  const config: tf.KernelConfig = { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc };
+  const config: tf.KernelConfig = { kernelName: 'BatchMatMul', backendName, kernelFunc };
   if (fallback.setupFunc) config.setupFunc = fallback.setupFunc;
   return config;
 }
@@ -95,7 +142,11 @@ export function createNativeBatchMatMulKernel(blas: NativeBlas, fallback: tf.Ker
  * `_FusedMatMul` for wasm on native BLAS when it is a product plus at most a per-column bias (no activation,
  * no PReLU weights); everything else goes to `fallback`.
  */
-export function createNativeFusedMatMulKernel(blas: NativeBlas, fallback: tf.KernelConfig): tf.KernelConfig {
+export function createNativeFusedMatMulKernel(
+  blas: NativeBlas,
+  fallback: tf.KernelConfig,
+  backendName: BlasBackendName,
+): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, attrs } = args;
     const ops = blasOperands(args);
@@ -105,9 +156,9 @@ export function createNativeFusedMatMulKernel(blas: NativeBlas, fallback: tf.Ker
     if (ops === undefined || !linear || (bias !== undefined && !isColumnBias(bias, ops))) {
       return fallback.kernelFunc(args);
     }
-    return product(asWasmBackend(args.backend), blas, ops, bias);
+    return product(MEMORY[backendName](args.backend), blas, ops, bias);
   };
-  const config: tf.KernelConfig = { kernelName: '_FusedMatMul', backendName: 'wasm', kernelFunc };
+  const config: tf.KernelConfig = { kernelName: '_FusedMatMul', backendName, kernelFunc };
   if (fallback.setupFunc) config.setupFunc = fallback.setupFunc;
   return config;
 }
