@@ -51,6 +51,9 @@ describe('pnpm bench on the micro model', () => {
     expect(results.options).toMatchObject({ methods: ['ft-l'], n: 2, seed: 5, mode: 'single' });
     expect(results.model.hash).toBe(loadBenchModel('micro').model.modelId);
     expect(results.environment.backend.name).toBe('wasm');
+    // Every method package's version is recorded, found from the method itself (no hand-kept list).
+    expect(results.methods[0]).toMatchObject({ id: 'ft-l', package: '@llmedit/ft' });
+    expect(results.environment.packages['@llmedit/ft']).toMatch(/^\d+\.\d+\.\d+/);
     expect(results.records).toHaveLength(4);
     expect(results.pre).toHaveLength(4);
     const cf = results.records.find((r: { dataset: string }) => r.dataset === 'counterfact');

@@ -113,7 +113,9 @@ describe('pnpm new-method', () => {
     const methods = readFileSync(join(root, 'benchmarks/bench/src/methods.ts'), 'utf8');
     expect(methods).toContain("import { demoEdit, demoEditPresets } from '@llmedit/demo-edit';");
     expect(methods).toMatch(/benchMethod\(demoEdit, \{\}, fromPresets\(demoEditPresets\)\),\n\];/);
-    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain('- `@llmedit/demo-edit`: ');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('- `@llmedit/demo-edit`: ');
+    expect(readme).toMatch(/every registered editing method \([^)]*, SERAC, DEMO-EDIT\)/);
   });
 
   it('generates a package that typechecks, lints and passes its own tests and the conformance suite', () => {

@@ -117,11 +117,21 @@ export function registerInMethodList(source: string, id: string): string {
   return withEntry.slice(0, afterImports) + importLine + withEntry.slice(afterImports);
 }
 
-/** Add a line for the package to the root README's list of editing methods (before the template's line). */
+/**
+ * Add the method to the root README's two lists that a bench test checks against the registered methods:
+ * the quick start's "every registered editing method (FT-L, ...)" and the package list (before the
+ * template's line).
+ */
 export function registerInReadme(readme: string, id: string): string {
   const anchor = '- `packages/_template`';
+  const quickStart = /(every registered editing method \([^)]*)\)/;
   if (!readme.includes(anchor)) throw new NewMethodError(`README.md has no line starting with ${anchor}`);
-  return readme.replace(anchor, `- \`@llmedit/${id}\`: (what the method is, in one line).\n${anchor}`);
+  if (!quickStart.test(readme)) {
+    throw new NewMethodError('README.md has no "every registered editing method (...)" list to add to');
+  }
+  return readme
+    .replace(quickStart, (_, list: string) => `${list}, ${id.toUpperCase()})`)
+    .replace(anchor, `- \`@llmedit/${id}\`: (what the method is, in one line).\n${anchor}`);
 }
 
 function run(command: string, args: string[], cwd: string): void {
