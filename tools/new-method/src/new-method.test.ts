@@ -124,7 +124,9 @@ describe('pnpm new-method', () => {
     const lint = runIn(root, bin('biome'), [
       'check',
       'packages/demo-edit',
-      'benchmarks/bench/src/methods.ts',
+      'benchmarks',
+      'README.md',
+      '.changeset',
     ]);
     expect(lint.status, lint.output).toBe(0);
     const types = runIn(packageDir, bin('tsc'), ['--noEmit', '-p', '.']);

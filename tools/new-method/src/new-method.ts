@@ -197,11 +197,8 @@ export function newMethod(options: NewMethodOptions): NewMethodResult {
   changed.push(relative(root, benchManifestPath), relative(root, methodsPath), relative(root, readmePath));
 
   if (options.format) {
-    run(
-      'pnpm',
-      ['exec', 'biome', 'check', '--write', relative(root, packageDir), relative(root, methodsPath)],
-      root,
-    );
+    // Renamed identifiers change line lengths; the README and the method list gained lines.
+    run('pnpm', ['exec', 'biome', 'check', '--write', ...changed], root);
   }
   if (options.install) run('pnpm', ['install'], root);
   return { packageDir, changed };
