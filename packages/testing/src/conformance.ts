@@ -306,6 +306,34 @@ export function createConformanceSuite<H>(
     throw new ConformanceError(check, message);
   };
 
+  /**
+   * Run `body`, which calls `doEdit` itself (no `edit()` around it), on the main model: after the shared
+   * edit so that one-time caches (layer statistics, tokenised prompts) are warm; any tensor the body leaves
+   * alive fails `check`, named by dtype and shape; and whatever the method's `restore()` did, the weights
+   * are put back for the checks that follow.
+   */
+  const directly = async (
+    check: ConformanceCheck,
+    what: string,
+    body: (target: CausalLM, hparams: H) => Promise<void>,
+  ): Promise<void> => {
+    await firstEdit();
+    const target = await model();
+    const hparams = method.hparams.parse(options.hparams);
+    const guard = target.snapshotWeights();
+    try {
+      const { before, after, leaked } = await measureLeaks(
+        () => body(target, hparams),
+        () => weightsOf(target),
+      );
+      if (after !== before)
+        fail(check, `numTensors went from ${before} to ${after} over ${what}${leakNote(leaked)}`);
+    } finally {
+      guard.restore();
+      guard.dispose();
+    }
+  };
+
   const runs: Record<ConformanceCheck, () => Promise<void>> = {
     async defaultsParse() {
       assertEditMethod(method);
@@ -388,34 +416,19 @@ export function createConformanceSuite<H>(
     },
 
     async restoreExact() {
-      // After the shared edit, so that one-time caches (layer statistics, tokenised prompts) are warm.
-      await firstEdit();
-      const target = await model();
-      const hparams = method.hparams.parse(options.hparams);
-      const guard = target.snapshotWeights();
-      try {
+      await directly('restoreExact', 'doEdit + restore() + dispose()', async (target, hparams) => {
         const weightsBefore = weightBytes(target);
         const before = probe(target).logProbs;
-        let weightsAfter: Map<string, Uint8Array> | undefined;
-        const {
-          before: tensorsBefore,
-          after: tensorsAfter,
-          leaked,
-        } = await measureLeaks(
-          async () => {
-            const outcome = await method.doEdit(editContext, target, [request], hparams);
-            try {
-              weightsAfter = weightBytes(target);
-              outcome.restore();
-            } finally {
-              outcome.dispose();
-            }
-          },
-          () => weightsOf(target),
-        );
+        const outcome = await method.doEdit(editContext, target, [request], hparams);
+        let weightsAfter: Map<string, Uint8Array>;
+        try {
+          weightsAfter = weightBytes(target);
+          outcome.restore();
+        } finally {
+          outcome.dispose();
+        }
         if (
           method.capabilities.modifiesWeights &&
-          weightsAfter !== undefined &&
           differingWeights(weightsBefore, weightsAfter).length === 0
         ) {
           fail('restoreExact', 'the method declares modifiesWeights but doEdit changed no weight');
@@ -432,118 +445,78 @@ export function createConformanceSuite<H>(
         if (!floatsBitEqual(before, probe(target).logProbs)) {
           fail('restoreExact', 'after outcome.restore() the prediction on the request prompt differs');
         }
-        if (tensorsAfter !== tensorsBefore) {
-          fail(
-            'restoreExact',
-            `numTensors went from ${tensorsBefore} to ${tensorsAfter} over doEdit + restore() + dispose()` +
-              leakNote(leaked),
-          );
-        }
-      } finally {
-        // Whatever the method's restore() did, the checks after this one start from the original weights.
-        guard.restore();
-        guard.dispose();
-      }
+      });
     },
 
     async sequentialStack() {
-      await firstEdit();
-      const target = await model();
-      const hparams = method.hparams.parse(options.hparams);
-      const first = requestTokens(target, request);
-      const second = requestTokens(target, secondRequest);
-      const predict = (m: CausalLM) => nextTokens(m, [first.promptIds, second.promptIds]);
-      const guard = target.snapshotWeights();
-      const outcomes: EditOutcome<CausalLM>[] = [];
-      try {
+      const what = 'two stacked edits, their restore() and dispose()';
+      await directly('sequentialStack', what, async (target, hparams) => {
+        const first = requestTokens(target, request);
+        const second = requestTokens(target, secondRequest);
+        const predict = (m: CausalLM) => nextTokens(m, [first.promptIds, second.promptIds]);
+        const sameAs = (a: readonly NextToken[], b: readonly NextToken[]) =>
+          a.every((p, i) => floatsBitEqual(p.logProbs, (b[i] as NextToken).logProbs));
         const weights0 = weightBytes(target);
         const prediction0 = predict(target);
-        const {
-          before: tensorsBefore,
-          after: tensorsAfter,
-          leaked,
-        } = await measureLeaks(
-          async () => {
-            try {
-              // As core's edit() runs mode 'sequential': each doEdit gets the model, edits accumulate.
-              const a = await method.doEdit(editContext, target, [request], hparams);
-              outcomes.push(a);
-              const weightsA = weightBytes(target);
-              const predictionA = predict(a.model);
-              const secondBefore = predictionA[1] as NextToken;
-              if (secondBefore.argmax === second.targetId) {
-                fail(
-                  'sequentialStack',
-                  "precondition: after the first edit the model already predicts the second request's " +
-                    'target; choose another secondRequest',
-                );
-              }
-              const b = await method.doEdit(editContext, target, [secondRequest], hparams);
-              outcomes.push(b);
-              const secondAfter = predict(b.model)[1] as NextToken;
-              // Stacked edits may interfere (that is what lifelong-editing benchmarks measure), so the
-              // second one must only move its own target up; the first edit's efficacy is flipsRequest's.
-              const p0 = Math.exp(secondBefore.logProbs[second.targetId] as number);
-              const p1 = Math.exp(secondAfter.logProbs[second.targetId] as number);
-              if (!(p1 > p0)) {
-                fail(
-                  'sequentialStack',
-                  `the second edit, stacked on the first, did not raise its target's probability ` +
-                    `(${p0.toExponential(3)} -> ${p1.toExponential(3)})`,
-                );
-              }
-              b.restore();
-              const differingA = differingWeights(weightsA, weightBytes(target));
-              if (differingA.length > 0) {
-                fail(
-                  'sequentialStack',
-                  `the second edit's restore() does not bring back the weights of the first edit: ` +
-                    differingA.join(', '),
-                );
-              }
-              const restoredA = predict(a.model);
-              if (
-                !restoredA.every((p, i) => floatsBitEqual(p.logProbs, (predictionA[i] as NextToken).logProbs))
-              ) {
-                fail(
-                  'sequentialStack',
-                  "after the second edit's restore() the first edit's model predicts differently than before the second edit",
-                );
-              }
-              a.restore();
-              const differing0 = differingWeights(weights0, weightBytes(target));
-              if (differing0.length > 0) {
-                fail(
-                  'sequentialStack',
-                  `after both restore() calls these weights differ from before: ${differing0.join(', ')}`,
-                );
-              }
-              const restored0 = predict(target);
-              if (
-                !restored0.every((p, i) => floatsBitEqual(p.logProbs, (prediction0[i] as NextToken).logProbs))
-              ) {
-                fail(
-                  'sequentialStack',
-                  'after both restore() calls the model predicts differently than before',
-                );
-              }
-            } finally {
-              for (const outcome of outcomes.splice(0).reverse()) outcome.dispose();
-            }
-          },
-          () => weightsOf(target),
-        );
-        if (tensorsAfter !== tensorsBefore) {
-          fail(
-            'sequentialStack',
-            `numTensors went from ${tensorsBefore} to ${tensorsAfter} over two stacked edits, their ` +
-              `restore() and dispose()${leakNote(leaked)}`,
-          );
+        const outcomes: EditOutcome<CausalLM>[] = [];
+        try {
+          // As core's edit() runs mode 'sequential': each doEdit gets the model, edits accumulate.
+          const a = await method.doEdit(editContext, target, [request], hparams);
+          outcomes.push(a);
+          const weightsA = weightBytes(target);
+          const predictionA = predict(a.model);
+          const secondBefore = predictionA[1] as NextToken;
+          if (secondBefore.argmax === second.targetId) {
+            fail(
+              'sequentialStack',
+              "precondition: after the first edit the model already predicts the second request's " +
+                'target; choose another secondRequest',
+            );
+          }
+          const b = await method.doEdit(editContext, target, [secondRequest], hparams);
+          outcomes.push(b);
+          const secondAfter = predict(b.model)[1] as NextToken;
+          // Stacked edits may interfere (that is what lifelong-editing benchmarks measure), so the
+          // second one must only move its own target up; the first edit's efficacy is flipsRequest's.
+          const p0 = Math.exp(secondBefore.logProbs[second.targetId] as number);
+          const p1 = Math.exp(secondAfter.logProbs[second.targetId] as number);
+          if (!(p1 > p0)) {
+            fail(
+              'sequentialStack',
+              `the second edit, stacked on the first, did not raise its target's probability ` +
+                `(${p0.toExponential(3)} -> ${p1.toExponential(3)})`,
+            );
+          }
+          b.restore();
+          const differingA = differingWeights(weightsA, weightBytes(target));
+          if (differingA.length > 0) {
+            fail(
+              'sequentialStack',
+              `the second edit's restore() does not bring back the weights of the first edit: ` +
+                differingA.join(', '),
+            );
+          }
+          if (!sameAs(predict(a.model), predictionA)) {
+            fail(
+              'sequentialStack',
+              "after the second edit's restore() the first edit's model predicts differently than before the second edit",
+            );
+          }
+          a.restore();
+          const differing0 = differingWeights(weights0, weightBytes(target));
+          if (differing0.length > 0) {
+            fail(
+              'sequentialStack',
+              `after both restore() calls these weights differ from before: ${differing0.join(', ')}`,
+            );
+          }
+          if (!sameAs(predict(target), prediction0)) {
+            fail('sequentialStack', 'after both restore() calls the model predicts differently than before');
+          }
+        } finally {
+          for (const outcome of outcomes.splice(0).reverse()) outcome.dispose();
         }
-      } finally {
-        guard.restore();
-        guard.dispose();
-      }
+      });
     },
 
     async noLeaks() {
