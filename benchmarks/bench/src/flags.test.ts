@@ -1,5 +1,14 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_N, DEFAULT_OUT, FlagError, parseFlags, SMOKE_N, SMOKE_OUT } from './flags.js';
+import {
+  DEFAULT_N,
+  DEFAULT_OUT,
+  FlagError,
+  PARTIAL_OUT_ROOT,
+  parseFlags,
+  SMOKE_N,
+  SMOKE_OUT,
+} from './flags.js';
 
 describe('parseFlags', () => {
   it('fills the defaults', () => {
@@ -13,6 +22,7 @@ describe('parseFlags', () => {
       seed: 0,
       mode: 'single',
       out: DEFAULT_OUT,
+      outKind: 'default',
       smoke: false,
       help: false,
     });
@@ -45,6 +55,35 @@ describe('parseFlags', () => {
       n: 5,
       out: '/tmp/x',
     });
+  });
+
+  it('sends a partial run to its own folder, so that only a full default run replaces latest/', () => {
+    const partial = (argv: string[]) => parseFlags(argv, '/w');
+    expect(partial(['--methods', 'rome,ft-l', '--n', '50', '--seed', '1'])).toMatchObject({
+      out: join(PARTIAL_OUT_ROOT, 'rome+ft-l.n50.seed1'),
+      outKind: 'partial',
+    });
+    expect(partial(['--datasets', 'counterfact', '--mode', 'sequential']).out).toBe(
+      join(PARTIAL_OUT_ROOT, 'counterfact.mode-sequential'),
+    );
+    expect(partial(['--n', '3']).out).toBe(join(PARTIAL_OUT_ROOT, 'n3'));
+    expect(partial(['--model', 'micro']).out).toBe(join(PARTIAL_OUT_ROOT, 'model-micro'));
+    expect(partial(['--model', '/m/gpt2 xl']).out).toBe(join(PARTIAL_OUT_ROOT, 'model-gpt2_xl'));
+    // Spelling out the defaults is still the default run; --out always wins.
+    expect(
+      partial(['--methods', 'all', '--datasets', 'zsre,counterfact', '--n', String(DEFAULT_N)]).out,
+    ).toBe(DEFAULT_OUT);
+    expect(partial(['--methods', 'rome', '--out', 'results/latest'])).toMatchObject({
+      out: '/w/results/latest',
+      outKind: 'given',
+    });
+    for (const argv of [
+      ['--methods', 'kn'],
+      ['--seed', '2'],
+      ['--datasets', 'zsre'],
+    ]) {
+      expect(partial(argv).out).not.toBe(DEFAULT_OUT);
+    }
   });
 
   it('rejects bad input with a FlagError that says what is wrong', () => {

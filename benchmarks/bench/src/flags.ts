@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EDIT_MODES, type EditMode, LlmeditError } from '@llmedit/core';
 
@@ -20,6 +20,12 @@ export const MAX_N = 300;
 export const DEFAULT_OUT = fileURLToPath(new URL('../../results/latest/', import.meta.url));
 /** `--smoke` writes here by default (git-ignored), so that CI never touches the committed table. */
 export const SMOKE_OUT = fileURLToPath(new URL('../bench-results/smoke/', import.meta.url));
+/**
+ * A partial run (a subset of methods or data sets, another --n, seed, model or mode) writes to a folder of
+ * its own under here (git-ignored), named after what differs: only a full default run replaces the committed
+ * `latest/` table, unless --out says otherwise.
+ */
+export const PARTIAL_OUT_ROOT = fileURLToPath(new URL('../bench-results/', import.meta.url));
 
 export interface BenchFlags {
   /** Method ids to run, in the order given; undefined: every registered method. */
@@ -35,6 +41,8 @@ export interface BenchFlags {
   mode: EditMode;
   /** Absolute output folder. */
   out: string;
+  /** Why the run writes where it does when --out was not given: 'default', 'smoke' or 'partial'. */
+  outKind: 'given' | 'default' | 'smoke' | 'partial';
   smoke: boolean;
   help: boolean;
 }
@@ -57,7 +65,9 @@ results.json, table.md and report.html.
   --model M            'default', 'micro' or a path to a Hugging Face model folder (default: default)
   --seed S             non-negative integer seed (default 0)
   --mode M             single | batch | sequential (default single)
-  --out DIR            output folder (default benchmarks/results/latest; --smoke: benchmarks/bench/bench-results/smoke)
+  --out DIR            output folder (default: benchmarks/results/latest for a full default run, that is
+                       without --methods, --datasets, --n, --seed, --model or --mode; --smoke:
+                       benchmarks/bench/bench-results/smoke; any other run: benchmarks/bench/bench-results/<what differs>)
   --smoke              a handful of records per method, for CI
   --help               this text
 `;
@@ -141,20 +151,65 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
   if (model.trim() === '') throw new FlagError('--model needs a checkpoint name or a path');
   const isName = model === 'default' || model === 'micro';
   const outValue = values.get('--out');
-  const out = outValue === undefined ? (smoke ? SMOKE_OUT : DEFAULT_OUT) : resolvePath(outValue, cwd);
+  const resolvedModel = isName ? model : resolvePath(model, cwd);
+  const mode = modeValue as EditMode;
+  const partial = partialRunName({
+    methods,
+    datasets: datasets as BenchDataset[],
+    n,
+    seed,
+    model: resolvedModel,
+    mode,
+  });
+  const outKind: BenchFlags['outKind'] =
+    outValue !== undefined ? 'given' : smoke ? 'smoke' : partial === undefined ? 'default' : 'partial';
+  const out =
+    outKind === 'given'
+      ? resolvePath(outValue as string, cwd)
+      : outKind === 'smoke'
+        ? SMOKE_OUT
+        : outKind === 'partial'
+          ? join(PARTIAL_OUT_ROOT, partial as string)
+          : DEFAULT_OUT;
 
   return {
     methods,
     datasets: datasets as BenchDataset[],
     n,
-    model: isName ? model : resolvePath(model, cwd),
+    model: resolvedModel,
     modelGiven: modelValue !== undefined,
     seed,
-    mode: modeValue as EditMode,
+    mode,
     out,
+    outKind,
     smoke,
     help: booleans.has('--help'),
   };
+}
+
+/**
+ * The folder name of a run that is not the full default one: what differs from the default, e.g.
+ * 'rome+ft-l.n50.seed1' or 'counterfact.mode-sequential'; undefined for the full default run.
+ */
+export function partialRunName(run: {
+  methods: readonly string[] | undefined;
+  datasets: readonly BenchDataset[];
+  n: number;
+  seed: number;
+  model: string;
+  mode: EditMode;
+}): string | undefined {
+  const parts: string[] = [];
+  if (run.methods !== undefined) parts.push(run.methods.join('+'));
+  if (run.datasets.length !== BENCH_DATASETS.length || run.datasets.some((d, i) => d !== BENCH_DATASETS[i])) {
+    parts.push(run.datasets.join('+'));
+  }
+  if (run.n !== DEFAULT_N) parts.push(`n${run.n}`);
+  if (run.seed !== 0) parts.push(`seed${run.seed}`);
+  if (run.model !== 'default') parts.push(`model-${basename(run.model)}`);
+  if (run.mode !== 'single') parts.push(`mode-${run.mode}`);
+  if (parts.length === 0) return undefined;
+  return parts.join('.').replace(/[^A-Za-z0-9+._-]/g, '_');
 }
 
 function resolvePath(path: string, cwd: string): string {

@@ -4,6 +4,7 @@ import { initBackend, LlmeditError, UnknownMethodError } from '@llmedit/core';
 import type { BenchMethod } from './bench-method.js';
 import { checkpointBuilt, loadBenchModel } from './bench-model.js';
 import { FlagError, parseFlags, USAGE } from './flags.js';
+import { methodPackages } from './method-packages.js';
 import { BENCH_METHODS } from './methods.js';
 import { progressBar } from './progress.js';
 import { renderHtml } from './report-html.js';
@@ -11,7 +12,7 @@ import { type BenchResults, environment, writeFileAtomic } from './results.js';
 import { type RunOptions, runBench } from './run.js';
 import { buildTables, renderMarkdown } from './tables.js';
 
-/** Packages whose versions results.json records. */
+/** Packages whose versions results.json records, besides the packages of the methods that ran. */
 const RECORDED_PACKAGES = [
   '@llmedit/bench',
   '@llmedit/core',
@@ -103,6 +104,13 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return 0;
   }
 
+  if (flags.outKind === 'partial') {
+    stderr.write(
+      `Not the full default run: writing to ${flags.out} ` +
+        '(benchmarks/results/latest/ is only replaced by a full default run, or with --out).\n',
+    );
+  }
+
   let modelName = flags.model;
   if (modelName === 'default' && !checkpointBuilt('default')) {
     if (flags.smoke && !flags.modelGiven) {
@@ -145,6 +153,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   };
   if (options.handleSigint) process.on('SIGINT', onSigint);
 
+  const packageOf = await methodPackages(methods.map((m) => m.method));
   const bar = progressBar(stderr);
   mkdirSync(flags.out, { recursive: true });
   let results: BenchResults;
@@ -157,7 +166,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       seed: flags.seed,
       mode: flags.mode,
       smoke: flags.smoke,
-      environment: environment(backend, options.cwd ?? process.cwd(), RECORDED_PACKAGES),
+      environment: environment(backend, options.cwd ?? process.cwd(), [
+        ...RECORDED_PACKAGES,
+        ...new Set(packageOf.values()),
+      ]),
+      methodPackages: packageOf,
       signal: controller.signal,
       onProgress: (event) => bar.update(event),
       // Partial results stay readable even if the process is killed hard.

@@ -21,26 +21,66 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-const PALETTE = [
-  '#9e9e9e',
-  '#4e79a7',
-  '#f28e2b',
-  '#e15759',
-  '#76b7b2',
-  '#59a14f',
-  '#edc948',
-  '#b07aa1',
-  '#ff9da7',
-];
+/** The unedited model's bars. */
+const UNEDITED_COLOUR = '#9e9e9e';
+/** Tableau 10 without its grey: well-separated colours for the first eight methods. */
+const BASE_COLOURS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7'];
+
+function hslToHex(hue: number, saturation: number, lightness: number): string {
+  const a = saturation * Math.min(lightness, 1 - lightness);
+  const channel = (n: number) => {
+    const k = (n + hue / 30) % 12;
+    const value = lightness - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255)
+      .toString(16)
+      .padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
+}
+
+/**
+ * `count` distinct colours, one per method: the eight base colours, then hues a golden angle apart (each new
+ * hue lands in the widest gap left) at alternating lightness, so that any number of methods gets its own
+ * colour and never the unedited grey. Earlier methods keep their colour when more are added.
+ */
+export function methodPalette(count: number): string[] {
+  const colours = BASE_COLOURS.slice(0, count);
+  const used = new Set([UNEDITED_COLOUR, ...colours]);
+  for (let i = 0; colours.length < count; i++) {
+    const colour = hslToHex((15 + i * 137.508) % 360, 0.55, i % 2 === 0 ? 0.42 : 0.62);
+    if (!used.has(colour)) {
+      used.add(colour);
+      colours.push(colour);
+    }
+  }
+  return colours;
+}
+
+/** A colour per row: grey for the unedited model, the methods' palette in row order for the rest. */
+function rowColours(rows: readonly { id: string }[]): string[] {
+  const palette = methodPalette(rows.filter((r) => r.id !== UNEDITED_ROW).length);
+  let next = 0;
+  return rows.map((r) => (r.id === UNEDITED_ROW ? UNEDITED_COLOUR : (palette[next++] as string)));
+}
 
 /**
  * Render an ECharts option to a static SVG string (server-side rendering: no DOM, no canvas, no browser).
  * Animation is off so that the first frame is the final chart.
  */
-export function renderChart(option: echarts.EChartsOption, width = 760, height = 340): string {
+export function renderChart(
+  option: echarts.EChartsOption,
+  width = 760,
+  height = 340,
+  colours: readonly string[] = methodPalette(BASE_COLOURS.length),
+): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: 'sans-serif' }, ...option });
+    chart.setOption({
+      animation: false,
+      color: [...colours],
+      textStyle: { fontFamily: 'sans-serif' },
+      ...option,
+    });
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -51,21 +91,26 @@ export function renderChart(option: echarts.EChartsOption, width = 760, height =
 export function tableChart(table: Table, columns: readonly string[], yName: string): string {
   const cols = table.columns.filter((c) => columns.includes(c.key));
   const rows = table.rows.filter((r) => cols.some((c) => c.ours.has(r.id)));
-  return renderChart({
-    title: { text: table.title, left: 'center', textStyle: { fontSize: 14 } },
-    legend: { top: 26, data: rows.map((r) => r.label) },
-    grid: { top: 70, left: 60, right: 20, bottom: 40 },
-    xAxis: { type: 'category', data: cols.map((c) => c.label) },
-    yAxis: { type: 'value', name: yName },
-    series: rows.map((r) => ({
-      name: r.label,
-      type: 'bar',
-      data: cols.map((c) => {
-        const v = c.ours.get(r.id)?.mean;
-        return v === undefined ? null : Number(v.toFixed(3));
-      }),
-    })),
-  });
+  return renderChart(
+    {
+      title: { text: table.title, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { top: 26, data: rows.map((r) => r.label) },
+      grid: { top: 70, left: 60, right: 20, bottom: 40 },
+      xAxis: { type: 'category', data: cols.map((c) => c.label) },
+      yAxis: { type: 'value', name: yName },
+      series: rows.map((r) => ({
+        name: r.label,
+        type: 'bar',
+        data: cols.map((c) => {
+          const v = c.ours.get(r.id)?.mean;
+          return v === undefined ? null : Number(v.toFixed(3));
+        }),
+      })),
+    },
+    760,
+    340,
+    rowColours(rows),
+  );
 }
 
 /** Seconds per edit per method (log scale: methods differ by orders of magnitude). */

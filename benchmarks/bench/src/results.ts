@@ -62,6 +62,8 @@ export interface MethodInfo {
   displayName: string;
   paper?: string;
   published: PublishedNames;
+  /** The package the method comes from (its version is in `environment.packages`). */
+  package?: string;
 }
 
 export interface Environment {

@@ -40,6 +40,8 @@ export interface RunOptions {
   mode: EditMode;
   smoke: boolean;
   environment: Environment;
+  /** Method id -> the package it comes from (recorded in results.json's method list). */
+  methodPackages?: ReadonlyMap<string, string>;
   /** Stop after the current edit when aborted (Ctrl-C); the results so far are returned, `complete: false`. */
   signal?: AbortSignal;
   onProgress?(event: ProgressEvent): void;
@@ -88,6 +90,10 @@ export function loadRecords(dataset: BenchDataset, n: number): DatasetRecords {
   }
   const requests = loadSplit(dataset, 'eval').slice(0, n);
   return { requests, evaluation: requests };
+}
+
+function packageField(name: string | undefined): { package?: string } {
+  return name === undefined ? {} : { package: name };
 }
 
 function messageOf(error: unknown): string {
@@ -170,6 +176,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       displayName: method.displayName,
       ...(method.paper === undefined ? {} : { paper: method.paper }),
       published,
+      ...packageField(options.methodPackages?.get(method.id)),
     })),
     runs: [],
     pre: [],

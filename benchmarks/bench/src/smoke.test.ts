@@ -53,6 +53,9 @@ describe('pnpm bench on the micro model', () => {
     // main() starts the default backend order: native where OpenBLAS loads, else wasm.
     expect(['native', 'wasm']).toContain(results.environment.backend.name);
     expect(results.environment.backend.name).toBe(currentBackend()?.name);
+    // Every method package's version is recorded, found from the method itself (no hand-kept list).
+    expect(results.methods[0]).toMatchObject({ id: 'ft-l', package: '@llmedit/ft' });
+    expect(results.environment.packages['@llmedit/ft']).toMatch(/^\d+\.\d+\.\d+/);
     expect(results.records).toHaveLength(4);
     expect(results.pre).toHaveLength(4);
     const cf = results.records.find((r: { dataset: string }) => r.dataset === 'counterfact');

@@ -2,16 +2,18 @@ import { defineHparams, field } from '@llmedit/core';
 
 /** Hyperparameters of the method (camelCase; EasyEdit YAML keys convert with `readEasyEditYaml`). */
 export interface TemplateHparams {
-  /** Layers the method edits. */
-  layers: number[];
+  /** The layer whose MLP output projection the edit trains. */
+  layer: number;
+  /** Gradient-descent step size. */
   learningRate: number;
+  /** Gradient steps; the edit stops earlier once the target is the prediction. */
   steps: number;
 }
 
 export const templateHparams = defineHparams<TemplateHparams>(
-  { layers: [1], learningRate: 0.5, steps: 20 },
+  { layer: 1, learningRate: 0.05, steps: 20 },
   {
-    layers: field.array(field.integer({ min: 0 }), { minLength: 1 }),
+    layer: field.integer({ min: 0 }),
     learningRate: field.number({ min: 0, exclusiveMin: true }),
     steps: field.integer({ min: 1 }),
   },

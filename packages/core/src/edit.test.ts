@@ -179,6 +179,33 @@ describe('edit()', () => {
     expect(Object.hasOwn(tf.engine(), 'trackTensor')).toBe(false);
   });
 
+  it("keeps calling another tool's trackTensor wrapper during the edit and puts it back after", async () => {
+    tensorsAtStart = tf.memory().numTensors;
+    type Tracker = (this: unknown, tensor: unknown, backend: unknown) => void;
+    const engine = tf.engine() as unknown as { trackTensor: Tracker };
+    const prototypeTracker = engine.trackTensor;
+    let seen = 0;
+    const outer: Tracker = function (tensor, backend) {
+      seen++;
+      prototypeTracker.call(this, tensor, backend);
+    };
+    engine.trackTensor = outer;
+    try {
+      const result = await edit({
+        method: addMethod({}, { scratchElements: 16 }),
+        model,
+        requests: request(0),
+      });
+      // The method's scratch tensor and its delta, at least, went through the outer wrapper.
+      expect(seen).toBeGreaterThanOrEqual(2);
+      expect(engine.trackTensor).toBe(outer);
+      result.revert();
+      result.dispose();
+    } finally {
+      delete (engine as Partial<typeof engine>).trackTensor;
+    }
+  });
+
   it('turns a throw into EditError (with the cause) after restoring every weight bit for bit', async () => {
     tensorsAtStart = tf.memory().numTensors;
     const before = model.bytes();

@@ -175,20 +175,24 @@ interface PeakWatch {
 
 const watches = new Set<PeakWatch>();
 let installedTracker: EngineHooks['trackTensor'] | undefined;
+/** What `engine.trackTensor` was before our wrapper: another tool's wrapper (an own property) or none. */
+let replacedTracker: EngineHooks['trackTensor'] | undefined;
 
 /**
  * Start recording the high-water mark of the engine's byte count. Engine.trackTensor runs for every new
  * tensor handle and is the only place that count grows, so wrapping it sees every peak; the wrapper does
- * one comparison per tensor (tf.profile would time every kernel and record its shapes instead).
+ * one comparison per tensor (tf.profile would time every kernel and record its shapes instead). The wrapper
+ * calls whatever was there before, so another tool's wrapper (a leak tracker in a test) keeps working.
  */
 function watchPeakBytes(): { stop(): TensorMemory } {
   const engine = tf.engine() as unknown as EngineHooks;
   const startBytes = engine.state.numBytes;
   const watch: PeakWatch = { peak: startBytes };
   if (watches.size === 0) {
-    const prototypeTracker = Object.getPrototypeOf(engine).trackTensor as EngineHooks['trackTensor'];
+    const previous = engine.trackTensor;
+    replacedTracker = Object.hasOwn(engine, 'trackTensor') ? previous : undefined;
     const tracker: EngineHooks['trackTensor'] = function (this: EngineHooks, tensor, backend) {
-      prototypeTracker.call(this, tensor, backend);
+      previous.call(this, tensor, backend);
       const bytes = this.state.numBytes;
       for (const w of watches) if (bytes > w.peak) w.peak = bytes;
     };
@@ -199,9 +203,14 @@ function watchPeakBytes(): { stop(): TensorMemory } {
   return {
     stop() {
       if (watches.delete(watch) && watches.size === 0) {
-        // Only remove our own wrapper (someone may have patched the engine after us).
-        if (engine.trackTensor === installedTracker) delete (engine as Partial<EngineHooks>).trackTensor;
+        // Only remove our own wrapper (someone may have patched the engine after us), and put back the
+        // wrapper we replaced, if any.
+        if (engine.trackTensor === installedTracker) {
+          if (replacedTracker !== undefined) engine.trackTensor = replacedTracker;
+          else delete (engine as Partial<EngineHooks>).trackTensor;
+        }
         installedTracker = undefined;
+        replacedTracker = undefined;
       }
       const peakBytes = Math.max(watch.peak, engine.state.numBytes);
       return { startBytes, peakBytes, peakExtraBytes: peakBytes - startBytes };

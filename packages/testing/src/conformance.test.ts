@@ -1,4 +1,4 @@
-import { defineEditMethod, defineHparams, type EditMethodV1, field, tf } from '@llmedit/core';
+import { defineEditMethod, defineHparams, type EditMethodV1, field, type Tensor, tf } from '@llmedit/core';
 import type { CausalLM, ForwardOptions, TokenBatch } from '@llmedit/models';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConformanceError, type ConformanceOptions, createConformanceSuite } from './conformance.js';
@@ -52,11 +52,23 @@ interface NudgeHparams {
   scale: number;
 }
 
+interface NudgeVariant {
+  /** Leave a float32[3] tensor behind on every edit. */
+  leak?: boolean;
+  /** Unseeded randomness in the edit. */
+  random?: boolean;
+  /** restore() does nothing (core's edit() still reverts through its own snapshot). */
+  restoreNothing?: boolean;
+  /** restore() puts back the weight as it was before the model's first edit, dropping earlier edits too. */
+  restoreToFirst?: boolean;
+}
+
 /**
  * A weight-editing test double: adds `scale` times the target's unit embedding to the final norm's bias,
  * which raises the target for every prompt (so it flips the request and breaks locality on purpose).
  */
-function biasNudge(variant: { leak?: boolean; random?: boolean } = {}): EditMethodV1<NudgeHparams, CausalLM> {
+function biasNudge(variant: NudgeVariant = {}): EditMethodV1<NudgeHparams, CausalLM> {
+  const firstOriginal = new WeakMap<CausalLM, Tensor>();
   return defineEditMethod<NudgeHparams, CausalLM>({
     specificationVersion: 'v1',
     id: 'bias-nudge',
@@ -76,10 +88,19 @@ function biasNudge(variant: { leak?: boolean; random?: boolean } = {}): EditMeth
       const updated = tf.add(original, delta);
       model.setWeight(name, updated);
       updated.dispose();
+      if (variant.restoreToFirst === true && !firstOriginal.has(model)) {
+        firstOriginal.set(model, tf.keep(tf.clone(original)));
+      }
       return {
         model,
         deltas: new Map([[name, delta]]),
-        restore: () => model.setWeight(name, original),
+        restore() {
+          if (variant.restoreNothing === true) return;
+          model.setWeight(
+            name,
+            variant.restoreToFirst === true ? (firstOriginal.get(model) ?? original) : original,
+          );
+        },
         dispose() {
           original.dispose();
           delta.dispose();
@@ -143,6 +164,38 @@ describe('the conformance checks catch broken methods', () => {
     const error = await failure(biasNudge({ leak: true }), 'noLeaks');
     expect(error).toBeInstanceOf(ConformanceError);
     expect(String(error)).toMatch(/numTensors went from/);
+    // Named by dtype and shape, not only counted.
+    expect(String(error)).toMatch(/still alive: float32\[3\]$/);
+  });
+
+  it('a method whose restore() restores nothing fails restoreExact (revertExact cannot see it)', async () => {
+    const lazy = biasNudge({ restoreNothing: true });
+    expect(await failure(lazy, 'revertExact')).toBeUndefined();
+    const error = await failure(lazy, 'restoreExact');
+    expect(error).toBeInstanceOf(ConformanceError);
+    expect(String(error)).toMatch(/outcome\.restore\(\).*these weights differ.*ln_f\.bias/);
+  });
+
+  it('a method whose restore() also drops the earlier edits fails sequentialStack', async () => {
+    const forgetful = biasNudge({ restoreToFirst: true });
+    expect(await failure(forgetful, 'restoreExact')).toBeUndefined();
+    const error = await failure(forgetful, 'sequentialStack');
+    expect(error).toBeInstanceOf(ConformanceError);
+    expect(String(error)).toMatch(/second edit's restore\(\) does not bring back the weights of the first/);
+  });
+
+  it('a method that leaks only when stacked is named by sequentialStack', async () => {
+    const error = await failure(biasNudge({ leak: true }), 'sequentialStack');
+    expect(String(error)).toMatch(/over two stacked edits.*still alive: float32\[3\] ×2/);
+  });
+
+  it('sequentialStack is skipped, with the reason, for a method that does not declare sequential', () => {
+    const single = defineEditMethod({ ...noop, capabilities: { ...capabilities, sequential: false } });
+    const suite = createConformanceSuite(single);
+    suites.push(suite);
+    expect(suite.checks.find((c) => c.name === 'sequentialStack')?.skipReason).toMatch(
+      /does not declare capabilities\.sequential/,
+    );
   });
 
   it('a method with unseeded randomness fails deterministic', async () => {

@@ -2,6 +2,7 @@ import {
   assertEditMethod,
   EditError,
   type EditMethodV1,
+  type EditOutcome,
   type EditRequest,
   edit,
   InvalidHparamsError,
@@ -16,8 +17,10 @@ import {
   floatsBitEqual,
   loadMicroModel,
   MICRO_REQUEST,
+  MICRO_SECOND_REQUEST,
   MICRO_UNRELATED_PROMPTS,
   maxAbsDifference,
+  type NextToken,
   nextTokens,
   promptIds,
   requestTokens,
@@ -25,6 +28,7 @@ import {
   useBackend,
   weightBytes,
 } from './fixtures.js';
+import { measureLeaks } from './leaks.js';
 
 /** The checks of the conformance suite, in the order they run. */
 export const CONFORMANCE_CHECKS = [
@@ -32,6 +36,8 @@ export const CONFORMANCE_CHECKS = [
   'flipsRequest',
   'keepsUnrelated',
   'revertExact',
+  'restoreExact',
+  'sequentialStack',
   'noLeaks',
   'deterministic',
   'backendsAgree',
@@ -45,6 +51,8 @@ const titles: Readonly<Record<ConformanceCheck, string>> = {
   flipsRequest: "makes the request's first target token the prediction",
   keepsUnrelated: 'keeps the predictions on unrelated prompts (within the tolerance)',
   revertExact: 'reverts every weight bit for bit',
+  restoreExact: "doEdit's own outcome.restore() puts every weight back bit for bit",
+  sequentialStack: 'stacks two edits and restores them one by one, bit for bit',
   noLeaks: 'leaves tf.memory().numTensors unchanged after revert() and dispose()',
   deterministic: 'gives bit-identical results for the same seed',
   backendsAgree: 'gives the same edit on the cpu and wasm backends (within the tolerance)',
@@ -58,6 +66,11 @@ export interface ConformanceOptions<H> {
   readonly model?: () => CausalLM | Promise<CausalLM>;
   /** The edit to make. Default `MICRO_REQUEST`; its first target token must not already be the prediction. */
   readonly request?: EditRequest;
+  /**
+   * The edit stacked on top of `request` by `sequentialStack`. Default `MICRO_SECOND_REQUEST`; its first
+   * target token must not be the prediction after the first edit.
+   */
+  readonly secondRequest?: EditRequest;
   /** Prompts whose next-token argmax should survive the edit. Default `MICRO_UNRELATED_PROMPTS`. */
   readonly unrelatedPrompts?: readonly string[];
   /**
@@ -133,8 +146,14 @@ interface EditRecord {
   revertedLogProbs: Float32Array;
   tensorsBefore: number;
   tensorsAfter: number;
+  /** The tensors the edit left alive (shape and dtype), when numTensors changed. */
+  leaked: string;
   wallMs: number;
   peakExtraTensorBytes: number;
+}
+
+function leakNote(leaked: string): string {
+  return leaked === '' ? '' : `; still alive: ${leaked}`;
 }
 
 function checkSkips(skip: Readonly<Record<string, unknown>> | undefined): void {
@@ -166,6 +185,10 @@ export function createConformanceSuite<H>(
 ): ConformanceSuite {
   checkSkips(options.skip as Readonly<Record<string, unknown>> | undefined);
   const request = validateEditRequest(options.request ?? MICRO_REQUEST, 'conformance request');
+  const secondRequest = validateEditRequest(
+    options.secondRequest ?? MICRO_SECOND_REQUEST,
+    'conformance secondRequest',
+  );
   const unrelatedPrompts = options.unrelatedPrompts ?? MICRO_UNRELATED_PROMPTS;
   const loadModel = options.model ?? loadMicroModel;
   const seed = options.seed ?? 0;
@@ -198,7 +221,19 @@ export function createConformanceSuite<H>(
     return { argmax: main.argmax, logProbs: main.logProbs, unrelated: others.map((o) => o.argmax) };
   };
 
+  const hparamsOption = options.hparams === undefined ? {} : { hparams: options.hparams };
+  const editContext = { seed, ...(options.artifact === undefined ? {} : { artifact: options.artifact }) };
+  const weightsOf = (target: CausalLM) => target.weightNames().map((name) => target.weight(name));
+
   const recordEdit = async (target: CausalLM): Promise<EditRecord> => {
+    const { result: record, leaked } = await measureLeaks(
+      () => recordEditOnce(target),
+      () => weightsOf(target),
+    );
+    return { ...record, leaked };
+  };
+
+  const recordEditOnce = async (target: CausalLM): Promise<Omit<EditRecord, 'leaked'>> => {
     const tensorsBefore = tf.memory().numTensors;
     const weightsBefore = weightBytes(target);
     const before = probe(target);
@@ -206,8 +241,8 @@ export function createConformanceSuite<H>(
       method,
       model: target,
       requests: [request],
-      ...(options.hparams === undefined ? {} : { hparams: options.hparams }),
-      context: { seed, ...(options.artifact === undefined ? {} : { artifact: options.artifact }) },
+      ...hparamsOption,
+      context: editContext,
     });
     let after: EditRecord['after'];
     let weightsAfter: Map<string, Uint8Array>;
@@ -252,8 +287,51 @@ export function createConformanceSuite<H>(
     repeat ??= firstEdit().then(async () => recordEdit(await model()));
     return repeat;
   };
+  /** Why an edit did not reach its target (undefined when it did): argmax, or the probability threshold. */
+  const efficacyProblem = (targetId: number, before: NextToken, after: NextToken): string | undefined => {
+    const p0 = Math.exp(before.logProbs[targetId] as number);
+    const p1 = Math.exp(after.logProbs[targetId] as number);
+    const threshold = options.minTargetProbability;
+    if (threshold !== undefined) {
+      return p1 >= threshold
+        ? undefined
+        : `target probability ${p1.toFixed(4)} after the edit is below ${threshold}`;
+    }
+    return after.argmax === targetId
+      ? undefined
+      : `after the edit the model predicts token ${after.argmax}, not the target's first token ` +
+          `${targetId} (p ${p0.toFixed(4)} -> ${p1.toFixed(4)})`;
+  };
   const fail = (check: ConformanceCheck, message: string): never => {
     throw new ConformanceError(check, message);
+  };
+
+  /**
+   * Run `body`, which calls `doEdit` itself (no `edit()` around it), on the main model: after the shared
+   * edit so that one-time caches (layer statistics, tokenised prompts) are warm; any tensor the body leaves
+   * alive fails `check`, named by dtype and shape; and whatever the method's `restore()` did, the weights
+   * are put back for the checks that follow.
+   */
+  const directly = async (
+    check: ConformanceCheck,
+    what: string,
+    body: (target: CausalLM, hparams: H) => Promise<void>,
+  ): Promise<void> => {
+    await firstEdit();
+    const target = await model();
+    const hparams = method.hparams.parse(options.hparams);
+    const guard = target.snapshotWeights();
+    try {
+      const { before, after, leaked } = await measureLeaks(
+        () => body(target, hparams),
+        () => weightsOf(target),
+      );
+      if (after !== before)
+        fail(check, `numTensors went from ${before} to ${after} over ${what}${leakNote(leaked)}`);
+    } finally {
+      guard.restore();
+      guard.dispose();
+    }
   };
 
   const runs: Record<ConformanceCheck, () => Promise<void>> = {
@@ -295,18 +373,8 @@ export function createConformanceSuite<H>(
             'choose a request whose target it does not predict',
         );
       }
-      const threshold = options.minTargetProbability;
-      if (threshold !== undefined) {
-        if (!(after >= threshold)) {
-          fail('flipsRequest', `target probability ${after.toFixed(4)} after the edit is below ${threshold}`);
-        }
-      } else if (record.after.argmax !== targetId) {
-        fail(
-          'flipsRequest',
-          `after the edit the model predicts token ${record.after.argmax}, not the target's first token ` +
-            `${targetId} (p ${before.toFixed(4)} -> ${after.toFixed(4)})`,
-        );
-      }
+      const problem = efficacyProblem(targetId, record.before, record.after);
+      if (problem !== undefined) fail('flipsRequest', problem);
     },
 
     async keepsUnrelated() {
@@ -347,13 +415,118 @@ export function createConformanceSuite<H>(
       }
     },
 
+    async restoreExact() {
+      await directly('restoreExact', 'doEdit + restore() + dispose()', async (target, hparams) => {
+        const weightsBefore = weightBytes(target);
+        const before = probe(target).logProbs;
+        const outcome = await method.doEdit(editContext, target, [request], hparams);
+        let weightsAfter: Map<string, Uint8Array>;
+        try {
+          weightsAfter = weightBytes(target);
+          outcome.restore();
+        } finally {
+          outcome.dispose();
+        }
+        if (
+          method.capabilities.modifiesWeights &&
+          differingWeights(weightsBefore, weightsAfter).length === 0
+        ) {
+          fail('restoreExact', 'the method declares modifiesWeights but doEdit changed no weight');
+        }
+        const differing = differingWeights(weightsBefore, weightBytes(target));
+        if (differing.length > 0) {
+          fail(
+            'restoreExact',
+            `after doEdit, outcome.restore() and outcome.dispose() these weights differ from before the ` +
+              `edit: ${differing.join(', ')} (core's edit() hides this by restoring its own snapshot; ` +
+              'a caller of doEdit gets a model that is still edited)',
+          );
+        }
+        if (!floatsBitEqual(before, probe(target).logProbs)) {
+          fail('restoreExact', 'after outcome.restore() the prediction on the request prompt differs');
+        }
+      });
+    },
+
+    async sequentialStack() {
+      const what = 'two stacked edits, their restore() and dispose()';
+      await directly('sequentialStack', what, async (target, hparams) => {
+        const first = requestTokens(target, request);
+        const second = requestTokens(target, secondRequest);
+        const predict = (m: CausalLM) => nextTokens(m, [first.promptIds, second.promptIds]);
+        const sameAs = (a: readonly NextToken[], b: readonly NextToken[]) =>
+          a.every((p, i) => floatsBitEqual(p.logProbs, (b[i] as NextToken).logProbs));
+        const weights0 = weightBytes(target);
+        const prediction0 = predict(target);
+        const outcomes: EditOutcome<CausalLM>[] = [];
+        try {
+          // As core's edit() runs mode 'sequential': each doEdit gets the model, edits accumulate.
+          const a = await method.doEdit(editContext, target, [request], hparams);
+          outcomes.push(a);
+          const weightsA = weightBytes(target);
+          const predictionA = predict(a.model);
+          const secondBefore = predictionA[1] as NextToken;
+          if (secondBefore.argmax === second.targetId) {
+            fail(
+              'sequentialStack',
+              "precondition: after the first edit the model already predicts the second request's " +
+                'target; choose another secondRequest',
+            );
+          }
+          const b = await method.doEdit(editContext, target, [secondRequest], hparams);
+          outcomes.push(b);
+          const secondAfter = predict(b.model)[1] as NextToken;
+          // Stacked edits may interfere (that is what lifelong-editing benchmarks measure), so the
+          // second one must only move its own target up; the first edit's efficacy is flipsRequest's.
+          const p0 = Math.exp(secondBefore.logProbs[second.targetId] as number);
+          const p1 = Math.exp(secondAfter.logProbs[second.targetId] as number);
+          if (!(p1 > p0)) {
+            fail(
+              'sequentialStack',
+              `the second edit, stacked on the first, did not raise its target's probability ` +
+                `(${p0.toExponential(3)} -> ${p1.toExponential(3)})`,
+            );
+          }
+          b.restore();
+          const differingA = differingWeights(weightsA, weightBytes(target));
+          if (differingA.length > 0) {
+            fail(
+              'sequentialStack',
+              `the second edit's restore() does not bring back the weights of the first edit: ` +
+                differingA.join(', '),
+            );
+          }
+          if (!sameAs(predict(a.model), predictionA)) {
+            fail(
+              'sequentialStack',
+              "after the second edit's restore() the first edit's model predicts differently than before the second edit",
+            );
+          }
+          a.restore();
+          const differing0 = differingWeights(weights0, weightBytes(target));
+          if (differing0.length > 0) {
+            fail(
+              'sequentialStack',
+              `after both restore() calls these weights differ from before: ${differing0.join(', ')}`,
+            );
+          }
+          if (!sameAs(predict(target), prediction0)) {
+            fail('sequentialStack', 'after both restore() calls the model predicts differently than before');
+          }
+        } finally {
+          for (const outcome of outcomes.splice(0).reverse()) outcome.dispose();
+        }
+      });
+    },
+
     async noLeaks() {
       const record = await repeatEdit();
       report.tensorDifference = record.tensorsAfter - record.tensorsBefore;
       if (record.tensorsAfter !== record.tensorsBefore) {
         fail(
           'noLeaks',
-          `numTensors went from ${record.tensorsBefore} to ${record.tensorsAfter} over edit + revert + dispose`,
+          `numTensors went from ${record.tensorsBefore} to ${record.tensorsAfter} over edit + revert + dispose` +
+            leakNote(record.leaked),
         );
       }
     },
@@ -420,20 +593,24 @@ export function createConformanceSuite<H>(
           throw injected;
         },
       };
-      const tensorsBefore = tf.memory().numTensors;
       const weightsBefore = weightBytes(target);
       let caught: unknown;
-      try {
-        await edit({
-          method: failing,
-          model: target,
-          requests: [request],
-          ...(options.hparams === undefined ? {} : { hparams: options.hparams }),
-          context: { seed, ...(options.artifact === undefined ? {} : { artifact: options.artifact }) },
-        });
-      } catch (error) {
-        caught = error;
-      }
+      const { before, after, leaked } = await measureLeaks(
+        async () => {
+          try {
+            await edit({
+              method: failing,
+              model: target,
+              requests: [request],
+              ...hparamsOption,
+              context: editContext,
+            });
+          } catch (error) {
+            caught = error;
+          }
+        },
+        () => weightsOf(target),
+      );
       if (!(caught instanceof EditError) || caught.cause !== injected) {
         fail(
           'failureRestores',
@@ -443,11 +620,10 @@ export function createConformanceSuite<H>(
       const differing = differingWeights(weightsBefore, weightBytes(target));
       if (differing.length > 0)
         fail('failureRestores', `weights changed by the failed edit: ${differing.join(', ')}`);
-      const tensorsAfter = tf.memory().numTensors;
-      if (tensorsAfter !== tensorsBefore) {
+      if (after !== before) {
         fail(
           'failureRestores',
-          `numTensors went from ${tensorsBefore} to ${tensorsAfter} over the failed edit`,
+          `numTensors went from ${before} to ${after} over the failed edit${leakNote(leaked)}`,
         );
       }
     },
@@ -457,7 +633,11 @@ export function createConformanceSuite<H>(
     checks: CONFORMANCE_CHECKS.map((name) => ({
       name,
       title: titles[name],
-      skipReason: options.skip?.[name],
+      skipReason:
+        options.skip?.[name] ??
+        (name === 'sequentialStack' && !method.capabilities.sequential
+          ? 'the method does not declare capabilities.sequential'
+          : undefined),
       run: runs[name],
     })),
     report,

@@ -25,6 +25,20 @@ export const MICRO_REQUEST: EditRequest = Object.freeze({
 });
 
 /**
+ * The edit the conformance suite stacks on top of `MICRO_REQUEST` (`sequentialStack`): another fact the
+ * micro model knows (' English', p = 0.66; CounterFact case 1394) with another subject and another
+ * one-token target. ' London' is one of the few whole words in the micro vocabulary; an absurd answer for a
+ * language, but a counterfactual is what an edit test needs.
+ */
+export const MICRO_SECOND_REQUEST: EditRequest = Object.freeze({
+  id: 'micro-good-father-language',
+  prompt: 'The original language of The Good Father was',
+  subject: 'The Good Father',
+  targetNew: 'London',
+  groundTruth: 'English',
+});
+
+/**
  * Prompts of other relations whose answer the micro model knows (first token argmax, CounterFact
  * evaluation split): an edit of a language fact should leave their predictions alone.
  */

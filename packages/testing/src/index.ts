@@ -14,6 +14,7 @@ export {
   floatsBitEqual,
   loadMicroModel,
   MICRO_REQUEST,
+  MICRO_SECOND_REQUEST,
   MICRO_UNRELATED_PROMPTS,
   maxAbsDifference,
   type NextToken,
@@ -24,3 +25,4 @@ export {
   useBackend,
   weightBytes,
 } from './fixtures.js';
+export { describeTensors, measureLeaks, type TensorWatch, watchNewTensors } from './leaks.js';
