@@ -7,12 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BackendName, edit, initBackend, loadNativeBlas, siblingModuleUrl, tf } from '@llmedit/core';
+import { type BackendName, edit, initBackend, loadNativeBlas, tf } from '@llmedit/core';
 import { createRandomModel, type Gpt2Config, padBatch } from '@llmedit/models';
 import {
   DataParallelGradients,
   languageModelLoss,
   languageModelShardLoss,
+  languageModelShardLossModule,
   loadPretrained,
 } from '@llmedit/pretrained';
 import { rome, romePreset } from '@llmedit/rome';
@@ -106,14 +107,10 @@ async function llmedit(backend: BackendName, threads: number): Promise<Results> 
     });
   } else {
     // Two threads are the data-parallel trainer's: a worker with a replica takes half of the batch.
-    const here = fileURLToPath(import.meta.resolve('@llmedit/pretrained'));
     const pool = await DataParallelGradients.start(model, {
       threads,
       loss: languageModelShardLoss,
-      lossModule: {
-        url: siblingModuleUrl(join(dirname(here), 'train', 'lm-loss.ts'), 'lm-loss'),
-        name: 'languageModelShardLoss',
-      },
+      lossModule: languageModelShardLossModule,
     });
     const half = documents.length / 2;
     out['default-model training step 64x32'] = await bestMsAsync(quick ? 2 : 5, async () => {

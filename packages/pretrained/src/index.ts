@@ -8,12 +8,11 @@ export {
 } from './checkpoints.js';
 export * from './corpus/index.js';
 export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './evaluation/probe-accuracy.js';
-export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';
+export { defaultPreset, defaultV2Preset, type ModelPreset, microPreset, presets } from './presets.js';
 export * from './probes/index.js';
 export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
 export {
   DataParallelGradients,
-  defaultThreads,
   type ShardedGradients,
   type ShardLoss,
   type ShardLossModule,
@@ -22,6 +21,7 @@ export {
 export {
   languageModelLoss,
   languageModelShardLoss,
+  languageModelShardLossModule,
   nextTokenLoss,
   predictedTokens,
 } from './train/lm-loss.js';

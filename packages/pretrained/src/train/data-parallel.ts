@@ -60,11 +60,6 @@ export interface ShardedGradients {
   gradients: Record<string, Tensor>;
 }
 
-/** The default number of threads: the machine's cores, at most `cap`. */
-export function defaultThreads(cap = 2): number {
-  return Math.max(1, Math.min(cap, availableParallelism()));
-}
-
 function workerError(message: string, cause?: unknown): LlmeditError {
   return new LlmeditError(
     'WORKER_FAILED',

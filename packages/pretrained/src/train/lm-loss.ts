@@ -1,7 +1,7 @@
 // Causal language-model loss: mean over real tokens of -log p(x_{t+1} | x_{<=t}) (Radford et al. 2019, eq. 1).
-import { type Scalar, type Tensor3D, tf } from '@llmedit/core';
+import { type Scalar, siblingModuleUrl, type Tensor3D, tf } from '@llmedit/core';
 import { type CausalLM, padBatch, type TokenBatch } from '@llmedit/models';
-import type { ShardLoss } from './data-parallel.js';
+import type { ShardLoss, ShardLossModule } from './data-parallel.js';
 
 /**
  * Mean next-token cross-entropy over every position whose next token is real. Labels are picked with flat
@@ -57,4 +57,10 @@ export const languageModelShardLoss: ShardLoss<readonly (readonly number[])[]> =
     'right',
   );
   return { loss: languageModelLoss(model, batch), count: predictedTokens(batch) };
+};
+
+/** Where worker threads find `languageModelShardLoss` (this module, from sources or the build). */
+export const languageModelShardLossModule: ShardLossModule = {
+  url: siblingModuleUrl(import.meta.url, 'lm-loss'),
+  name: 'languageModelShardLoss',
 };

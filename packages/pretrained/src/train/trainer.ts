@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRng, siblingModuleUrl, tf, type Variable } from '@llmedit/core';
+import { createRng, tf, type Variable } from '@llmedit/core';
 import { type CausalLM, chunkByTokens, readSafetensors, writeSafetensors } from '@llmedit/models';
 import { AdamW, warmupCosine } from './adamw.js';
 import { DataParallelGradients } from './data-parallel.js';
-import { languageModelShardLoss } from './lm-loss.js';
+import { languageModelShardLoss, languageModelShardLossModule } from './lm-loss.js';
 import { ProgressBar } from './progress.js';
 
 export interface TrainOptions {
@@ -147,7 +147,7 @@ export async function trainLanguageModel(
   const pool = await DataParallelGradients.start(model, {
     threads: options.threads ?? 1,
     loss: languageModelShardLoss,
-    lossModule: { url: siblingModuleUrl(import.meta.url, 'lm-loss'), name: 'languageModelShardLoss' },
+    lossModule: languageModelShardLossModule,
   });
   const bar = new ProgressBar(totalSteps, 'train', 25, state.step);
   const started = Date.now() - state.seconds * 1000;
