@@ -1,11 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initBackend, tf, type Variable } from '@llmedit/core';
+import { initBackend, LlmeditError, tf, type Variable } from '@llmedit/core';
 import { createRandomModel, type Gpt2Config, padBatch } from '@llmedit/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPretrained } from '../checkpoints.js';
 import { AdamW, warmupCosine } from './adamw.js';
-import { languageModelLoss, predictedTokens } from './lm-loss.js';
+import { DataParallelGradients } from './data-parallel.js';
+import {
+  languageModelLoss,
+  languageModelShardLoss,
+  languageModelShardLossModule,
+  predictedTokens,
+} from './lm-loss.js';
 import { trainLanguageModel } from './trainer.js';
 
 beforeAll(async () => {
@@ -161,17 +168,37 @@ describe('trainLanguageModel', () => {
     resumed.dispose();
   });
 
-  it('on two threads follows the single-thread run up to float summation order, and leaks nothing', async () => {
+  it('on two threads follows the single-thread run of the micro model up to float summation order', async () => {
     const before = tf.memory().numTensors;
-    const single = createRandomModel(config, { seed: 3 });
-    const parallel = createRandomModel(config, { seed: 3 });
-    const one = await trainLanguageModel(single, documents, options);
-    const two = await trainLanguageModel(parallel, documents, { ...options, threads: 2 });
+    const single = loadPretrained('micro');
+    const parallel = loadPretrained('micro');
+    const tokenizer = single.requireTokenizer();
+    const eos = single.config.eosTokenId!;
+    const sentences = [
+      'Danielle Darrieux speaks French',
+      'The Eiffel Tower is located in Paris',
+      'Toko Yasuda plays the guitar',
+      'The capital of Italy is Rome',
+      'Apple A5 was created by Apple',
+      'Autonomous University of Madrid is located in Spain',
+      'The mother tongue of Go Hyeon-jeong is Korean',
+      'Thomas Joannes Stieltjes was born in Zwolle',
+    ];
+    const docs = sentences.flatMap((text, i) => [
+      [...tokenizer.encode(text), eos],
+      [...tokenizer.encode(`${text}.`), eos].slice(0, 6 + i),
+    ]);
+    const microOptions = { ...options, epochs: 3, batchTokens: 96, learningRate: 3e-3 };
+    const one = await trainLanguageModel(single, docs, microOptions);
+    const two = await trainLanguageModel(parallel, docs, { ...microOptions, threads: 2 });
+    expect(one.threads).toBe(1);
     expect(two.threads).toBe(2);
+    expect(two.steps).toBe(one.steps);
     expect(two.tokensSeen).toBe(one.tokensSeen);
-    // Shards are padded to their own lengths and summed in another order: the losses agree to float
-    // rounding, compounded over the run's 24 AdamW steps.
-    expect(two.lossCurve.length).toBe(one.lossCurve.length);
+    // Shards are padded to their own lengths and their gradients summed in another order: the runs agree
+    // to float rounding, compounded over the run's AdamW steps, and are not bit-identical (the worker's
+    // shard really counted). Stated tolerances: 1e-3 on the loss; one step size (the learning rate) on every
+    // weight, since AdamW's normalised update can differ by up to that where a gradient is near zero.
     expect(Math.abs(two.finalLoss - one.finalLoss)).toBeLessThan(1e-3);
     let maxDiff = 0;
     for (const name of single.weightNames()) {
@@ -179,11 +206,22 @@ describe('trainLanguageModel', () => {
       const b = parallel.weight(name).dataSync();
       for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
     }
-    expect(maxDiff).toBeLessThan(1e-3);
-    // Not bit-identical, which shows the second shard's gradient really came from the worker's sum.
+    expect(maxDiff).toBeLessThan(microOptions.learningRate);
     expect(maxDiff).toBeGreaterThan(0);
     single.dispose();
     parallel.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a worker that fails is reported as a typed error and leaves no worker running', async () => {
+    const model = createRandomModel(config, { seed: 4 });
+    const bad = await DataParallelGradients.start(model, {
+      threads: 2,
+      loss: languageModelShardLoss,
+      lossModule: { url: languageModelShardLossModule.url, name: 'noSuchLoss' },
+    }).catch((e: unknown) => e);
+    expect(LlmeditError.isInstance(bad) && bad.code).toBe('WORKER_FAILED');
+    expect((bad as Error).message).toMatch(/noSuchLoss/);
+    model.dispose();
   });
 });
