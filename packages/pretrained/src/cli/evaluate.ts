@@ -1,16 +1,30 @@
-// Usage: pnpm --filter @llmedit/pretrained evaluate [default|micro]
-// Loads the committed checkpoint, recomputes the MODEL.md probe table and checks it against the card's numbers.
+// Usage: pnpm --filter @llmedit/pretrained evaluate [checkpoint]
+// Loads the committed checkpoint, recomputes the MODEL.md probe table and checks it against the card's numbers
+// (on the wasm kernels, where the card was measured).
+import { parseArgs } from 'node:util';
 import { initBackend } from '@llmedit/core';
 import { CHECKPOINT_NAMES, type CheckpointName, loadPretrained, readTrainingReport } from '../checkpoints.js';
 import { type ProbeAccuracy, probeReport, probeTable } from '../evaluation/probe-accuracy.js';
 import { buildKnowledgeProbes } from '../probes/index.js';
 
-const name = (process.argv[2] ?? 'default') as CheckpointName;
-if (!CHECKPOINT_NAMES.includes(name)) {
-  process.stderr.write(`Unknown checkpoint '${name}'. Known: ${CHECKPOINT_NAMES.join(', ')}\n`);
+const usage = `Usage: pnpm --filter @llmedit/pretrained evaluate [${CHECKPOINT_NAMES.join('|')}] (default: default)\n`;
+let parsed: { values: { help?: boolean }; positionals: string[] };
+try {
+  parsed = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean' } } });
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n${usage}`);
   process.exit(2);
 }
-const backend = await initBackend();
+if (parsed.values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const name = (parsed.positionals[0] ?? 'default') as CheckpointName;
+if (!CHECKPOINT_NAMES.includes(name) || parsed.positionals.length > 1) {
+  process.stderr.write(`Unknown checkpoint '${parsed.positionals.join(' ')}'.\n${usage}`);
+  process.exit(2);
+}
+const backend = await initBackend({ prefer: ['wasm'] });
 const model = loadPretrained(name);
 const started = Date.now();
 const report = probeReport(model, buildKnowledgeProbes());
