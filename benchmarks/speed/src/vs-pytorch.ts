@@ -3,7 +3,9 @@
 // GPT-2-small shape, on the wasm and native paths at 1 and 2 threads; PyTorch (src/reference.py, a plain GPT-2
 // written for the benchmark) runs the same shapes when `python3` has `torch`. Prints a Markdown table of
 // times and ratios (llmedit / PyTorch at the same thread count: below 1 is faster than PyTorch).
-// Run: pnpm --filter @llmedit/speed bench [--python /usr/bin/python3] [--quick]   (about 5-10 minutes)
+// Run: pnpm --filter @llmedit/speed bench [--python /usr/bin/python3] [--quick] [--gpt2-xl]   (5-10 minutes)
+// --gpt2-xl also loads a GPT-2-XL-shaped model (1.5 B parameters, random weights, 6 GB in fp32: past the
+// 4 GB wasm heap) on the native-cpu path and times one forward of 1x32 tokens.
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,7 @@ import { rome, romePreset } from '@llmedit/rome';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const withXl = args.includes('--gpt2-xl');
 const pythonIndex = args.indexOf('--python');
 const python = pythonIndex >= 0 ? args[pythonIndex + 1]! : 'python3';
 
@@ -175,6 +178,30 @@ try {
   }
 } catch (error) {
   torchInfo = `PyTorch not measured (${(error as Error).message.split('\n')[0]})`;
+}
+
+if (withXl && nativeLoads) {
+  await initBackend({ prefer: ['native-cpu'] });
+  const xl: Gpt2Config = {
+    ...gpt2Small,
+    hiddenSize: 1600,
+    numLayers: 48,
+    numHeads: 25,
+    intermediateSize: 6400,
+  };
+  let t0 = performance.now();
+  const model = createRandomModel(xl, { seed: 1 });
+  const loadMs = performance.now() - t0;
+  const parameters = model.weightNames().reduce((sum, w) => sum + model.weight(w).size, 0);
+  t0 = performance.now();
+  const { logits } = model.forward(padBatch(rows(1, 32, xl.vocabSize), 0), { logits: 'last' });
+  logits!.dataSync();
+  logits!.dispose();
+  console.log(
+    `GPT-2-XL shape on native-cpu: ${(parameters / 1e9).toFixed(2)} B parameters built in ${(loadMs / 1000).toFixed(1)} s, ` +
+      `forward 1x32 in ${(performance.now() - t0).toFixed(0)} ms\n`,
+  );
+  model.dispose();
 }
 
 const columns = Object.keys(table);
