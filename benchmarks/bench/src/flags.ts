@@ -1,6 +1,7 @@
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EDIT_MODES, type EditMode, LlmeditError } from '@llmedit/core';
+import type { Shard } from './results.js';
 
 /** The data sets `pnpm bench` edits (their fixed evaluation splits). */
 export const BENCH_DATASETS = ['zsre', 'counterfact'] as const;
@@ -44,6 +45,8 @@ export interface BenchFlags {
   /** Why the run writes where it does when --out was not given: 'default', 'smoke' or 'partial'. */
   outKind: 'given' | 'default' | 'smoke' | 'partial';
   smoke: boolean;
+  /** `--shard k/n`: run only the k-th of n deterministic slices of the (method, data set) units. */
+  shard: Shard | undefined;
   help: boolean;
 }
 
@@ -69,7 +72,13 @@ results.json, table.md and report.html.
                        without --methods, --datasets, --n, --seed, --model or --mode; --smoke:
                        benchmarks/bench/bench-results/smoke; any other run: benchmarks/bench/bench-results/<what differs>)
   --smoke              a handful of records per method, for CI
+  --shard K/N          run only the K-th of N deterministic slices of the (method, data set) runs and write
+                       its partial results (any job runner can spread the slices over machines)
   --help               this text
+
+  pnpm bench merge DIR... [--out DIR]
+                       join the results.json of every shard of one run into the results.json, table.md and
+                       report.html a single run writes (default out: the first DIR's parent /merged)
 `;
 
 function parseList(flag: string, value: string): string[] {
@@ -88,7 +97,16 @@ function parseInteger(flag: string, value: string, min: number, max: number): nu
   return n;
 }
 
-const VALUE_FLAGS = ['--methods', '--datasets', '--n', '--model', '--seed', '--mode', '--out'] as const;
+const VALUE_FLAGS = [
+  '--methods',
+  '--datasets',
+  '--n',
+  '--model',
+  '--seed',
+  '--mode',
+  '--out',
+  '--shard',
+] as const;
 const BOOLEAN_FLAGS = ['--smoke', '--help', '-h'] as const;
 
 /**
@@ -153,6 +171,8 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
   const outValue = values.get('--out');
   const resolvedModel = isName ? model : resolvePath(model, cwd);
   const mode = modeValue as EditMode;
+  const shardValue = values.get('--shard');
+  const shard = shardValue === undefined ? undefined : parseShard(shardValue);
   const partial = partialRunName({
     methods,
     datasets: datasets as BenchDataset[],
@@ -160,6 +180,7 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     seed,
     model: resolvedModel,
     mode,
+    ...(shard === undefined ? {} : { shard }),
   });
   const outKind: BenchFlags['outKind'] =
     outValue !== undefined ? 'given' : smoke ? 'smoke' : partial === undefined ? 'default' : 'partial';
@@ -183,8 +204,19 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     out,
     outKind,
     smoke,
+    shard,
     help: booleans.has('--help'),
   };
+}
+
+/** `k/n` with 1 <= k <= n. */
+export function parseShard(value: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  if (match === null) throw new FlagError(`--shard takes K/N (e.g. 2/3), got '${value}'`);
+  const count = Number(match[2]);
+  if (count < 1) throw new FlagError(`--shard: N must be at least 1, got ${count}`);
+  const index = parseInteger('--shard K', match[1]!, 1, count);
+  return { index, count };
 }
 
 /**
@@ -198,6 +230,7 @@ export function partialRunName(run: {
   seed: number;
   model: string;
   mode: EditMode;
+  shard?: Shard;
 }): string | undefined {
   const parts: string[] = [];
   if (run.methods !== undefined) parts.push(run.methods.join('+'));
@@ -208,6 +241,7 @@ export function partialRunName(run: {
   if (run.seed !== 0) parts.push(`seed${run.seed}`);
   if (run.model !== 'default') parts.push(`model-${basename(run.model)}`);
   if (run.mode !== 'single') parts.push(`mode-${run.mode}`);
+  if (run.shard !== undefined) parts.push(`shard-${run.shard.index}-of-${run.shard.count}`);
   if (parts.length === 0) return undefined;
   return parts.join('.').replace(/[^A-Za-z0-9+._-]/g, '_');
 }

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { initBackend, LlmeditError, UnknownMethodError } from '@llmedit/core';
 import type { BenchMethod } from './bench-method.js';
 import { checkpointBuilt, loadBenchModel } from './bench-model.js';
 import { FlagError, parseFlags, USAGE } from './flags.js';
+import { MergeError, mergeShards, readShards } from './merge.js';
 import { methodPackages } from './method-packages.js';
 import { BENCH_METHODS } from './methods.js';
 import { progressBar } from './progress.js';
@@ -86,6 +87,7 @@ export function writeOutputs(results: BenchResults, out: string): WrittenFiles {
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
+  if (argv[0] === 'merge') return mergeMain(argv.slice(1), options.cwd ?? process.cwd(), stdout, stderr);
   const all = options.methods ?? BENCH_METHODS;
   let flags: ReturnType<typeof parseFlags>;
   let methods: BenchMethod[];
@@ -172,6 +174,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       ]),
       methodPackages: packageOf,
       signal: controller.signal,
+      ...(flags.shard === undefined ? {} : { shard: flags.shard }),
       onProgress: (event) => bar.update(event),
       // Partial results stay readable even if the process is killed hard.
       onCheckpoint: (partial) => writeFileAtomic(join(flags.out, 'results.json'), serializeResults(partial)),
@@ -198,5 +201,50 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     for (const r of failedEdits) stderr.write(`${r.method} on ${r.dataset}, record ${r.id}: ${r.error}\n`);
     return 1;
   }
+  return 0;
+}
+
+/** `pnpm bench merge DIR... [--out DIR]`: 0 written, 2 bad arguments or shards that do not make one run. */
+function mergeMain(
+  argv: readonly string[],
+  cwd: string,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): number {
+  const dirs: string[] = [];
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') continue;
+    if (arg === '--out' || arg.startsWith('--out=')) {
+      out = arg === '--out' ? argv[++i] : arg.slice('--out='.length);
+      if (out === undefined || out === '') {
+        stderr.write(`--out needs a value\n\n${USAGE}`);
+        return 2;
+      }
+    } else if (arg.startsWith('-')) {
+      stderr.write(`unknown argument '${arg}' (see --help)\n\n${USAGE}`);
+      return 2;
+    } else dirs.push(resolve(cwd, arg));
+  }
+  if (dirs.length === 0) {
+    stderr.write(`merge needs the output folders of the shards\n\n${USAGE}`);
+    return 2;
+  }
+  let merged: BenchResults;
+  try {
+    merged = mergeShards(readShards(dirs));
+  } catch (error) {
+    if (error instanceof MergeError) {
+      stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const files = writeOutputs(
+    merged,
+    out === undefined ? join(dirname(dirs[0]!), 'merged') : resolve(cwd, out),
+  );
+  stdout.write(`\n${renderMarkdown(merged)}\nWrote ${files.results}, ${files.table} and ${files.report}.\n`);
   return 0;
 }

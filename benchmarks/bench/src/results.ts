@@ -39,6 +39,12 @@ export interface PreRecord {
   metrics: Record<string, MetricValue>;
 }
 
+/** Which slice of a run a shard is: 1-based `index` of `count`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
 /** One (method, data set) run. */
 export interface MethodRun {
   method: string;
@@ -92,6 +98,8 @@ export interface BenchResults {
     seed: number;
     mode: EditMode;
     smoke: boolean;
+    /** A sharded run's slice (`--shard index/count`): the (method, data set) units it ran. */
+    shard?: Shard;
   };
   model: {
     name: string;

@@ -19,7 +19,7 @@ import {
 import type { CausalLM } from '@llmedit/models';
 import type { BenchMethod, BenchModel, Prepared } from './bench-method.js';
 import type { BenchDataset } from './flags.js';
-import type { BenchResults, EditRecord, Environment, MethodRun } from './results.js';
+import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
 import { RESULTS_SCHEMA } from './results.js';
 
 /** What the progress display gets after every edit (and when a phase starts). */
@@ -49,6 +49,22 @@ export interface RunOptions {
   onCheckpoint?(results: BenchResults): void;
   /** Overrides the per-data-set evaluation settings (tests use cheaper ones). */
   evaluation?: Partial<Record<BenchDataset, PostEditOptions>>;
+  /** Run only this shard's (method, data set) units (see `shardUnits`). */
+  shard?: Shard;
+}
+
+/**
+ * The (method, data set) units of a run, in the order a whole run takes them, and for a shard the ones it
+ * takes: every count-th unit starting at index - 1. Deterministic, so shards on different machines cover
+ * the run exactly once.
+ */
+export function shardUnits<M>(
+  methods: readonly M[],
+  datasets: readonly BenchDataset[],
+  shard?: Shard,
+): { method: M; dataset: BenchDataset }[] {
+  const units = methods.flatMap((method) => datasets.map((dataset) => ({ method, dataset })));
+  return shard === undefined ? units : units.filter((_, u) => u % shard.count === shard.index - 1);
 }
 
 /** CounterFact generation prompts per record for GE (ROME uses all ten; each costs a 100-token sample). */
@@ -138,7 +154,8 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   const { bench, methods, datasets, n, seed, mode, signal } = options;
   const { model } = bench;
   const started = performance.now();
-  const total = methods.length * datasets.length * n;
+  const units = shardUnits(methods, datasets, options.shard);
+  const total = units.length * n;
   let done = 0;
   const progress = (phase: string) => options.onProgress?.({ done, total, phase });
 
@@ -159,6 +176,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       seed,
       mode,
       smoke: options.smoke,
+      ...(options.shard === undefined ? {} : { shard: options.shard }),
     },
     model: {
       name: bench.name,
@@ -192,7 +210,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   // Pre-edit values once per data set: the locality reference and the "(unedited)" rows.
   const cache = new PreEditCache();
   const records = new Map<BenchDataset, DatasetRecords>();
-  for (const dataset of datasets) {
+  for (const dataset of datasets.filter((d) => units.some((u) => u.dataset === d))) {
     if (signal?.aborted) return finish(false);
     progress(`pre-edit ${dataset}`);
     const data = loadRecords(dataset, n);
@@ -209,27 +227,25 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     });
   }
 
-  for (const entry of methods) {
-    for (const dataset of datasets) {
-      if (signal?.aborted) return finish(false);
-      const data = records.get(dataset)!;
-      const run = await runOne(entry, dataset, data, {
-        bench,
-        smoke: options.smoke,
-        seed,
-        mode,
-        signal,
-        evaluate: { ...settings[dataset], pre: cache, preModelId: model.modelId },
-        onRecord: (record) => results.records.push(record),
-        onEdited(count) {
-          done += count;
-          progress(`${entry.method.id} on ${dataset}`);
-        },
-        onStart: () => progress(`${entry.method.id} on ${dataset}`),
-      });
-      results.runs.push(run);
-      options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
-    }
+  for (const { method: entry, dataset } of units) {
+    if (signal?.aborted) return finish(false);
+    const data = records.get(dataset)!;
+    const run = await runOne(entry, dataset, data, {
+      bench,
+      smoke: options.smoke,
+      seed,
+      mode,
+      signal,
+      evaluate: { ...settings[dataset], pre: cache, preModelId: model.modelId },
+      onRecord: (record) => results.records.push(record),
+      onEdited(count) {
+        done += count;
+        progress(`${entry.method.id} on ${dataset}`);
+      },
+      onStart: () => progress(`${entry.method.id} on ${dataset}`),
+    });
+    results.runs.push(run);
+    options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
   }
   return finish(!signal?.aborted);
 }

@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@llmedit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseShard } from './flags.js';
+import { main } from './main.js';
+import type { BenchResults } from './results.js';
+import { shardUnits } from './run.js';
+
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = {
+    text: '',
+    isTTY: false,
+    write(chunk: string) {
+      stream.text += chunk;
+      return true;
+    },
+  };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
+}
+
+const read = (dir: string): BenchResults => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+
+/** What must not depend on how a run was split: everything but times, dates and the environment. */
+function comparable(results: BenchResults) {
+  return {
+    options: results.options,
+    model: results.model,
+    methods: results.methods,
+    runs: results.runs.map(({ wallMs: _, prepare: __, ...run }) => run),
+    pre: results.pre,
+    records: results.records.map(({ editMs: _, peakBytes: __, peakExtraBytes: ___, ...record }) => record),
+  };
+}
+
+describe('shardUnits and --shard', () => {
+  it('splits the (method, data set) units so that the shards cover each exactly once', () => {
+    const methods = ['a', 'b', 'c'];
+    const all = shardUnits(methods, ['zsre', 'counterfact']);
+    const shards = [1, 2, 3, 4].map((index) =>
+      shardUnits(methods, ['zsre', 'counterfact'], { index, count: 4 }),
+    );
+    expect(shards.flat().length).toBe(all.length);
+    expect(new Set(shards.flat().map((u) => `${u.method}/${u.dataset}`)).size).toBe(all.length);
+    expect(shards[0]).toEqual([all[0], all[4]]);
+  });
+
+  it('parses K/N and rejects the rest', () => {
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    for (const bad of ['0/3', '4/3', '2', 'a/b', '1/0'])
+      expect(() => parseShard(bad), bad).toThrow(/--shard/);
+  });
+});
+
+describe('pnpm bench --shard K/N and pnpm bench merge', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'llmedit-shards-'));
+    await initBackend();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('three shards merged give the single run, metric for metric', { timeout: 600_000 }, async () => {
+    const run = ['--model', 'micro', '--methods', 'ft-l,ft-m', '--n', '2', '--seed', '5'];
+    const io = () => ({ stdout: sink(), stderr: sink() });
+    expect(await main([...run, '--out', join(dir, 'whole')], io())).toBe(0);
+    for (const k of [1, 2, 3])
+      expect(await main([...run, '--shard', `${k}/3`, '--out', join(dir, `s${k}`)], io())).toBe(0);
+    // Shard 1 of 3 ran units 0 and 3 of the 4: ft-l on zsre and ft-m on counterfact.
+    expect(read(join(dir, 's1')).runs.map((r) => `${r.method}/${r.dataset}`)).toEqual([
+      'ft-l/zsre',
+      'ft-m/counterfact',
+    ]);
+    const shards = [3, 1, 2].map((k) => join(dir, `s${k}`));
+    expect(await main(['merge', ...shards, '--out', join(dir, 'merged')], io())).toBe(0);
+    const whole = read(join(dir, 'whole'));
+    const merged = read(join(dir, 'merged'));
+    expect(merged.complete).toBe(true);
+    expect(merged.options.shard).toBeUndefined();
+    expect(merged.records).toHaveLength(8);
+    expect(comparable(merged)).toEqual(comparable(whole));
+    // The tables' numbers agree too (the wall-clock line and Table C's seconds aside: measured per run).
+    const metricsTable = (file: string) =>
+      readFileSync(file, 'utf8')
+        .split('## Table C')[0]!
+        .replace(/\d+\.\d min wall-clock/, 'T min wall-clock');
+    expect(metricsTable(join(dir, 'merged', 'table.md'))).toEqual(
+      metricsTable(join(dir, 'whole', 'table.md')),
+    );
+  });
+
+  it('refuses a missing shard, a repeated one, a whole run and shards of another run', async () => {
+    const s = (k: number) => join(dir, `s${k}`);
+    const refuse = async (args: string[], pattern: RegExp) => {
+      const stderr = sink();
+      expect(await main(['merge', ...args], { stdout: sink(), stderr })).toBe(2);
+      expect(stderr.text).toMatch(pattern);
+    };
+    await refuse([s(1), s(2)], /shards 3\/3 missing/);
+    await refuse([s(1), s(2), s(2), s(3)], /given twice/);
+    await refuse([s(1), join(dir, 'whole')], /not a shard/);
+    await refuse([join(dir, 'nowhere')], /cannot read/);
+  });
+});
