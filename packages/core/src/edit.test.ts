@@ -212,6 +212,29 @@ describe('edit()', () => {
       edit({ method: failsThird, model, requests: [0, 1, 2, 3].map(request), mode: 'sequential' }),
     ).rejects.toThrow(/third fails/);
     expect(model.bytes()).toEqual(before);
+    // The error names the step and the request that failed.
+    calls = 0;
+    await expect(
+      edit({
+        method: failsThird,
+        model,
+        requests: [0, 1, 2, 3].map((n) => ({ ...request(n), id: `r${n}` })),
+        mode: 'sequential',
+      }),
+    ).rejects.toThrow(
+      "Edit with 'add-edit' failed (model restored): step 3 of 4 (request 2 'r2'): third fails",
+    );
+    calls = 0;
+    await expect(
+      edit({
+        method: failsThird,
+        model,
+        requests: [0, 1, 2, 3, 4, 5].map(request),
+        mode: 'sequential',
+        batchSize: 2,
+      }),
+    ).rejects.toThrow('step 3 of 3 (request 4 "Prompt 4 is", request 5 "Prompt 5 is"): third fails');
+    expect(model.bytes()).toEqual(before);
   });
 
   it('rejects a method that changes weights while declaring modifiesWeights: false', async () => {

@@ -234,13 +234,20 @@ function changedSince(model: EditableModel, before: ReadonlyMap<string, object>)
   return changed;
 }
 
+/** "request 3 'id-3'" / "request 0 \"The Eiffel...\"": one request in an error message. */
+function describeRequest(request: EditRequest, index: number): string {
+  return `request ${index} ${requestName(request)}`;
+}
+
+function requestName(request: EditRequest): string {
+  if (request.id !== undefined) return `'${request.id}'`;
+  const prompt = request.prompt.length > 40 ? `${request.prompt.slice(0, 37)}...` : request.prompt;
+  return JSON.stringify(prompt);
+}
+
 /** "'rome' edit of 'id-1'" / "'rome' edit of 3 requests ('a', 'b', ...)": what errors call this call. */
 function describeCall(methodId: string, requests: readonly EditRequest[]): string {
-  const names = requests.map((request) => {
-    if (request.id !== undefined) return `'${request.id}'`;
-    const prompt = request.prompt.length > 40 ? `${request.prompt.slice(0, 37)}...` : request.prompt;
-    return JSON.stringify(prompt);
-  });
+  const names = requests.map(requestName);
   if (names.length === 1) return `'${methodId}' edit of ${names[0]}`;
   const shown = names.slice(0, 2).join(', ') + (names.length > 2 ? ', ...' : '');
   return `'${methodId}' edit of ${names.length} requests (${shown})`;
@@ -416,6 +423,8 @@ export async function edit<H, M extends EditableModel, R = undefined>(
     const evaluations: EditEvaluation<R>[] = [];
     const touched = new Set<string>();
     let current: M = model;
+    // The step in progress, so that a failure names the requests it was editing.
+    let running: { step: number; indices: readonly number[] } | undefined;
 
     const undoApplied = (): unknown[] => {
       const problems: unknown[] = [];
@@ -444,6 +453,7 @@ export async function edit<H, M extends EditableModel, R = undefined>(
           current = model;
         }
         const indices = plan[s] as number[];
+        running = { step: s + 1, indices };
         const batch = indices.map((i) => frozenRequests[i] as EditRequest);
         const before = dataIdentities(model, names);
         const tensorsBefore = tf.memory().numTensors;
@@ -478,6 +488,8 @@ export async function edit<H, M extends EditableModel, R = undefined>(
           touchedWeights: changed,
           ...(outcome.info === undefined ? {} : { info: outcome.info }),
         });
+
+        running = undefined;
 
         const last = s === plan.length - 1;
         const due =
@@ -518,7 +530,13 @@ export async function edit<H, M extends EditableModel, R = undefined>(
         problems.length > 0
           ? ` (outcome restore/dispose also failed: ${problems.map(messageOf).join('; ')})`
           : '';
-      throw new EditError(method.id, `${messageOf(failure)}${restoreNote}`, { cause: failure });
+      const where =
+        running === undefined || requests.length === 1
+          ? ''
+          : `step ${running.step} of ${plan.length} (${running.indices
+              .map((i) => describeRequest(frozenRequests[i] as EditRequest, i))
+              .join(', ')}): `;
+      throw new EditError(method.id, `${where}${messageOf(failure)}${restoreNote}`, { cause: failure });
     }
 
     const order = new Map(names.map((name, i) => [name, i]));
