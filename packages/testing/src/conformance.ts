@@ -137,6 +137,17 @@ const STRESS_TARGETS = [
   'Canada',
 ];
 
+/** Every numeric or boolean hyperparameter set to a string: each must be an InvalidHparamsError. */
+function badHparamValues(
+  defaults: Readonly<Record<string, unknown>>,
+  given: unknown,
+): [string, Record<string, unknown>][] {
+  const base = (given ?? {}) as Record<string, unknown>;
+  return Object.entries(defaults)
+    .filter(([, value]) => typeof value === 'number' || typeof value === 'boolean')
+    .map(([key]) => [`hyperparameter '${key}' given as text`, { hparams: { ...base, [key]: 'oops' } }]);
+}
+
 /** `count` distinct edit requests over the micro model's subjects (subject, target and true answer set). */
 export function stressRequests(count: number): EditRequest[] {
   return Array.from({ length: count }, (_, i) => {
@@ -547,6 +558,7 @@ export function createConformanceSuite<H>(
         ['a request that is not an object', { requests: 'edit me' }],
         ['no request', { requests: [] }],
         ['an unknown hyperparameter', { hparams: { ...options.hparams, notAHyperparameter: 1 } }],
+        ...badHparamValues(method.hparams.defaults as Record<string, unknown>, options.hparams),
         ['two requests without a mode', { requests: [request, request] }],
         ['an unknown mode', { mode: 'parallel' }],
         ['a batch size outside sequential mode', { batchSize: 2 }],
