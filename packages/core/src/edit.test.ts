@@ -479,6 +479,14 @@ describe('edit()', () => {
     });
     afterEach(() => own.dispose());
     const named = (n: number): EditRequest => ({ ...request(n), id: `edit-${n}` });
+    const thrownBy = (run: () => void): unknown => {
+      try {
+        run();
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
 
     it('refuses an out-of-order revert, naming the later edits, and changes nothing', async () => {
       const before = own.bytes();
@@ -487,14 +495,7 @@ describe('edit()', () => {
       const b = await edit({ method: addMethod(), model: own, requests: named(1), hparams: { amount: 10 } });
       const c = await edit({ method: addMethod(), model: own, requests: named(2), hparams: { amount: 100 } });
       const afterC = own.bytes();
-      const error = (() => {
-        try {
-          a.revert();
-        } catch (e) {
-          return e;
-        }
-        return undefined;
-      })();
+      const error = thrownBy(() => a.revert());
       expect(error).toBeInstanceOf(EditOrderError);
       expect((error as EditOrderError).revertFirst).toEqual([c.label, b.label]);
       expect((error as EditOrderError).message).toContain(
@@ -542,14 +543,7 @@ describe('edit()', () => {
       const b = await edit({ method: addMethod(), model: own, requests: named(1) });
       const afterB = own.bytes();
       b.dispose();
-      const error = (() => {
-        try {
-          a.revert();
-        } catch (e) {
-          return e;
-        }
-        return undefined;
-      })() as EditOrderError;
+      const error = thrownBy(() => a.revert()) as EditOrderError;
       expect(error).toBeInstanceOf(EditOrderError);
       expect(error.permanent).toBe(true);
       expect(error.revertFirst).toEqual([b.label]);
