@@ -164,6 +164,26 @@ describe('CounterFact validation', () => {
     expect(errorOf({ records: [] }).message).toBe("cf.json: field '(root)' must be an array of records");
   });
 
+  it('rejects a duplicate case id (strict) or skips the later record (lenient)', () => {
+    expect(errorOf([goodRecord(4), goodRecord(5), goodRecord(4)]).message).toBe(
+      "cf.json record 2 (case 4): field 'case_id' 4 is also the id of record 0; ids must be unique",
+    );
+    const { requests, skipped } = loadCounterFact([goodRecord(4), goodRecord(4)], {
+      file: 'cf.json',
+      lenient: true,
+    });
+    expect(requests.map((r) => r.id)).toEqual(['4']);
+    expect(skipped.map((s) => [s.index, s.field])).toEqual([[1, 'case_id']]);
+  });
+
+  it('a lenient load that skips every record is an error naming the first reason', () => {
+    const bad = goodRecord(5);
+    bad.paraphrase_prompts = 'x';
+    expect(() => loadCounterFact([bad, bad], { file: 'cf.json', lenient: true })).toThrow(
+      "cf.json: field '(root)' has no valid record: lenient mode skipped all 2 (the first: cf.json record 0 (case 5)",
+    );
+  });
+
   it('lenient mode skips bad records and reports index, case id, field and message', () => {
     const bad1 = goodRecord(5);
     (bad1.requested_rewrite as Record<string, unknown>).subject = '';

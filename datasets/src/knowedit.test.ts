@@ -129,7 +129,7 @@ describe('KnowEdit shapes', () => {
     expect(detectKnowEditShape('x')).toBeUndefined();
   });
 
-  it('wiki_recent: no ground truth, nested alias lists flattened with the first alias first', () => {
+  it('wiki_recent: no ground truth; a probe scores its first answer with the aliases of that answer', () => {
     const { shape, requests, records } = loadKnowEdit([recent]);
     expect(shape).toBe('recent');
     expect(records[0]!.groundTruth).toBeUndefined();
@@ -144,9 +144,7 @@ describe('KnowEdit shapes', () => {
         ],
       },
       portability: {
-        Logical_Generalization: [
-          { prompt: 'Is Leo Arons still alive?', groundTruth: ['no', 'incorrect', 'false'] },
-        ],
+        Logical_Generalization: [{ prompt: 'Is Leo Arons still alive?', groundTruth: 'no' }],
         Reasoning: [
           {
             prompt: 'The name of the head of government of the place of death of Leo Arons is',
@@ -160,6 +158,57 @@ describe('KnowEdit shapes', () => {
     });
   });
 
+  it('keeps distinct answers apart (one alias list per answer), as the upstream files give them', () => {
+    const { records } = loadKnowEdit([recent]);
+    expect(records[0]!.portability.Logical_Generalization?.[0]?.answers).toEqual([
+      ['no'],
+      ['incorrect'],
+      ['false'],
+    ]);
+    expect(records[0]!.portability.Reasoning?.[0]?.answers).toEqual([['Kai Wegner', 'Kai Peter Wegner']]);
+    const siblings = {
+      ...recent,
+      portability: {
+        Reasoning: [{ prompt: 'The siblings of Leo Arons are', ground_truth: [['Anna', 'Anne'], ['Paul']] }],
+      },
+    };
+    const loaded = loadKnowEdit([siblings]);
+    expect(loaded.records[0]!.portability.Reasoning?.[0]?.answers).toEqual([['Anna', 'Anne'], ['Paul']]);
+    // Paul is another answer, not an alias of Anna.
+    expect(loaded.requests[0]!.portability?.Reasoning?.[0]?.groundTruth).toEqual(['Anna', 'Anne']);
+  });
+
+  it.each([
+    ['""', ''],
+    ['[]', []],
+    ['[[]]', [[]]],
+    ['[[""]]', [['']]],
+  ])(
+    'drops only a probe whose ground_truth is %s, in strict and lenient mode, and reports it',
+    (_name, empty) => {
+      const record = {
+        ...recent,
+        locality: {
+          Relation_Specificity: [
+            { prompt: 'The name of the father of Leo Arons is', ground_truth: [['Albert Arons']] },
+            { prompt: 'The gender of Leo Arons is', ground_truth: empty },
+          ],
+        },
+      };
+      for (const lenient of [false, true]) {
+        const loaded = loadKnowEdit([recent, record], { lenient });
+        expect(loaded.records).toHaveLength(2);
+        expect(loaded.skipped).toEqual([]);
+        expect(loaded.requests[1]!.locality?.Relation_Specificity).toEqual([
+          { prompt: 'The name of the father of Leo Arons is', groundTruth: 'Albert Arons' },
+        ]);
+        expect(loaded.droppedProbes).toEqual([
+          { index: 1, field: 'locality.Relation_Specificity[1]', reason: 'ground_truth holds no answer' },
+        ]);
+      }
+    },
+  );
+
   it('wiki_counterfact: string ground truths, Forgetfulness locality', () => {
     const { shape, requests } = loadKnowEdit([counterfact]);
     expect(shape).toBe('counterfact');
@@ -172,7 +221,7 @@ describe('KnowEdit shapes', () => {
   it('ZsRE: list ground truth and rephrase_prompt', () => {
     const { shape, requests, records } = loadKnowEdit([zsre]);
     expect(shape).toBe('zsre');
-    expect(records[0]!.groundTruth).toEqual(['Aspidoceratidae']);
+    expect(records[0]!.groundTruth).toEqual([['Aspidoceratidae']]);
     expect(requests[0]!.groundTruth).toBe('Aspidoceratidae');
     expect(requests[0]!.rephrasePrompts).toEqual(['What family are Epaspidoceras?']);
     expect(requests[0]!.locality?.Relation_Specificity).toHaveLength(2);
@@ -309,11 +358,14 @@ describe('KnowEdit validation', () => {
     expect(facts.requests.map((r) => r.id)).toEqual(['0', '2']);
     expect(facts.skipped.map((s) => [s.index, s.field])).toEqual([[1, 'target_new']]);
     const san = loadKnowEdit(
-      { success: [sanitationTest.success[0], { question: '' }], locality: [{ question: 'q' }] },
+      {
+        success: [sanitationTest.success[0], { question: '' }],
+        locality: [{ question: 'q' }, { question: 'p', ground_truth: 'g' }],
+      },
       { lenient: true },
     );
     expect(san.requests).toHaveLength(1);
-    expect(san.sharedLocality).toEqual([]);
+    expect(san.sharedLocality).toEqual([{ prompt: 'p', groundTruth: 'g' }]);
     expect(san.skipped.map((s) => [s.index, s.field])).toEqual([
       [1, 'success.question'],
       [0, 'locality.ground_truth'],

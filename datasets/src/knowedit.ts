@@ -1,6 +1,6 @@
 import type { EditRequest, PromptAnswer } from '@llmedit/core';
 import {
-  answerAliases,
+  answerSets,
   asObject,
   fileError,
   isObject,
@@ -35,10 +35,22 @@ export const KNOWEDIT_SHAPES: readonly KnowEditShape[] = [
   'sanitation',
 ];
 
-/** A probe with every accepted answer; `answers[0]` is the one scored token by token. */
+/**
+ * A probe with every accepted answer: `answers[i]` is one distinct answer as its list of aliases. The
+ * first alias of the first answer is the one EasyEdit scores token by token.
+ */
 export interface KnowEditProbe {
   prompt: string;
-  answers: string[];
+  answers: string[][];
+}
+
+/** A probe the upstream files hold without any answer (`""`, `[]`, `[[]]`): left out, and listed here. */
+export interface DroppedProbe {
+  /** Position of the record in the file. */
+  index: number;
+  /** Dotted path of the probe, e.g. `locality.Relation_Specificity[2]`. */
+  field: string;
+  reason: string;
 }
 
 /** ConvSent: the target sentiment and the reference replies of both polarities. */
@@ -55,8 +67,8 @@ export interface KnowEditRecord {
   subject?: string;
   prompt: string;
   targetNew: string;
-  /** True answers (alias lists flattened in order); absent for insertion sets (wiki_recent). */
-  groundTruth?: string[];
+  /** True answers, each as its list of aliases; absent for insertion sets (wiki_recent). */
+  groundTruth?: string[][];
   rephrasePrompts: string[];
   portability: Record<string, KnowEditProbe[]>;
   locality: Record<string, KnowEditProbe[]>;
@@ -80,6 +92,8 @@ export interface KnowEditLoadResult {
   records: KnowEditRecord[];
   requests: EditRequest[];
   skipped: SkippedRecord[];
+  /** Probes without any answer that were left out (their records are kept). */
+  droppedProbes: DroppedProbe[];
   /**
    * Sanitation only: the retained-knowledge questions (test `locality` / train `K_R`). They are shared by
    * all edits of the file rather than tied to one record, so they are listed here (empty otherwise).
@@ -102,7 +116,18 @@ export function detectKnowEditShape(data: unknown): KnowEditShape | undefined {
   return 'counterfact';
 }
 
-function probes(ctx: RecordContext, value: unknown, field: string): Record<string, KnowEditProbe[]> {
+/** Whether an answer value holds no text at all: '', [], [[]], ['', []] (upstream probes without answer). */
+function isEmptyAnswer(value: unknown): boolean {
+  if (typeof value === 'string') return value.trim() === '';
+  return Array.isArray(value) && value.every(isEmptyAnswer);
+}
+
+function probes(
+  ctx: RecordContext,
+  value: unknown,
+  field: string,
+  dropped: DroppedProbe[],
+): Record<string, KnowEditProbe[]> {
   if (value === undefined || value === null) return {};
   const groups = asObject(ctx, value, field);
   const out: Record<string, KnowEditProbe[]> = {};
@@ -110,13 +135,16 @@ function probes(ctx: RecordContext, value: unknown, field: string): Record<strin
     const f = join(field, name);
     // A single probe is sometimes stored without its list.
     const items = Array.isArray(list) ? list : [list];
-    const parsed = items.map((item, i) => {
+    const parsed: KnowEditProbe[] = [];
+    items.forEach((item, i) => {
       const fi = Array.isArray(list) ? join(f, i) : f;
       const obj = asObject(ctx, item, fi);
-      return {
-        prompt: nonEmptyString(ctx, obj.prompt, `${fi}.prompt`),
-        answers: answerAliases(ctx, obj.ground_truth, `${fi}.ground_truth`),
-      };
+      const prompt = nonEmptyString(ctx, obj.prompt, `${fi}.prompt`);
+      if (obj.ground_truth !== undefined && isEmptyAnswer(obj.ground_truth)) {
+        dropped.push({ index: ctx.index, field: fi, reason: 'ground_truth holds no answer' });
+        return;
+      }
+      parsed.push({ prompt, answers: answerSets(ctx, obj.ground_truth, `${fi}.ground_truth`) });
     });
     if (parsed.length > 0) out[name] = parsed;
   }
@@ -130,7 +158,12 @@ function rephrases(ctx: RecordContext, rec: Record<string, unknown>): string[] {
   return typeof value === 'string' ? [nonEmptyString(ctx, value, key)] : stringArray(ctx, value, key);
 }
 
-function parseFactRecord(shape: KnowEditShape, raw: unknown, ctx: RecordContext): KnowEditRecord {
+function parseFactRecord(
+  shape: KnowEditShape,
+  raw: unknown,
+  ctx: RecordContext,
+  dropped: DroppedProbe[],
+): KnowEditRecord {
   const rec = asObject(ctx, raw, '(record)');
   const wikibio = shape === 'wikibio';
   const out: KnowEditRecord = {
@@ -139,13 +172,13 @@ function parseFactRecord(shape: KnowEditShape, raw: unknown, ctx: RecordContext)
     prompt: nonEmptyString(ctx, wikibio ? rec.text : rec.prompt, wikibio ? 'text' : 'prompt'),
     targetNew: nonEmptyString(ctx, wikibio ? rec.labels : rec.target_new, wikibio ? 'labels' : 'target_new'),
     rephrasePrompts: rephrases(ctx, rec),
-    portability: probes(ctx, rec.portability, 'portability'),
-    locality: probes(ctx, rec.locality, 'locality'),
+    portability: probes(ctx, rec.portability, 'portability', dropped),
+    locality: probes(ctx, rec.locality, 'locality', dropped),
   };
   const subjectKey = wikibio ? 'concept' : 'subject';
   const subject = optionalNonEmptyString(ctx, rec[subjectKey], subjectKey);
   if (subject !== undefined) out.subject = subject;
-  if (rec.ground_truth !== undefined) out.groundTruth = answerAliases(ctx, rec.ground_truth, 'ground_truth');
+  if (rec.ground_truth !== undefined) out.groundTruth = answerSets(ctx, rec.ground_truth, 'ground_truth');
   return out;
 }
 
@@ -196,8 +229,10 @@ function parseTriviaItem(raw: unknown, ctx: RecordContext, needsTarget: boolean)
   return out;
 }
 
+/** The first answer with its aliases (what EasyEdit scores); further distinct answers are not aliases of it. */
 function toPromptAnswer(p: KnowEditProbe): PromptAnswer {
-  return { prompt: p.prompt, groundTruth: p.answers.length === 1 ? (p.answers[0] as string) : p.answers };
+  const aliases = p.answers[0] as string[];
+  return { prompt: p.prompt, groundTruth: aliases.length === 1 ? (aliases[0] as string) : aliases };
 }
 
 function probeMap(groups: Record<string, KnowEditProbe[]>): Record<string, PromptAnswer[]> {
@@ -206,8 +241,8 @@ function probeMap(groups: Record<string, KnowEditProbe[]>): Record<string, Promp
 
 /**
  * The EditRequest of a KnowEdit record. Probes keep KnowEdit's names (Reasoning, Subject_Aliasing,
- * Logical_Generalization, Relation_Specificity, Forgetfulness); alias lists become answer lists whose first
- * entry is scored. `subject` is set only when it occurs in the prompt (found case-insensitively).
+ * Logical_Generalization, Relation_Specificity, Forgetfulness); a probe's first answer becomes its
+ * `groundTruth` with its aliases, the first alias scored. `subject` is set only when it occurs in the prompt (found case-insensitively).
  */
 export function knowEditToRequest(rec: KnowEditRecord): EditRequest {
   const request: EditRequest = { id: String(rec.index), prompt: rec.prompt, targetNew: rec.targetNew };
@@ -215,7 +250,7 @@ export function knowEditToRequest(rec: KnowEditRecord): EditRequest {
     const subject = locateSubject(rec.prompt, rec.subject);
     if (subject !== undefined) request.subject = subject;
   }
-  if (rec.groundTruth !== undefined) request.groundTruth = rec.groundTruth[0] as string;
+  if (rec.groundTruth !== undefined) request.groundTruth = rec.groundTruth[0]?.[0] as string;
   if (rec.rephrasePrompts.length > 0) request.rephrasePrompts = rec.rephrasePrompts;
   if (Object.keys(rec.locality).length > 0) request.locality = probeMap(rec.locality);
   if (Object.keys(rec.portability).length > 0) request.portability = probeMap(rec.portability);
@@ -253,7 +288,7 @@ function loadSanitation(data: unknown, file: string, options: KnowEditOptions): 
       shape: 'sanitation',
       prompt: template.replace('{}', item.question),
       targetNew: item.targetNew as string,
-      groundTruth: [item.groundTruth],
+      groundTruth: [[item.groundTruth]],
       rephrasePrompts: [],
       portability: {},
       locality: {},
@@ -271,6 +306,7 @@ function loadSanitation(data: unknown, file: string, options: KnowEditOptions): 
     records,
     requests: records.map(knowEditToRequest),
     skipped,
+    droppedProbes: [],
     sharedLocality: kept.records.map((k) => ({
       prompt: template.replace('{}', k.question),
       groundTruth: k.groundTruth,
@@ -291,10 +327,24 @@ export function loadKnowEdit(data: unknown, options: KnowEditOptions = {}): Know
   }
   if (shape === 'sanitation') return loadSanitation(data, file, options);
   const lenient = options.lenient ?? false;
+  const droppedProbes: DroppedProbe[] = [];
   const parse =
     shape === 'convsent'
       ? (raw: unknown, ctx: RecordContext) => parseConvSentRecord(raw, ctx, options.convSentTarget)
-      : (raw: unknown, ctx: RecordContext) => parseFactRecord(shape, raw, ctx);
+      : (raw: unknown, ctx: RecordContext) => {
+          // A record skipped in lenient mode keeps none of its dropped probes in the report.
+          const dropped: DroppedProbe[] = [];
+          const record = parseFactRecord(shape, raw, ctx, dropped);
+          droppedProbes.push(...dropped);
+          return record;
+        };
   const { records, skipped } = parseRecords(data, file, lenient, undefined, parse);
-  return { shape, records, requests: records.map(knowEditToRequest), skipped, sharedLocality: [] };
+  return {
+    shape,
+    records,
+    requests: records.map(knowEditToRequest),
+    skipped,
+    droppedProbes,
+    sharedLocality: [],
+  };
 }

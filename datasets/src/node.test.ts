@@ -100,4 +100,11 @@ describe('datasetPath and file reading', () => {
     expect(() => loadZsreFile(bad)).toThrow("my_zsre.json record 0: field 'alt' must be a non-empty string");
     expect(() => loadZsreFile(bad, { file: 'other.json' })).toThrow('other.json record 0:');
   });
+
+  it('reads a JSON file saved with a UTF-8 byte order mark', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmedit-datasets-'));
+    const file = join(dir, 'bom.json');
+    writeFileSync(file, `\uFEFF${JSON.stringify([{ a: 1 }])}`, 'utf8');
+    expect(readJsonFile(file)).toEqual([{ a: 1 }]);
+  });
 });

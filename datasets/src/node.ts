@@ -58,6 +58,8 @@ export function readJsonFile(path: string): unknown {
   } catch (cause) {
     throw new DatasetError(path, 'cannot be read', { cause });
   }
+  // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would reject it as an invisible token.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (cause) {

@@ -107,20 +107,24 @@ export function nonNegativeInteger(ctx: RecordContext, value: unknown, field: st
  * in order so that the first entry is the one EasyEdit's scripts score.
  */
 export function answerAliases(ctx: RecordContext, value: unknown, field: string): string[] {
-  if (typeof value === 'string') return [nonEmptyString(ctx, value, field)];
+  return answerSets(ctx, value, field).flat();
+}
+
+/**
+ * Answers as one alias list per distinct answer: a string is one answer; a list of strings is one answer
+ * and its aliases; a list holding lists (KnowEdit's `[["Kai Wegner", "Kai Peter Wegner"], ["..."]]`) is
+ * one answer per element. Distinct answers are never merged into one alias list.
+ */
+export function answerSets(ctx: RecordContext, value: unknown, field: string): string[][] {
+  if (typeof value === 'string') return [[nonEmptyString(ctx, value, field)]];
   if (!Array.isArray(value)) fail(ctx, field, 'must be a string or a list of strings (or of alias lists)');
-  const out: string[] = [];
-  value.forEach((item, i) => {
-    if (Array.isArray(item)) {
-      item.forEach((alias, j) => {
-        out.push(nonEmptyString(ctx, alias, `${join(field, i)}[${j}]`));
-      });
-    } else {
-      out.push(nonEmptyString(ctx, item, join(field, i)));
-    }
+  if (value.length === 0) fail(ctx, field, 'must contain at least one non-empty answer');
+  if (!value.some(Array.isArray)) return [value.map((item, i) => nonEmptyString(ctx, item, join(field, i)))];
+  return value.map((item, i) => {
+    if (!Array.isArray(item)) return [nonEmptyString(ctx, item, join(field, i))];
+    if (item.length === 0) fail(ctx, join(field, i), 'must contain at least one non-empty answer');
+    return item.map((alias, j) => nonEmptyString(ctx, alias, `${join(field, i)}[${j}]`));
   });
-  if (out.length === 0) fail(ctx, field, 'must contain at least one non-empty answer');
-  return out;
 }
 
 /** Reads a record's id before full validation, so that errors name the case. */
@@ -159,13 +163,20 @@ export function parseRecords<R>(
   }
   const records: R[] = [];
   const skipped: SkippedRecord[] = [];
+  // Ids become request ids and keys of results: two records with one id would overwrite each other.
+  const seen = new Map<string, number>();
   data.forEach((raw, index) => {
     const caseId = caseIdKey === undefined ? undefined : peekCaseId(raw, caseIdKey);
     const ctx: RecordContext = { file, index };
     if (caseId !== undefined) ctx.caseId = caseId;
     if (list !== undefined) ctx.list = list;
     try {
+      const first = caseId === undefined ? undefined : seen.get(caseId);
+      if (first !== undefined) {
+        fail(ctx, caseIdKey as string, `${caseId} is also the id of record ${first}; ids must be unique`);
+      }
       records.push(parse(raw, ctx));
+      if (caseId !== undefined) seen.set(caseId, index);
     } catch (error) {
       // isInstance/code rather than instanceof: robust to two copies of @llmedit/core in one process.
       if (!lenient || !LlmeditError.isInstance(error) || error.code !== 'INVALID_REQUEST') throw error;
@@ -175,5 +186,13 @@ export function parseRecords<R>(
       skipped.push(entry);
     }
   });
+  if (records.length === 0 && skipped.length > 0) {
+    // A lenient load that keeps nothing is a wrong file or format, not a few bad records.
+    throw fileError(
+      file,
+      list ?? '(root)',
+      `has no valid record: lenient mode skipped all ${skipped.length} (the first: ${skipped[0]?.message})`,
+    );
+  }
   return { records, skipped };
 }

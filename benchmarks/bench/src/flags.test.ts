@@ -86,6 +86,22 @@ describe('parseFlags', () => {
     }
   });
 
+  it('reads --dataset-file: only the file by default, shipped sets when named, a larger --n', () => {
+    const f = parseFlags(['--dataset-file', 'data/test_cf.json', '--n', '885'], '/w');
+    expect(f.datasetFile).toBe('/w/data/test_cf.json');
+    expect(f.datasets).toEqual([]);
+    expect(f.n).toBe(885);
+    const g = parseFlags(['--dataset-file=/d/ZsRE-test-all.json', '--datasets', 'zsre,knowedit-zsre'], '/w');
+    expect(g.datasets).toEqual(['zsre', 'knowedit-zsre']);
+    expect(() => parseFlags(['--datasets', 'knowedit-wikibio'])).toThrow(
+      /knowedit-wikibio is read from its KnowEdit file: pass --dataset-file <path> \(get it from https:\/\/huggingface.co\/datasets\/zjunlp\/KnowEdit\)/,
+    );
+    expect(() => parseFlags(['--n', '301'])).toThrow(/between 1 and 300/);
+    expect(() =>
+      parseFlags(['--dataset-file', 'a.json', '--datasets', 'knowedit-zsre,knowedit-recent']),
+    ).toThrow(/one KnowEdit set per run/);
+  });
+
   it('rejects bad input with a FlagError that says what is wrong', () => {
     expect(() => parseFlags(['--n', '0'])).toThrow(/--n must be between 1 and 300/);
     expect(() => parseFlags(['--n', 'ten'])).toThrow(/must be an integer/);

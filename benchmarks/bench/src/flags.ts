@@ -1,11 +1,25 @@
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EDIT_MODES, type EditMode, LlmeditError } from '@llmedit/core';
+import { KNOWEDIT_SHAPES, type KnowEditShape } from '@llmedit/datasets';
 import type { Shard } from './results.js';
 
-/** The data sets `pnpm bench` edits (their fixed evaluation splits). */
+/** The shipped data sets `pnpm bench` edits (their fixed evaluation splits). */
 export const BENCH_DATASETS = ['zsre', 'counterfact'] as const;
-export type BenchDataset = (typeof BENCH_DATASETS)[number];
+export type ShippedDataset = (typeof BENCH_DATASETS)[number];
+/** A KnowEdit set read from the user's file (`--dataset-file`): KnowEdit files are not shipped. */
+export type KnowEditDataset = `knowedit-${KnowEditShape}`;
+export const KNOWEDIT_DATASETS: readonly KnowEditDataset[] = KNOWEDIT_SHAPES.map(
+  (shape) => `knowedit-${shape}` as const,
+);
+export type BenchDataset = ShippedDataset | KnowEditDataset;
+
+export function isKnowEditDataset(dataset: string): dataset is KnowEditDataset {
+  return (KNOWEDIT_DATASETS as readonly string[]).includes(dataset);
+}
+
+/** Where users get the KnowEdit files (their licence is the upstream one; llmedit does not ship them). */
+export const KNOWEDIT_SOURCE = 'https://huggingface.co/datasets/zjunlp/KnowEdit';
 
 /**
  * Records per data set per method of a default run. Chosen so that `pnpm bench` with every registered
@@ -16,6 +30,8 @@ export const DEFAULT_N = 30;
 export const SMOKE_N = 3;
 /** Size of each evaluation split (datasets package, SPLIT_EVAL_SIZE). */
 export const MAX_N = 300;
+/** `--n` limit with `--dataset-file` (KnowEdit files hold up to 14,390 records). */
+export const MAX_FILE_N = 100_000;
 
 /** `benchmarks/results/latest/` (committed table), from this file's location in `benchmarks/bench/src/`. */
 export const DEFAULT_OUT = fileURLToPath(new URL('../../results/latest/', import.meta.url));
@@ -31,7 +47,13 @@ export const PARTIAL_OUT_ROOT = fileURLToPath(new URL('../bench-results/', impor
 export interface BenchFlags {
   /** Method ids to run, in the order given; undefined: every registered method. */
   methods: string[] | undefined;
+  /**
+   * Shipped data sets, and KnowEdit names that must match `datasetFile`'s set. Empty when only
+   * `--dataset-file` was given (its set is known once the file is read).
+   */
   datasets: BenchDataset[];
+  /** Absolute path of a KnowEdit file (`--dataset-file`), evaluated with the EasyEdit protocol. */
+  datasetFile?: string;
   /** Records per data set per method (the first n of the evaluation split). */
   n: number;
   /** A checkpoint name ('default', 'micro') or a path to a Hugging Face-layout model folder. */
@@ -59,12 +81,15 @@ export class FlagError extends LlmeditError {
 
 export const USAGE = `Usage: pnpm bench [flags]
 
-Runs every registered editing method on the evaluation splits of ZsRE and CounterFact and writes
-results.json, table.md and report.html.
+Runs every registered editing method on the evaluation splits of ZsRE and CounterFact (or on a KnowEdit
+file) and writes results.json, table.md and report.html.
 
   --methods a,b        method ids (default: all registered)
-  --datasets a,b       zsre,counterfact (default: both)
-  --n N                records per data set per method, 1-${MAX_N} (default ${DEFAULT_N}; --smoke ${SMOKE_N})
+  --datasets a,b       zsre,counterfact (default: both; with --dataset-file: none unless named)
+  --dataset-file PATH  a KnowEdit file (any of its six sets, detected), run as knowedit-<set> with the
+                       EasyEdit protocol; get the files from ${KNOWEDIT_SOURCE}
+  --n N                records per data set per method, 1-${MAX_N} (default ${DEFAULT_N}; --smoke ${SMOKE_N};
+                       up to ${MAX_FILE_N} with --dataset-file)
   --model M            'default', 'micro' or a path to a Hugging Face model folder (default: default)
   --seed S             non-negative integer seed (default 0)
   --mode M             single | batch | sequential (default single)
@@ -100,6 +125,7 @@ function parseInteger(flag: string, value: string, min: number, max: number): nu
 const VALUE_FLAGS = [
   '--methods',
   '--datasets',
+  '--dataset-file',
   '--n',
   '--model',
   '--seed',
@@ -148,15 +174,36 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
       ? undefined
       : parseList('--methods', methodsValue);
 
+  const fileValue = values.get('--dataset-file');
+  if (fileValue !== undefined && fileValue.trim() === '') throw new FlagError('--dataset-file needs a path');
+  const datasetFile = fileValue === undefined ? undefined : resolvePath(fileValue, cwd);
   const datasetsValue = values.get('--datasets');
-  const datasets = datasetsValue === undefined ? [...BENCH_DATASETS] : parseList('--datasets', datasetsValue);
+  const datasets =
+    datasetsValue === undefined
+      ? datasetFile === undefined
+        ? [...BENCH_DATASETS]
+        : []
+      : parseList('--datasets', datasetsValue);
   for (const d of datasets) {
-    if (!(BENCH_DATASETS as readonly string[]).includes(d))
-      throw new FlagError(`--datasets: unknown data set '${d}' (known: ${BENCH_DATASETS.join(', ')})`);
+    if (isKnowEditDataset(d)) {
+      if (datasetFile === undefined) {
+        throw new FlagError(
+          `--datasets: ${d} is read from its KnowEdit file: pass --dataset-file <path> (get it from ${KNOWEDIT_SOURCE})`,
+        );
+      }
+    } else if (!(BENCH_DATASETS as readonly string[]).includes(d)) {
+      throw new FlagError(
+        `--datasets: unknown data set '${d}' (known: ${[...BENCH_DATASETS, ...KNOWEDIT_DATASETS].join(', ')})`,
+      );
+    }
+  }
+  if (datasets.filter(isKnowEditDataset).length > 1) {
+    throw new FlagError('--datasets: one KnowEdit set per run (the one in --dataset-file)');
   }
 
   const nValue = values.get('--n');
-  const n = nValue === undefined ? (smoke ? SMOKE_N : DEFAULT_N) : parseInteger('--n', nValue, 1, MAX_N);
+  const maxN = datasetFile === undefined ? MAX_N : MAX_FILE_N;
+  const n = nValue === undefined ? (smoke ? SMOKE_N : DEFAULT_N) : parseInteger('--n', nValue, 1, maxN);
   const seedValue = values.get('--seed');
   const seed = seedValue === undefined ? 0 : parseInteger('--seed', seedValue, 0, 2 ** 32 - 1);
 
@@ -196,6 +243,7 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
   return {
     methods,
     datasets: datasets as BenchDataset[],
+    ...(datasetFile === undefined ? {} : { datasetFile }),
     n,
     model: resolvedModel,
     modelGiven: modelValue !== undefined,

@@ -1,9 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { initBackend, LlmeditError, UnknownMethodError } from '@llmedit/core';
+import { type EditRequest, initBackend, LlmeditError, UnknownMethodError } from '@llmedit/core';
+import { loadKnowEditFile } from '@llmedit/datasets';
 import type { BenchMethod } from './bench-method.js';
 import { checkpointBuilt, loadBenchModel } from './bench-model.js';
-import { FlagError, parseFlags, USAGE } from './flags.js';
+import {
+  type BenchDataset,
+  type BenchFlags,
+  FlagError,
+  isKnowEditDataset,
+  type KnowEditDataset,
+  parseFlags,
+  USAGE,
+} from './flags.js';
 import { MergeError, mergeShards, readShards } from './merge.js';
 import { methodPackages } from './method-packages.js';
 import { BENCH_METHODS } from './methods.js';
@@ -51,6 +60,43 @@ export function selectMethods(
       );
     return entry;
   });
+}
+
+/** A KnowEdit file read for `--dataset-file`: the data set it is, and its requests. */
+export interface DatasetFile {
+  dataset: KnowEditDataset;
+  requests: EditRequest[];
+  /** What was left out of the file, for the console: probes without answer. */
+  notes: string[];
+}
+
+/**
+ * Read `--dataset-file` (strict: a malformed record is an error naming it; probes without any answer, which
+ * the upstream files hold, are dropped and counted) and check it against the KnowEdit name in `--datasets`.
+ */
+export function readDatasetFile(
+  flags: Pick<BenchFlags, 'datasets' | 'datasetFile'>,
+): DatasetFile | undefined {
+  if (flags.datasetFile === undefined) return undefined;
+  const loaded = loadKnowEditFile(flags.datasetFile);
+  const dataset: KnowEditDataset = `knowedit-${loaded.shape}`;
+  const named = flags.datasets.find(isKnowEditDataset);
+  if (named !== undefined && named !== dataset) {
+    throw new FlagError(`--datasets names ${named}, but ${flags.datasetFile} is a ${dataset} file`);
+  }
+  const notes =
+    loaded.droppedProbes.length === 0
+      ? []
+      : [
+          `${flags.datasetFile}: ${loaded.droppedProbes.length} probe(s) without any answer left out ` +
+            `(first: record ${loaded.droppedProbes[0]?.index}, ${loaded.droppedProbes[0]?.field})`,
+        ];
+  if (loaded.sharedLocality.length > 0) {
+    notes.push(
+      `${flags.datasetFile}: ${loaded.sharedLocality.length} shared locality questions not evaluated`,
+    );
+  }
+  return { dataset, requests: loaded.requests, notes };
 }
 
 /** results.json: readable top level, one line per record (diffable, and a third of the indented size). */
@@ -105,6 +151,21 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     stdout.write(`${USAGE}\nRegistered methods: ${all.map((m) => m.method.id).join(', ')}\n`);
     return 0;
   }
+  let file: DatasetFile | undefined;
+  try {
+    file = readDatasetFile(flags);
+  } catch (error) {
+    if (error instanceof LlmeditError) {
+      stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const datasets: BenchDataset[] = flags.datasets.filter((d) => !isKnowEditDataset(d));
+  if (file !== undefined) {
+    datasets.push(file.dataset);
+    for (const note of file.notes) stderr.write(`${note}\n`);
+  }
 
   if (flags.outKind === 'partial') {
     stderr.write(
@@ -139,7 +200,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   }
   stdout.write(
     `llmedit bench: backend ${backend.name}, model ${bench.name} (${bench.model.modelId}), ` +
-      `${methods.map((m) => m.method.id).join(', ')} on ${flags.datasets.join(', ')}, n=${flags.n}, ` +
+      `${methods.map((m) => m.method.id).join(', ')} on ${datasets.join(', ')}, n=${flags.n}, ` +
       `${flags.mode} mode, seed ${flags.seed}\n`,
   );
 
@@ -163,7 +224,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     results = await runBench({
       bench,
       methods,
-      datasets: flags.datasets,
+      datasets,
+      ...(file === undefined ? {} : { fileRecords: { [file.dataset]: file.requests } }),
       n: flags.n,
       seed: flags.seed,
       mode: flags.mode,

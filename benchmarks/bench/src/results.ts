@@ -111,7 +111,7 @@ export interface BenchResults {
     vocabSize: number;
     parameters: number;
   };
-  evaluation: Record<BenchDataset, unknown>;
+  evaluation: Partial<Record<BenchDataset, unknown>>;
   environment: Environment;
   methods: MethodInfo[];
   runs: MethodRun[];

@@ -18,7 +18,7 @@ import {
 } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
 import type { BenchMethod, BenchModel, Prepared } from './bench-method.js';
-import type { BenchDataset } from './flags.js';
+import { type BenchDataset, isKnowEditDataset, type ShippedDataset } from './flags.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
 import { RESULTS_SCHEMA } from './results.js';
 
@@ -49,6 +49,8 @@ export interface RunOptions {
   onCheckpoint?(results: BenchResults): void;
   /** Overrides the per-data-set evaluation settings (tests use cheaper ones). */
   evaluation?: Partial<Record<BenchDataset, PostEditOptions>>;
+  /** The records of data sets read from the user's files (`--dataset-file`), by data set name. */
+  fileRecords?: Partial<Record<BenchDataset, readonly EditRequest[]>>;
   /** Run only this shard's (method, data set) units (see `shardUnits`). */
   shard?: Shard;
 }
@@ -77,7 +79,8 @@ export const GE_PROMPTS = 2;
  * ROME's generate_fast.
  */
 export function evaluationSettings(dataset: BenchDataset, seed: number): PostEditOptions {
-  if (dataset === 'zsre') return { suites: ['easyedit'], fluency: true, seed };
+  // KnowEdit is evaluated as EasyEdit's run_knowedit script does: the EasyEdit protocol and fluency.
+  if (dataset === 'zsre' || isKnowEditDataset(dataset)) return { suites: ['easyedit'], fluency: true, seed };
   return {
     suites: ['easyedit', 'counterfact'],
     fluency: true,
@@ -93,8 +96,20 @@ interface DatasetRecords {
   evaluation: EvaluationRequest[];
 }
 
-/** The first `n` records of a data set's evaluation split (the split order is a fixed random sample). */
-export function loadRecords(dataset: BenchDataset, n: number): DatasetRecords {
+/**
+ * The first `n` records of a data set's evaluation split (the split order is a fixed random sample), or of
+ * the records read from the user's file for it.
+ */
+export function loadRecords(
+  dataset: BenchDataset,
+  n: number,
+  fileRecords: RunOptions['fileRecords'] = {},
+): DatasetRecords {
+  if (isKnowEditDataset(dataset)) {
+    const requests = fileRecords[dataset]?.slice(0, n);
+    if (requests === undefined) throw new Error(`no records were read for ${dataset}`);
+    return { requests, evaluation: requests };
+  }
   if (dataset === 'counterfact') {
     const split = loadCounterFactSplit('eval');
     const requests = split.requests.slice(0, n);
@@ -110,6 +125,16 @@ export function loadRecords(dataset: BenchDataset, n: number): DatasetRecords {
 
 function packageField(name: string | undefined): { package?: string } {
   return name === undefined ? {} : { package: name };
+}
+
+/**
+ * The shipped training split a method trains on (SERAC's classifier, IKE's demonstrations) for a data set:
+ * its own, or for a KnowEdit set the shipped split of the same question style (KnowEdit's files are
+ * evaluated as given; their train files are not read).
+ */
+export function trainingSplit(dataset: BenchDataset): ShippedDataset {
+  if (!isKnowEditDataset(dataset)) return dataset;
+  return dataset === 'knowedit-zsre' ? 'zsre' : 'counterfact';
 }
 
 function messageOf(error: unknown): string {
@@ -155,7 +180,9 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   const { model } = bench;
   const started = performance.now();
   const units = shardUnits(methods, datasets, options.shard);
-  const total = units.length * n;
+  const sizeOf = (d: BenchDataset) =>
+    isKnowEditDataset(d) ? Math.min(n, options.fileRecords?.[d]?.length ?? 0) : n;
+  const total = units.reduce((sum, unit) => sum + sizeOf(unit.dataset), 0);
   let done = 0;
   const progress = (phase: string) => options.onProgress?.({ done, total, phase });
 
@@ -213,7 +240,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   for (const dataset of datasets.filter((d) => units.some((u) => u.dataset === d))) {
     if (signal?.aborted) return finish(false);
     progress(`pre-edit ${dataset}`);
-    const data = loadRecords(dataset, n);
+    const data = loadRecords(dataset, n, options.fileRecords);
     records.set(dataset, data);
     // All records at once (batched generation), on every core: the unedited model does not change.
     const pre = await computePreEditParallel(model, data.evaluation, { ...settings[dataset], cache });
@@ -337,7 +364,7 @@ async function runOne(
         bench,
         dataset,
         hparams,
-        trainingRequests: () => loadSplit(dataset, 'train'),
+        trainingRequests: () => loadSplit(trainingSplit(dataset), 'train'),
         seed,
         signal,
       });

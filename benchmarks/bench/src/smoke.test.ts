@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentBackend, initBackend } from '@llmedit/core';
@@ -160,6 +160,62 @@ describe('pnpm bench on the micro model', () => {
     expect(full.code).toBe(0);
     const results = JSON.parse(readFileSync(join(dir, 'broken', 'results.json'), 'utf8'));
     expect(results.records[0].error).toContain('boom');
+  });
+
+  it('runs a KnowEdit file given by path (--dataset-file) with the EasyEdit protocol', async () => {
+    // The upstream wiki_counterfact layout, with a probe without answer as the published files have.
+    const file = join(dir, 'test_cf.json');
+    const record = (subject: string, truth: string, target: string) => ({
+      subject,
+      prompt: `The mother tongue of ${subject} is`,
+      target_new: target,
+      ground_truth: truth,
+      portability: { Subject_Aliasing: [{ prompt: `${subject} spoke the language`, ground_truth: target }] },
+      locality: {
+        Relation_Specificity: [
+          { prompt: 'The mother tongue of Léon Blum is', ground_truth: 'French' },
+          { prompt: `The gender of ${subject} is`, ground_truth: [[]] },
+        ],
+      },
+    });
+    writeFileSync(
+      file,
+      JSON.stringify([
+        record('Danielle Darrieux', 'French', 'English'),
+        record('Thomas Joannes Stieltjes', 'Dutch', 'English'),
+      ]),
+    );
+    const out = join(dir, 'knowedit');
+    const stderr = sink();
+    const stdout = sink();
+    const code = await main(
+      ['--model', 'micro', '--methods', 'ft-l', '--n', '2', '--out', out, '--dataset-file', file],
+      {
+        stdout,
+        stderr,
+        evaluation: { 'knowedit-counterfact': { suites: ['easyedit'] } },
+      },
+    );
+    expect(code).toBe(0);
+    expect(stderr.text).toContain(
+      '2 probe(s) without any answer left out (first: record 0, locality.Relation_Specificity[1])',
+    );
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.options.datasets).toEqual(['knowedit-counterfact']);
+    expect(results.records).toHaveLength(2);
+    expect(results.records[0].error).toBeUndefined();
+    for (const metric of ['reliability', 'locality', 'locality.Relation_Specificity', 'portability'])
+      expect(results.records[0].metrics[metric], metric).toBeDefined();
+    expect(stdout.text).toContain('## Table A (KnowEdit counterfact)');
+    // A KnowEdit name in --datasets must match the file; without the file it is a flag error.
+    const wrong = sink();
+    expect(
+      await main(['--model', 'micro', '--datasets', 'knowedit-zsre', '--dataset-file', file], {
+        stdout: sink(),
+        stderr: wrong,
+      }),
+    ).toBe(2);
+    expect(wrong.text).toContain('is a knowedit-counterfact file');
   });
 
   it('rejects bad flags and unknown methods with exit code 2', async () => {

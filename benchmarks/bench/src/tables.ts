@@ -1,6 +1,6 @@
 import { describeBackend } from '@llmedit/core';
 import { type AggregateReport, aggregate, bootstrapMean, type RecordResult } from '@llmedit/evaluate';
-import type { BenchDataset } from './flags.js';
+import { type BenchDataset, isKnowEditDataset, type ShippedDataset } from './flags.js';
 import {
   EASYEDIT_GPU_MEMORY,
   type PublishedColumn,
@@ -159,12 +159,22 @@ const SURVEY_METRICS = [
   { key: 'fluency', metric: 'fluency', label: 'Fluency' },
 ] as const;
 
-const DATASET_LABEL: Record<BenchDataset, string> = { zsre: 'ZsRE', counterfact: 'CounterFact' };
+const SHIPPED_LABEL: Record<ShippedDataset, string> = { zsre: 'ZsRE', counterfact: 'CounterFact' };
+
+/** 'ZsRE', 'CounterFact', 'KnowEdit wikibio'. */
+function datasetLabel(dataset: BenchDataset): string {
+  return isKnowEditDataset(dataset)
+    ? `KnowEdit ${dataset.slice('knowedit-'.length)}`
+    : SHIPPED_LABEL[dataset];
+}
 
 /** Table A (Yao et al. Table 1 layout): one table per data set, percent; fluency is n-gram entropy x 100. */
 export function tableA(results: BenchResults, agg: Aggregates, dataset: BenchDataset): Table {
   const rows = methodRows(results, true);
-  const columns: Column[] = SURVEY_METRICS.map(({ key, metric, label }) => {
+  // KnowEdit's locality is its summary: the mean over its probe kinds (Relation_Specificity, Forgetfulness).
+  const knowEdit = isKnowEditDataset(dataset);
+  const columns: Column[] = SURVEY_METRICS.map(({ key, metric: surveyMetric, label }) => {
+    const metric = knowEdit && key === 'locality' ? 'locality' : surveyMetric;
     const ours = new Map<string, Cell>();
     for (const row of rows.rows) {
       const report = row.id === UNEDITED_ROW ? agg.pre.get(dataset) : agg.post.get(groupKey(row.id, dataset));
@@ -172,7 +182,7 @@ export function tableA(results: BenchResults, agg: Aggregates, dataset: BenchDat
       if (cell !== undefined) ours.set(row.id, cell);
     }
     const published: PublishedBeside[] = [];
-    if (key === 'reliability' || key === 'generalization' || key === 'locality') {
+    if (!knowEdit && (key === 'reliability' || key === 'generalization' || key === 'locality')) {
       for (const model of SURVEY_TABLE_1.models) {
         published.push(
           publishedBeside(
@@ -191,7 +201,7 @@ export function tableA(results: BenchResults, agg: Aggregates, dataset: BenchDat
   });
   return {
     id: `A-${dataset}`,
-    title: `Table A (${DATASET_LABEL[dataset]}): the survey's layout`,
+    title: `Table A (${datasetLabel(dataset)}): the survey's layout`,
     caption:
       'Percent, mean over edited records with a 95% bootstrap interval. Reliability and Generalization: ' +
       'teacher-forced token accuracy of the new target after the edit prompt and its rephrases; Locality: ' +
@@ -302,7 +312,7 @@ export function tableC(results: BenchResults): Table {
         : [];
     return {
       key: `seconds-${dataset}`,
-      label: `s/edit ${DATASET_LABEL[dataset]}`,
+      label: `s/edit ${datasetLabel(dataset)}`,
       digits: 3,
       ours,
       published,

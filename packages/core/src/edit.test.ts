@@ -1,5 +1,6 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EditDisposedError, type EvaluationPoint, edit } from './edit.js';
+import { ConcurrentEditError, EditOrderError } from './edit-stack.js';
 import {
   CapabilityError,
   EditError,
@@ -238,6 +239,29 @@ describe('edit()', () => {
       edit({ method: failsThird, model, requests: [0, 1, 2, 3].map(request), mode: 'sequential' }),
     ).rejects.toThrow(/third fails/);
     expect(model.bytes()).toEqual(before);
+    // The error names the step and the request that failed.
+    calls = 0;
+    await expect(
+      edit({
+        method: failsThird,
+        model,
+        requests: [0, 1, 2, 3].map((n) => ({ ...request(n), id: `r${n}` })),
+        mode: 'sequential',
+      }),
+    ).rejects.toThrow(
+      "Edit with 'add-edit' failed (model restored): step 3 of 4 (request 2 'r2'): third fails",
+    );
+    calls = 0;
+    await expect(
+      edit({
+        method: failsThird,
+        model,
+        requests: [0, 1, 2, 3, 4, 5].map(request),
+        mode: 'sequential',
+        batchSize: 2,
+      }),
+    ).rejects.toThrow('step 3 of 3 (request 4 "Prompt 4 is", request 5 "Prompt 5 is"): third fails');
+    expect(model.bytes()).toEqual(before);
   });
 
   it('rejects a method that changes weights while declaring modifiesWeights: false', async () => {
@@ -471,5 +495,133 @@ describe('edit()', () => {
     result.revert();
     expect(restored).toBe(1);
     result.dispose();
+  });
+
+  describe('edits as a stack', () => {
+    // Each test uses its own model: disposed weight edits settle on the model they were made on.
+    let own: ToyModel;
+    beforeEach(() => {
+      tensorsAtStart = tf.memory().numTensors;
+      own = new ToyModel();
+    });
+    afterEach(() => own.dispose());
+    const named = (n: number): EditRequest => ({ ...request(n), id: `edit-${n}` });
+    const thrownBy = (run: () => void): unknown => {
+      try {
+        run();
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+
+    it('refuses an out-of-order revert, naming the later edits, and changes nothing', async () => {
+      const before = own.bytes();
+      const a = await edit({ method: addMethod(), model: own, requests: named(0) });
+      const afterA = own.bytes();
+      const b = await edit({ method: addMethod(), model: own, requests: named(1), hparams: { amount: 10 } });
+      const c = await edit({ method: addMethod(), model: own, requests: named(2), hparams: { amount: 100 } });
+      const afterC = own.bytes();
+      const error = thrownBy(() => a.revert());
+      expect(error).toBeInstanceOf(EditOrderError);
+      expect((error as EditOrderError).revertFirst).toEqual([c.label, b.label]);
+      expect((error as EditOrderError).message).toContain(
+        "'add-edit' edit of 'edit-2', then 'add-edit' edit of 'edit-1'",
+      );
+      // Weights and flags agree: nothing was reverted.
+      expect(a.reverted).toBe(false);
+      expect(own.bytes()).toEqual(afterC);
+      expect(() => b.revert()).toThrow(EditOrderError);
+      c.revert();
+      b.revert();
+      expect(own.bytes()).toEqual(afterA);
+      a.revert();
+      expect(own.bytes()).toEqual(before);
+      for (const r of [a, b, c]) r.dispose();
+    });
+
+    it('reverts out of order exactly when the later edits changed no weight', async () => {
+      const before = own.bytes();
+      const a = await edit({ method: addMethod(), model: own, requests: named(0) });
+      let restored = 0;
+      const memory = defineEditMethod<AddHparams, ToyModel>({
+        ...addMethod({ modifiesWeights: false }),
+        async doEdit(_context, m) {
+          return {
+            model: Object.create(m) as ToyModel,
+            deltas: new Map(),
+            restore: () => void restored++,
+            dispose() {},
+          };
+        },
+      });
+      const b = await edit({ method: memory, model: own, requests: named(1) });
+      a.revert();
+      expect(own.bytes()).toEqual(before);
+      expect(restored).toBe(0);
+      b.revert();
+      expect(restored).toBe(1);
+      a.dispose();
+      b.dispose();
+    });
+
+    it('a weight edit disposed without revert makes the earlier ones irreversible', async () => {
+      const a = await edit({ method: addMethod(), model: own, requests: named(0) });
+      const b = await edit({ method: addMethod(), model: own, requests: named(1) });
+      const afterB = own.bytes();
+      b.dispose();
+      const error = thrownBy(() => a.revert()) as EditOrderError;
+      expect(error).toBeInstanceOf(EditOrderError);
+      expect(error.permanent).toBe(true);
+      expect(error.revertFirst).toEqual([b.label]);
+      expect(own.bytes()).toEqual(afterB);
+      // A later edit on top is still revertible.
+      const c = await edit({ method: addMethod(), model: own, requests: named(2) });
+      c.revert();
+      expect(own.bytes()).toEqual(afterB);
+      a.dispose();
+      c.dispose();
+    });
+
+    it('refuses an edit() or revert() that overlaps a running edit() on the same model (or a view of it)', async () => {
+      const before = own.bytes();
+      const done = await edit({ method: addMethod(), model: own, requests: named(9) });
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const slow = defineEditMethod<AddHparams, ToyModel>({
+        ...addMethod(),
+        async doEdit(context, m, requests, hparams) {
+          await gate;
+          return addMethod().doEdit(context, m, requests, hparams);
+        },
+      });
+      const running = edit({ method: slow, model: own, requests: named(0) });
+      const view = Object.create(own) as ToyModel;
+      const overlapping = await edit({ method: addMethod(), model: view, requests: named(1) }).catch(
+        (e: unknown) => e,
+      );
+      expect(overlapping).toBeInstanceOf(ConcurrentEditError);
+      expect((overlapping as ConcurrentEditError).message).toContain(
+        "while 'add-edit' edit of 'edit-0' is still running",
+      );
+      expect(() => done.revert()).toThrow(ConcurrentEditError);
+      release();
+      const first = await running;
+      first.revert();
+      done.revert();
+      expect(own.bytes()).toEqual(before);
+      // The lock is released after a failure too.
+      await expect(
+        edit({ method: addMethod({}, { throwAfterWrite: true }), model: own, requests: named(2) }),
+      ).rejects.toThrow(EditError);
+      const next = await edit({ method: addMethod(), model: own, requests: named(3) });
+      next.revert();
+      first.dispose();
+      done.dispose();
+      next.dispose();
+      expect(own.bytes()).toEqual(before);
+    });
   });
 });

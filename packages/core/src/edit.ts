@@ -1,3 +1,4 @@
+import { beginEdit, checkRevertible, popEdit, pushEdit, type StackEntry, settleEdit } from './edit-stack.js';
 import { CapabilityError, EditError, InvalidRequestError, LlmeditError } from './errors/index.js';
 import type { EditOutcome } from './method.js';
 import { assertEditMethod, type EditContext, type EditMethodV1 } from './method.js';
@@ -119,6 +120,8 @@ export interface EditOptions<H, M extends EditableModel, R = undefined> {
  */
 export interface EditResult<H, M extends EditableModel, R = undefined> {
   readonly methodId: string;
+  /** Names this call in `EditOrderError` and `ConcurrentEditError`: the method and the requests. */
+  readonly label: string;
   readonly mode: EditMode;
   /** The hyperparameters after parsing (defaults filled in). */
   readonly hparams: H;
@@ -147,11 +150,21 @@ export interface EditResult<H, M extends EditableModel, R = undefined> {
   /**
    * Undo every applied edit: the outcomes' own `restore()` (dropping wrappers), then every weight back to
    * its exact value when `edit()` was called, bit for bit. Safe to call more than once.
+   *
+   * Edits of one model form a stack. Reverting out of order is exact when the later edits still applied
+   * changed no weight (memory and in-context methods); otherwise it throws `EditOrderError` naming the
+   * later edits to revert first, and nothing changes (restoring this call's starting weights would also
+   * remove theirs while their results still claimed to be applied). `ConcurrentEditError` while an
+   * `edit()` call on the same model is running.
    */
   revert(): void;
   /** Alias of `revert()`, matching `EditOutcome.restore()`. */
   restore(): void;
-  /** Free the outcomes and the snapshot. The edits stay; `revert()` is impossible afterwards. */
+  /**
+   * Free the outcomes and the snapshot; `revert()` is impossible afterwards. Weight edits stay (and make
+   * every earlier weight edit of the model irreversible: `EditOrderError`); the edits of methods that do
+   * not modify weights end with their outcomes (see `EditOutcome.dispose()`).
+   */
   dispose(): void;
 }
 
@@ -228,6 +241,25 @@ function changedSince(model: EditableModel, before: ReadonlyMap<string, object>)
   const changed: string[] = [];
   for (const [name, id] of before) if (model.weight(name).dataId !== id) changed.push(name);
   return changed;
+}
+
+/** "request 3 'id-3'" / "request 0 \"The Eiffel...\"": one request in an error message. */
+function describeRequest(request: EditRequest, index: number): string {
+  return `request ${index} ${requestName(request)}`;
+}
+
+function requestName(request: EditRequest): string {
+  if (request.id !== undefined) return `'${request.id}'`;
+  const prompt = request.prompt.length > 40 ? `${request.prompt.slice(0, 37)}...` : request.prompt;
+  return JSON.stringify(prompt);
+}
+
+/** "'rome' edit of 'id-1'" / "'rome' edit of 3 requests ('a', 'b', ...)": what errors call this call. */
+function describeCall(methodId: string, requests: readonly EditRequest[]): string {
+  const names = requests.map(requestName);
+  if (names.length === 1) return `'${methodId}' edit of ${names[0]}`;
+  const shown = names.slice(0, 2).join(', ') + (names.length > 2 ? ', ...' : '');
+  return `'${methodId}' edit of ${names.length} requests (${shown})`;
 }
 
 function messageOf(error: unknown): string {
@@ -389,151 +421,181 @@ export async function edit<H, M extends EditableModel, R = undefined>(
   const { signal } = context;
   const names = model.weightNames();
   const frozenRequests = requests.map((request) => Object.freeze(request));
+  const label = describeCall(method.id, requests);
 
-  const original: WeightSnapshot = model.snapshotWeights();
-  const applied: EditOutcome<M>[] = [];
-  const steps: EditStep[] = [];
-  const evaluations: EditEvaluation<R>[] = [];
-  const touched = new Set<string>();
-  let current: M = model;
-
-  const undoApplied = (): unknown[] => {
-    const problems: unknown[] = [];
-    for (const outcome of applied.splice(0).reverse()) {
-      try {
-        outcome.restore();
-      } catch (error) {
-        problems.push(error);
-      }
-      try {
-        outcome.dispose();
-      } catch (error) {
-        problems.push(error);
-      }
-    }
-    return problems;
-  };
-
+  // One call at a time per model: each call's rollback restores the weights it started from.
+  const endEdit = beginEdit(model, label);
   try {
-    for (let s = 0; s < plan.length; s++) {
-      signal?.throwIfAborted();
-      if (mode === 'single' && s > 0) {
-        const problems = undoApplied();
-        original.restore();
-        if (problems.length > 0) throw problems[0];
-        current = model;
-      }
-      const indices = plan[s] as number[];
-      const batch = indices.map((i) => frozenRequests[i] as EditRequest);
-      const before = dataIdentities(model, names);
-      const tensorsBefore = tf.memory().numTensors;
-      const watch = watchPeakBytes();
-      const t0 = performance.now();
-      let outcome: EditOutcome<M>;
-      let memory: TensorMemory;
-      try {
-        outcome = await method.doEdit(context, model, batch, hparams);
-      } finally {
-        memory = watch.stop();
-      }
-      const wallMs = performance.now() - t0;
-      checkOutcome(method.id, outcome);
-      applied.push(outcome);
-      current = outcome.model;
-      const changed = changedSince(model, before);
-      if (!method.capabilities.modifiesWeights && changed.length > 0) {
-        throw new LlmeditError(
-          'CONTRACT',
-          `declares modifiesWeights: false but replaced ${changed.slice(0, 3).join(', ')}` +
-            (changed.length > 3 ? ` and ${changed.length - 3} more` : ''),
-        );
-      }
-      for (const name of changed) touched.add(name);
-      steps.push({
-        step: s + 1,
-        requestIndices: indices,
-        wallMs,
-        memory,
-        tensorsRetained: tf.memory().numTensors - tensorsBefore,
-        touchedWeights: changed,
-        ...(outcome.info === undefined ? {} : { info: outcome.info }),
-      });
+    const original: WeightSnapshot = model.snapshotWeights();
+    const applied: EditOutcome<M>[] = [];
+    const steps: EditStep[] = [];
+    const evaluations: EditEvaluation<R>[] = [];
+    const touched = new Set<string>();
+    let current: M = model;
+    // The step in progress, so that a failure names the requests it was editing.
+    let running: { step: number; indices: readonly number[] } | undefined;
 
-      const last = s === plan.length - 1;
-      const due =
-        options.evaluate !== undefined &&
-        (mode !== 'sequential' || (every !== undefined && (s + 1) % every === 0) || (atEnd && last));
-      if (due && options.evaluate !== undefined) {
-        const editedIndices = mode === 'sequential' ? plan.slice(0, s + 1).flat() : indices;
-        const e0 = performance.now();
-        let result: R;
+    const undoApplied = (): unknown[] => {
+      const problems: unknown[] = [];
+      for (const outcome of applied.splice(0).reverse()) {
         try {
-          result = await options.evaluate({
-            model: current,
-            mode,
-            step: s + 1,
-            totalSteps: plan.length,
-            edited: editedIndices.map((i) => frozenRequests[i] as EditRequest),
-            latest: batch,
-            final: last,
-          });
+          outcome.restore();
         } catch (error) {
-          throw new EvaluateFailure(error);
+          problems.push(error);
         }
-        evaluations.push({ step: s + 1, final: last, editedIndices, wallMs: performance.now() - e0, result });
+        try {
+          outcome.dispose();
+        } catch (error) {
+          problems.push(error);
+        }
       }
-    }
-  } catch (failure) {
-    const problems = undoApplied();
-    original.restore();
-    original.dispose();
-    if (failure instanceof EvaluateFailure) throw failure.error;
-    const restoreNote =
-      problems.length > 0
-        ? ` (outcome restore/dispose also failed: ${problems.map(messageOf).join('; ')})`
-        : '';
-    throw new EditError(method.id, `${messageOf(failure)}${restoreNote}`, { cause: failure });
-  }
+      return problems;
+    };
 
-  const order = new Map(names.map((name, i) => [name, i]));
-  const touchedWeights = [...touched].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-  let reverted = false;
-  let disposed = false;
-  const revert = (): void => {
-    if (disposed) throw new EditDisposedError(method.id);
-    if (reverted) return;
     try {
-      for (const outcome of [...applied].reverse()) outcome.restore();
-    } finally {
-      // The weights come back exactly even when an outcome's own restore fails.
+      for (let s = 0; s < plan.length; s++) {
+        signal?.throwIfAborted();
+        if (mode === 'single' && s > 0) {
+          const problems = undoApplied();
+          original.restore();
+          if (problems.length > 0) throw problems[0];
+          current = model;
+        }
+        const indices = plan[s] as number[];
+        running = { step: s + 1, indices };
+        const batch = indices.map((i) => frozenRequests[i] as EditRequest);
+        const before = dataIdentities(model, names);
+        const tensorsBefore = tf.memory().numTensors;
+        const watch = watchPeakBytes();
+        const t0 = performance.now();
+        let outcome: EditOutcome<M>;
+        let memory: TensorMemory;
+        try {
+          outcome = await method.doEdit(context, model, batch, hparams);
+        } finally {
+          memory = watch.stop();
+        }
+        const wallMs = performance.now() - t0;
+        checkOutcome(method.id, outcome);
+        applied.push(outcome);
+        current = outcome.model;
+        const changed = changedSince(model, before);
+        if (!method.capabilities.modifiesWeights && changed.length > 0) {
+          throw new LlmeditError(
+            'CONTRACT',
+            `declares modifiesWeights: false but replaced ${changed.slice(0, 3).join(', ')}` +
+              (changed.length > 3 ? ` and ${changed.length - 3} more` : ''),
+          );
+        }
+        for (const name of changed) touched.add(name);
+        steps.push({
+          step: s + 1,
+          requestIndices: indices,
+          wallMs,
+          memory,
+          tensorsRetained: tf.memory().numTensors - tensorsBefore,
+          touchedWeights: changed,
+          ...(outcome.info === undefined ? {} : { info: outcome.info }),
+        });
+
+        running = undefined;
+
+        const last = s === plan.length - 1;
+        const due =
+          options.evaluate !== undefined &&
+          (mode !== 'sequential' || (every !== undefined && (s + 1) % every === 0) || (atEnd && last));
+        if (due && options.evaluate !== undefined) {
+          const editedIndices = mode === 'sequential' ? plan.slice(0, s + 1).flat() : indices;
+          const e0 = performance.now();
+          let result: R;
+          try {
+            result = await options.evaluate({
+              model: current,
+              mode,
+              step: s + 1,
+              totalSteps: plan.length,
+              edited: editedIndices.map((i) => frozenRequests[i] as EditRequest),
+              latest: batch,
+              final: last,
+            });
+          } catch (error) {
+            throw new EvaluateFailure(error);
+          }
+          evaluations.push({
+            step: s + 1,
+            final: last,
+            editedIndices,
+            wallMs: performance.now() - e0,
+            result,
+          });
+        }
+      }
+    } catch (failure) {
+      const problems = undoApplied();
       original.restore();
-      reverted = true;
-    }
-  };
-  return {
-    methodId: method.id,
-    mode,
-    hparams,
-    requests,
-    model: current,
-    outcomes: applied,
-    steps,
-    evaluations,
-    wallMs: steps.reduce((sum, step) => sum + step.wallMs, 0),
-    totalMs: performance.now() - started,
-    peakTensorBytes: Math.max(...steps.map((step) => step.memory.peakBytes)),
-    peakExtraTensorBytes: Math.max(...steps.map((step) => step.memory.peakExtraBytes)),
-    touchedWeights,
-    get reverted() {
-      return reverted;
-    },
-    revert,
-    restore: revert,
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      for (const outcome of applied) outcome.dispose();
       original.dispose();
-    },
-  };
+      if (failure instanceof EvaluateFailure) throw failure.error;
+      const restoreNote =
+        problems.length > 0
+          ? ` (outcome restore/dispose also failed: ${problems.map(messageOf).join('; ')})`
+          : '';
+      const where =
+        running === undefined || requests.length === 1
+          ? ''
+          : `step ${running.step} of ${plan.length} (${running.indices
+              .map((i) => describeRequest(frozenRequests[i] as EditRequest, i))
+              .join(', ')}): `;
+      throw new EditError(method.id, `${where}${messageOf(failure)}${restoreNote}`, { cause: failure });
+    }
+
+    const order = new Map(names.map((name, i) => [name, i]));
+    const touchedWeights = [...touched].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    const entry: StackEntry = { label, touchesWeights: touchedWeights.length > 0 };
+    pushEdit(model, entry);
+    let reverted = false;
+    let disposed = false;
+    const revert = (): void => {
+      if (disposed) throw new EditDisposedError(method.id);
+      if (reverted) return;
+      checkRevertible(model, entry);
+      try {
+        for (const outcome of [...applied].reverse()) outcome.restore();
+      } finally {
+        // The weights come back exactly even when an outcome's own restore fails.
+        original.restore();
+        reverted = true;
+        popEdit(model, entry);
+      }
+    };
+    return {
+      methodId: method.id,
+      label,
+      mode,
+      hparams,
+      requests,
+      model: current,
+      outcomes: applied,
+      steps,
+      evaluations,
+      wallMs: steps.reduce((sum, step) => sum + step.wallMs, 0),
+      totalMs: performance.now() - started,
+      peakTensorBytes: Math.max(...steps.map((step) => step.memory.peakBytes)),
+      peakExtraTensorBytes: Math.max(...steps.map((step) => step.memory.peakExtraBytes)),
+      touchedWeights,
+      get reverted() {
+        return reverted;
+      },
+      revert,
+      restore: revert,
+      dispose() {
+        if (disposed) return;
+        disposed = true;
+        if (!reverted) settleEdit(model, entry);
+        for (const outcome of applied) outcome.dispose();
+        original.dispose();
+      },
+    };
+  } finally {
+    endEdit();
+  }
 }

@@ -22,6 +22,7 @@ export {
   edit,
   type TensorMemory,
 } from './edit.js';
+export { ConcurrentEditError, EditOrderError } from './edit-stack.js';
 export * from './errors/index.js';
 export type {
   DefineHparamsOptions,

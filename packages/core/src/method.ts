@@ -69,7 +69,11 @@ export interface EditOutcome<M extends EditableModel = EditableModel> {
   readonly deltas: ReadonlyMap<string, Tensor>;
   /** Undo the edit: weights bit-for-bit as before, wrappers dropped. Safe to call more than once. */
   restore(): void;
-  /** Free the deltas and any saved state. The edit itself stays; call `restore()` first to undo it. */
+  /**
+   * Free the deltas and any saved state. A weight edit stays in the weights; call `restore()` first to
+   * undo it. An edit held outside the weights (a memory or context of a wrapper, `modifiesWeights: false`)
+   * ends here: nothing could revert it afterwards, so it must not outlive its outcome.
+   */
   dispose(): void;
   /** Method-specific diagnostics (loss curve, update norms, ...): JSON-serialisable. */
   readonly info?: Readonly<Record<string, unknown>>;

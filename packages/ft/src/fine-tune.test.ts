@@ -82,6 +82,9 @@ describe('ftLoss', () => {
     expect(cut.promptIds.length + cut.targetIds.length).toBe(6);
     expect(cut.promptIds).toEqual(full.promptIds.slice(-cut.promptIds.length));
     expect(cut.targetIds).toEqual(full.targetIds);
+    expect(full.droppedPromptTokens).toBe(0);
+    expect(cut.droppedPromptTokens).toBe(full.promptIds.length - cut.promptIds.length);
+    expect(cut.droppedTargetTokens).toBe(0);
   });
 });
 
@@ -113,6 +116,28 @@ describe('fineTune', () => {
     expect(differingWeights(before, weightBytes(model))).toEqual([]);
     outcome.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it("reports the requests cut to maxLength in the outcome's info", async () => {
+    const fits = await fineTune({ seed: 0 }, model, [MICRO_REQUEST], { ...preset, numSteps: 1 });
+    expect((fits.info as unknown as FtInfo).truncated).toEqual([]);
+    fits.restore();
+    fits.dispose();
+    const full = buildExample(model, multiToken, 'prompt_last', 40);
+    const outcome = await fineTune({ seed: 0 }, model, [MICRO_REQUEST, multiToken], {
+      ...preset,
+      numSteps: 1,
+      maxLength: 2,
+    });
+    const { truncated } = outcome.info as unknown as FtInfo;
+    expect(truncated.map((t) => t.request)).toContain(1);
+    expect(truncated.find((t) => t.request === 1)).toEqual({
+      request: 1,
+      promptTokens: full.promptIds.length - 2,
+      targetTokens: 0,
+    });
+    outcome.restore();
+    outcome.dispose();
   });
 
   it('lets weights move further without the norm constraint', async () => {

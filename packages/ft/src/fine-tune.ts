@@ -55,6 +55,11 @@ export interface FtInfo {
   readonly optimizerSteps: number;
   /** Largest |W - W0| over the trained weights at the end. */
   readonly maxAbsDelta: number;
+  /**
+   * The requests cut to `min(maxLength, model positions)` tokens (index into the call's requests, tokens
+   * dropped from the prompt's start and the target's end); empty when every request fit.
+   */
+  readonly truncated: readonly { request: number; promptTokens: number; targetTokens: number }[];
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -147,7 +152,19 @@ export async function fineTune(
   const maxTensor = tf.tidy(() => tf.max(tf.stack([...deltas.values()].map((d) => tf.max(tf.abs(d))))));
   const maxAbsDelta = maxTensor.dataSync()[0] as number;
   maxTensor.dispose();
-  const info: FtInfo = { objective, trainedWeights: names, epochLosses, optimizerSteps, maxAbsDelta };
+  const truncated = examples.flatMap((example, request) =>
+    example.droppedPromptTokens + example.droppedTargetTokens > 0
+      ? [{ request, promptTokens: example.droppedPromptTokens, targetTokens: example.droppedTargetTokens }]
+      : [],
+  );
+  const info: FtInfo = {
+    objective,
+    trainedWeights: names,
+    epochLosses,
+    optimizerSteps,
+    maxAbsDelta,
+    truncated,
+  };
   let disposed = false;
   return {
     model,

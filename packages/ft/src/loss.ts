@@ -9,6 +9,9 @@ import type { FtObjective } from './hparams.js';
 export interface FtExample {
   readonly promptIds: readonly number[];
   readonly targetIds: readonly number[];
+  /** Tokens cut to fit the budget: the prompt's first ones, the target's last ones (0 when it fit). */
+  readonly droppedPromptTokens: number;
+  readonly droppedTargetTokens: number;
 }
 
 /**
@@ -27,11 +30,15 @@ export function buildExample(
   if (pair.promptIds.length === 0) throw new InvalidRequestError(record, 'prompt', 'encodes to no tokens');
   if (pair.targetIds.length === 0) throw new InvalidRequestError(record, 'targetNew', 'encodes to no tokens');
   const budget = Math.min(maxLength, model.config.maxPositions);
-  if (objective === 'prompt_last') {
-    return { promptIds: pair.promptIds.slice(-budget), targetIds: pair.targetIds };
-  }
+  const cut = (promptIds: number[], targetIds: number[]): FtExample => ({
+    promptIds,
+    targetIds,
+    droppedPromptTokens: pair.promptIds.length - promptIds.length,
+    droppedTargetTokens: pair.targetIds.length - targetIds.length,
+  });
+  if (objective === 'prompt_last') return cut(pair.promptIds.slice(-budget), [...pair.targetIds]);
   const targetIds = pair.targetIds.slice(0, budget - 1);
-  return { promptIds: pair.promptIds.slice(-(budget - targetIds.length)), targetIds };
+  return cut(pair.promptIds.slice(-(budget - targetIds.length)), targetIds);
 }
 
 interface Picks {

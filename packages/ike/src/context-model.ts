@@ -52,6 +52,30 @@ export function buildFactContext(
   return { request, retrieved, contexts, contextTexts };
 }
 
+/**
+ * Reject a fact whose own prompt and target do not fit the model after the fact's shortest context (no
+ * demonstrations): no input could be read in its context, and every input routed to it would fail.
+ */
+export function checkFactFits(model: CausalLM, fact: IkeFactContext, record: string): void {
+  const tokenizer = model.requireTokenizer();
+  const bos =
+    model.config.architecture === 'llama' && (tokenizer.bosTokenId ?? model.config.bosTokenId) !== undefined
+      ? 1
+      : 0;
+  const context = (fact.contexts[0] as readonly number[]).length;
+  const input = tokenizer.encodePair(CONTEXT_END, fact.request.prompt).targetIds.length;
+  const target = tokenizer.encodePair(fact.request.prompt, fact.request.targetNew).targetIds.length;
+  const needed = bos + context + input + target;
+  if (needed > model.config.maxPositions) {
+    throw new InvalidRequestError(
+      record,
+      'prompt',
+      `needs ${needed} positions with its target after the new fact's context (${context} tokens, no ` +
+        `demonstrations); the model has ${model.config.maxPositions}`,
+    );
+  }
+}
+
 /** What the wrapper needs besides the base model. */
 export interface IkeModelOptions {
   /** See `IkeHparams.reservedTokens`. */

@@ -102,6 +102,38 @@ describe('ike through edit()', () => {
     result.dispose();
   });
 
+  it('rejects an edit too long for the context; other inputs keep working', async () => {
+    const filler = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+    const long: EditRequest = {
+      id: 'long-1',
+      prompt: `${filler} Paris is the capital of`,
+      targetNew: 'Italy',
+    };
+    const error = await edit({ method: ike, model, requests: long, hparams }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EditError);
+    expect(String((error as Error).message)).toMatch(/long-1.*'prompt'.*positions/);
+    const other = await edit({ method: ike, model, requests: first, hparams });
+    try {
+      expect(ikeFactsOf(other.model)).toHaveLength(1);
+      expect(score(other.model, 'The Eiffel Tower is in', 'Paris').every(Number.isFinite)).toBe(true);
+    } finally {
+      other.revert();
+      other.dispose();
+    }
+  });
+
+  it('a disposed edit leaves the memory: later edits do not carry it', async () => {
+    const result = await edit({ method: ike, model, requests: first, hparams });
+    result.dispose();
+    const again = await edit({ method: ike, model, requests: second, hparams });
+    try {
+      expect(ikeFactsOf(again.model).map((f) => f.request.prompt)).toEqual([second.prompt]);
+    } finally {
+      again.revert();
+      again.dispose();
+    }
+  });
+
   it('editing an edited view adds to its base memory instead of stacking contexts', async () => {
     const result = await edit({ method: ike, model, requests: first, hparams });
     const again = await edit({ method: ike, model: result.model, requests: second, hparams });

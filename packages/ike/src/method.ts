@@ -4,6 +4,7 @@ import { defineEditMethod, type EditMethodV1, type EditOutcome, type EditRequest
 import type { CausalLM } from '@llmedit/models';
 import {
   buildFactContext,
+  checkFactFits,
   clearIkeModel,
   createIkeModel,
   type IkeFactContext,
@@ -78,9 +79,11 @@ export function createIkeMethod(options: IkeMethodOptions = {}): EditMethodV1<Ik
       const base = ikeBaseOf(model) ?? model;
       const k = hparams.useIclExamples ? hparams.k : 0;
       const pool = k > 0 ? poolFor(hparams) : undefined;
-      const added = requests.map((request: EditRequest) =>
-        buildFactContext(base, request, pool?.retrieve(request, k) ?? [], hparams.demoOrder),
-      );
+      const added = requests.map((request: EditRequest, i) => {
+        const fact = buildFactContext(base, request, pool?.retrieve(request, k) ?? [], hparams.demoOrder);
+        checkFactFits(base, fact, request.id ?? `request ${i}`);
+        return fact;
+      });
       const memory = memories.get(base) ?? [];
       memory.push(...added);
       memories.set(base, memory);
@@ -94,25 +97,26 @@ export function createIkeMethod(options: IkeMethodOptions = {}): EditMethodV1<Ik
           contextTokens: (fact.contexts.at(-1) as readonly number[]).length,
         })),
       };
-      let restored = false;
+      let released = false;
+      // Drop exactly this edit's facts; earlier edits stay until their own restore.
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        const current = memories.get(base);
+        if (current !== undefined) {
+          const remaining = current.filter((fact) => !added.includes(fact));
+          if (remaining.length === 0) memories.delete(base);
+          else memories.set(base, remaining);
+        }
+        clearIkeModel(wrapper);
+      };
       return {
         model: wrapper,
         deltas: new Map(),
-        restore() {
-          if (restored) return;
-          restored = true;
-          // Drop exactly this edit's facts; earlier edits stay until their own restore.
-          const current = memories.get(base);
-          if (current !== undefined) {
-            const remaining = current.filter((fact) => !added.includes(fact));
-            if (remaining.length === 0) memories.delete(base);
-            else memories.set(base, remaining);
-          }
-          clearIkeModel(wrapper);
-        },
-        dispose() {
-          // No tensors: the context is token ids, the weights are the base model's.
-        },
+        restore: release,
+        // The facts live in the memory, not in the base model: once the outcome is disposed nothing could
+        // revert them, so they leave it (later edits must not carry a disposed edit).
+        dispose: release,
         info: info as unknown as Readonly<Record<string, unknown>>,
       };
     },

@@ -41,6 +41,7 @@ export { type NpyArray, type NpyDtype, NpyFormatError, readNpy, writeNpy } from 
 export { readNpz, writeNpz } from './npz/npz.js';
 export { crc32, readZip, writeZip, type ZipEntry, ZipFormatError } from './npz/zip.js';
 export {
+  escapeBraces,
   FACT_TOKENS,
   type FactToken,
   factTokenIndex,

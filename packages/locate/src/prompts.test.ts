@@ -3,7 +3,7 @@ import type { CausalLM } from '@llmedit/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { microModel } from '../test/micro.js';
 import { factTokenIndex, fillSubject, locatePrompt, locateTargetPrompt, subjectTemplate } from './prompts.js';
-import { inContext } from './requests.js';
+import { inContext, prepareRequests } from './requests.js';
 
 let model: CausalLM;
 beforeAll(async () => {
@@ -32,6 +32,27 @@ describe('prompt location', () => {
     expect(fillSubject('A {} B', 'xy')).toEqual({ text: 'A xy B', start: 2, end: 4 });
     // '$&' in a prompt must not be expanded by String.replace.
     expect(inContext('I. {}', 'costs $& {}')).toBe('I. costs $& {}');
+  });
+
+  it('keeps a literal {} of a filled prompt as text (the subject is the slot)', () => {
+    const request = { prompt: 'In set {} notation, Messi', subject: 'Messi', targetNew: 'x' };
+    const { template } = subjectTemplate(request);
+    expect(template).toBe('In set {{}} notation, {}');
+    expect(fillSubject(template, 'Messi')).toEqual({ text: request.prompt, start: 20, end: 25 });
+    expect(fillSubject(inContext('I. {}', template), 'Messi').text).toBe(`I. ${request.prompt}`);
+    const [prepared] = prepareRequests(model, [request], [['{}'], ['I. {}']], 'subject_last');
+    const bare = prepared?.keyPrompts[0]?.[0];
+    expect(decode(bare?.ids ?? [])).toBe(request.prompt);
+    expect(decode(bare?.ids.slice(0, (bare?.position ?? 0) + 1) ?? [])).toBe(request.prompt);
+    const rewrite = prepared?.value.rewrite[1];
+    expect(decode(rewrite?.promptIds ?? [])).toBe(`I. ${request.prompt}`);
+    // Braces next to the subject, and a brace that is not doubled.
+    for (const prompt of ['x{Messi}', '{}} Messi {', 'a { b } Messi']) {
+      expect(
+        fillSubject(subjectTemplate({ prompt, subject: 'Messi', targetNew: 'x' }).template, 'Messi').text,
+      ).toBe(prompt);
+    }
+    expect(() => fillSubject('{} and {}', 'Messi')).toThrow(/more than one '\{\}' slot/);
   });
 
   it('finds the subject tokens in a context prompt', () => {

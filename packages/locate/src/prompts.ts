@@ -15,9 +15,16 @@ export interface LocatedPrompt {
   readonly position: number;
 }
 
+/** Braces of literal text doubled, as Python's str.format reads them: '{' -> '{{', '}' -> '}}'. */
+export function escapeBraces(text: string): string {
+  return text.replaceAll('{', '{{').replaceAll('}', '}}');
+}
+
 /**
  * The request's prompt as a template with '{}' where the subject goes (EasyEdit writes prompts this way;
- * llmedit requests hold the filled prompt, so the first occurrence of the subject becomes '{}').
+ * llmedit requests hold the filled prompt, so the first occurrence of the subject becomes '{}'). Braces of
+ * the prompt's own text are doubled, so a literal '{}' in a prompt stays text (see `fillSubject`). A
+ * prompt that does not contain the subject but has a '{}' is taken as an EasyEdit template.
  */
 export function subjectTemplate(
   request: EditRequest,
@@ -27,8 +34,8 @@ export function subjectTemplate(
   if (subject === undefined || subject.trim() === '') {
     throw new InvalidRequestError(record, 'subject', 'is required by locate-then-edit methods (ROME, MEMIT)');
   }
-  if (request.prompt.includes('{}')) return { template: request.prompt, subject };
   const at = request.prompt.indexOf(subject);
+  if (at < 0 && request.prompt.includes('{}')) return { template: request.prompt, subject };
   if (at < 0) {
     throw new InvalidRequestError(
       record,
@@ -37,7 +44,7 @@ export function subjectTemplate(
     );
   }
   return {
-    template: `${request.prompt.slice(0, at)}{}${request.prompt.slice(at + subject.length)}`,
+    template: `${escapeBraces(request.prompt.slice(0, at))}{}${escapeBraces(request.prompt.slice(at + subject.length))}`,
     subject,
   };
 }
@@ -89,11 +96,36 @@ export function factTokenIndex(
   return textTokens - 1;
 }
 
-/** Fill a '{}' template with the subject: the text and the subject's character span. */
+/**
+ * Fill a '{}' template with the subject: the text and the subject's character span. As in Python's
+ * str.format, '{{' and '}}' are literal braces; other single braces are kept as they are. Exactly one '{}'
+ * slot is required.
+ */
 export function fillSubject(template: string, subject: string): { text: string; start: number; end: number } {
-  const start = template.indexOf('{}');
+  let text = '';
+  let start = -1;
+  for (let i = 0; i < template.length; i++) {
+    const char = template[i] as string;
+    const next = template[i + 1];
+    if (char === '{' && next === '}') {
+      if (start >= 0) {
+        throw new InvalidRequestError(
+          'template',
+          'prompt',
+          `has more than one '{}' slot (write a literal {} as '{{}}'): ${template}`,
+        );
+      }
+      start = text.length;
+      text += subject;
+      i++;
+    } else if ((char === '{' && next === '{') || (char === '}' && next === '}')) {
+      text += char;
+      i++;
+    } else {
+      text += char;
+    }
+  }
   if (start < 0) throw new InvalidRequestError('template', 'prompt', `has no '{}' slot: ${template}`);
-  const text = `${template.slice(0, start)}${subject}${template.slice(start + 2)}`;
   return { text, start, end: start + subject.length };
 }
 

@@ -16,7 +16,7 @@ export const KL_PROMPT_TEMPLATES: readonly string[] = ['{} is a'];
 /** One request, tokenized for a locate-then-edit method. */
 export interface PreparedRequest {
   readonly subject: string;
-  /** The request prompt with '{}' for the subject. */
+  /** The request prompt with '{}' for the subject (its own braces doubled, see `fillSubject`). */
   readonly template: string;
   readonly targetNew: string;
   /** The context-template prompts (group 0 is the bare prompt) located at the fact token. */

@@ -1,6 +1,6 @@
 import { type Tensor2D, type Tensor3D, tf } from '@llmedit/core';
 import { type CausalLM, padBatch } from '@llmedit/models';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { microModel } from '../test/micro.js';
 import { contextTemplates } from './context-templates.js';
 import type { FactToken } from './prompts.js';
@@ -126,5 +126,28 @@ describe('optimizeValues', () => {
     });
     expect(result?.updates).toBe(0);
     expect(Array.from(result?.delta ?? [1]).every((v) => v === 0)).toBe(true);
+  });
+
+  // A failure inside a gradient step is not covered: tfjs keeps the tensors its tape saved for the
+  // backward pass when the forward throws, which no caller can free.
+  it('frees every tensor (the prefix KV cache too) when the frozen pass fails', () => {
+    const failingCall = 2;
+    const forward = model.forward.bind(model);
+    let calls = 0;
+    const spy = vi.spyOn(model, 'forward').mockImplementation((...args) => {
+      calls++;
+      if (calls === failingCall) throw new Error('forward failed');
+      return forward(...args);
+    });
+    const before = tf.memory().numTensors;
+    try {
+      expect(() =>
+        optimizeValues(model, [subjectRequests[0] as ValueRequest], { ...base, layer: 0, at: 'mlpOut' }),
+      ).toThrow('forward failed');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(calls).toBe(failingCall);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -150,157 +150,166 @@ function optimizeGroup(
   // once into a KV cache, and let every step recompute only the continuation from the fact token on.
   const prefixLength = Math.max(...rows.map((row) => row.position));
   const cache = prefixLength > 0 ? new KvCache() : undefined;
-  if (cache !== undefined) {
-    const prefixes = padBatch(
-      rows.map((row) => row.ids.slice(0, row.position)),
-      model.padTokenId,
-      'left',
-    );
-    model.forward(prefixes, { cache, logits: 'none' });
-  }
-  const batch = padBatch(
-    rows.map((row) => row.ids.slice(row.position)),
-    model.padTokenId,
-    'right',
-  );
-  const length = batch.ids[0]?.length ?? 0;
-  const cached = cache === undefined ? {} : { cache, readOnlyCache: true };
-
-  // Scored positions (in continuation coordinates): target token k of a rewriting prompt is predicted at
-  // promptLength - 1 + k. Weighted so that a request's NLL is the mean over its prompts of the per-token
-  // mean (ROME's nll). The fact token itself is position 0 of every continuation.
-  const positions: [number, number][] = [];
-  const labelIndex: number[] = [];
-  const nllMatrix: number[] = [];
-  let rowIndex = 0;
-  requests.forEach((request, g) => {
-    for (const p of request.rewrite) {
-      const weight = 1 / (p.targetIds.length * request.rewrite.length);
-      p.targetIds.forEach((id, k) => {
-        labelIndex.push(positions.length * vocab + id);
-        positions.push([rowIndex, p.promptIds.length - 1 + k - p.position]);
-        const column = new Array<number>(groupSize).fill(0);
-        column[g] = weight;
-        nllMatrix.push(...column);
-      });
-      rowIndex++;
-    }
-  });
-  const scored = positions.length;
-  const klMatrix: number[] = [];
-  for (let r = klRowStart; r < rows.length; r++) {
-    const row = rows[r] as Row;
-    positions.push([r, 0]);
-    const column = new Array<number>(groupSize).fill(0);
-    column[row.request] = 1 / (requests[row.request] as ValueRequest).kl.length;
-    klMatrix.push(...column);
-  }
-  const klCount = rows.length - klRowStart;
-
-  // The frozen part, once: the residual stream after `layer`, and the activation delta is added to.
-  const selection = new Float32Array(rows.length * length * groupSize);
-  rows.forEach((row, r) => {
-    selection[r * length * groupSize + row.request] = 1;
-  });
-  const [base, initialRows] = tf.tidy(() => {
-    const points = [model.layout.residual(layer), ...(at === 'mlpOut' ? [model.layout.mlpOut(layer)] : [])];
-    const { captured } = model.forward(batch, {
-      ...cached,
-      stopAfterLayer: layer,
-      hooks: points.map((point) => ({ point, capture: true })),
-    });
-    const source = captured[at === 'mlpOut' ? `mlpOut.${layer}` : `residual.${layer}`] as Tensor3D;
-    const index = tf.tensor1d(
-      Int32Array.from(firstRow, (r) => r * length),
-      'int32',
-    );
-    return [captured[`residual.${layer}`] as Tensor3D, tf.gather(tf.reshape(source, [-1, width]), index)];
-  });
-  const initial = initialRows.dataSync() as Float32Array;
-  initialRows.dispose();
-  const initialNorms = Array.from({ length: groupSize }, (_, g) => {
-    let sum = 0;
-    for (let j = 0; j < width; j++) sum += (initial[g * width + j] as number) ** 2;
-    return Math.sqrt(sum);
-  });
-
-  const constants = tf.tidy(() => ({
-    selection: tf.tensor2d(selection, [rows.length * length, groupSize]),
-    labels: tf.tensor1d(Int32Array.from(labelIndex), 'int32'),
-    nllMatrix: tf.tensor2d(nllMatrix, [scored, groupSize]),
-    klMatrix: klCount > 0 ? tf.tensor2d(klMatrix, [klCount, groupSize]) : undefined,
-    decay: tf.tensor1d(initialNorms.map((n) => options.weightDecay / Math.max(n * n, 1e-12))),
-  }));
+  // Everything this group allocates is released in the finally below, on failure paths too: the prefix
+  // cache is filled by the first forward, so it must already be inside the try.
+  const owned: Tensor[] = [];
   let klInitial: Tensor2D | undefined;
-
-  const delta = new Float32Array(groupSize * width);
-  const firstMoment = new Float64Array(groupSize * width);
-  const secondMoment = new Float64Array(groupSize * width);
-  const updates = new Array<number>(groupSize).fill(0);
-  const done = new Array<boolean>(groupSize).fill(false);
-  const initialLoss: LossTerms[] = [];
-  const finalLoss: LossTerms[] = new Array(groupSize);
-  const beta1 = 0.9;
-  const beta2 = 0.999;
-
-  // Per-request loss terms [3, G] (nll, kl, decay) for delta [G, width].
-  const lossTerms = (d: Tensor2D, step: number): Tensor2D => {
-    const added = tf.reshape(tf.matMul(constants.selection, d), [rows.length, length, width]);
-    const hidden = tf.add(base, added) as Tensor3D;
-    const { logits } = model.forward(batch, {
-      ...cached,
-      startAtLayer: { layer: layer + 1, hidden },
-      logits: { positions },
-    });
-    const logProbs = tf.logSoftmax(logits as Tensor2D);
-    const picked = tf.gather(tf.reshape(tf.slice(logProbs, [0, 0], [scored, vocab]), [-1]), constants.labels);
-    const nll = tf.neg(tf.matMul(tf.reshape(picked, [1, scored]), constants.nllMatrix));
-    let kl: Tensor2D = tf.zeros([1, groupSize]);
-    if (constants.klMatrix !== undefined) {
-      const klLogProbs = tf.slice(logProbs, [scored, 0], [klCount, vocab]);
-      if (step === 0) {
-        // Recorded with delta = 0, where the KL term and its gradient are zero.
-        klInitial = tf.keep(tf.clone(klLogProbs));
-      } else if (klInitial !== undefined) {
-        const perRow = tf.sum(tf.mul(tf.exp(klLogProbs), tf.sub(klLogProbs, klInitial)), 1);
-        kl = tf.mul(tf.matMul(tf.reshape(perRow, [1, klCount]), constants.klMatrix), options.klFactor);
-      }
-    }
-    const norms = tf.sqrt(tf.add(tf.sum(tf.square(d), 1), EPSILON_NORM)) as Tensor1D;
-    const decay = tf.reshape(tf.mul(norms, constants.decay), [1, groupSize]);
-    return tf.concat([nll, kl, decay], 0) as Tensor2D;
-  };
-
-  const readTerms = (terms: Float32Array, g: number): LossTerms => {
-    const nll = terms[g] as number;
-    const kl = terms[groupSize + g] as number;
-    const weightDecay = terms[2 * groupSize + g] as number;
-    return { nll, kl, weightDecay, total: nll + kl + weightDecay, targetProbability: Math.exp(-nll) };
-  };
-
   try {
+    if (cache !== undefined) {
+      const prefixes = padBatch(
+        rows.map((row) => row.ids.slice(0, row.position)),
+        model.padTokenId,
+        'left',
+      );
+      model.forward(prefixes, { cache, logits: 'none' });
+    }
+    const batch = padBatch(
+      rows.map((row) => row.ids.slice(row.position)),
+      model.padTokenId,
+      'right',
+    );
+    const length = batch.ids[0]?.length ?? 0;
+    const cached = cache === undefined ? {} : { cache, readOnlyCache: true };
+
+    // Scored positions (in continuation coordinates): target token k of a rewriting prompt is predicted at
+    // promptLength - 1 + k. Weighted so that a request's NLL is the mean over its prompts of the per-token
+    // mean (ROME's nll). The fact token itself is position 0 of every continuation.
+    const positions: [number, number][] = [];
+    const labelIndex: number[] = [];
+    const nllMatrix: number[] = [];
+    let rowIndex = 0;
+    requests.forEach((request, g) => {
+      for (const p of request.rewrite) {
+        const weight = 1 / (p.targetIds.length * request.rewrite.length);
+        p.targetIds.forEach((id, k) => {
+          labelIndex.push(positions.length * vocab + id);
+          positions.push([rowIndex, p.promptIds.length - 1 + k - p.position]);
+          const column = new Array<number>(groupSize).fill(0);
+          column[g] = weight;
+          nllMatrix.push(...column);
+        });
+        rowIndex++;
+      }
+    });
+    const scored = positions.length;
+    const klMatrix: number[] = [];
+    for (let r = klRowStart; r < rows.length; r++) {
+      const row = rows[r] as Row;
+      positions.push([r, 0]);
+      const column = new Array<number>(groupSize).fill(0);
+      column[row.request] = 1 / (requests[row.request] as ValueRequest).kl.length;
+      klMatrix.push(...column);
+    }
+    const klCount = rows.length - klRowStart;
+
+    // The frozen part, once: the residual stream after `layer`, and the activation delta is added to.
+    const selection = new Float32Array(rows.length * length * groupSize);
+    rows.forEach((row, r) => {
+      selection[r * length * groupSize + row.request] = 1;
+    });
+    const [base, initialRows] = tf.tidy(() => {
+      const points = [model.layout.residual(layer), ...(at === 'mlpOut' ? [model.layout.mlpOut(layer)] : [])];
+      const { captured } = model.forward(batch, {
+        ...cached,
+        stopAfterLayer: layer,
+        hooks: points.map((point) => ({ point, capture: true })),
+      });
+      const source = captured[at === 'mlpOut' ? `mlpOut.${layer}` : `residual.${layer}`] as Tensor3D;
+      const index = tf.tensor1d(
+        Int32Array.from(firstRow, (r) => r * length),
+        'int32',
+      );
+      return [captured[`residual.${layer}`] as Tensor3D, tf.gather(tf.reshape(source, [-1, width]), index)];
+    });
+    owned.push(base, initialRows);
+    const initial = initialRows.dataSync() as Float32Array;
+    const initialNorms = Array.from({ length: groupSize }, (_, g) => {
+      let sum = 0;
+      for (let j = 0; j < width; j++) sum += (initial[g * width + j] as number) ** 2;
+      return Math.sqrt(sum);
+    });
+
+    const constants = tf.tidy(() => ({
+      selection: tf.tensor2d(selection, [rows.length * length, groupSize]),
+      labels: tf.tensor1d(Int32Array.from(labelIndex), 'int32'),
+      nllMatrix: tf.tensor2d(nllMatrix, [scored, groupSize]),
+      klMatrix: klCount > 0 ? tf.tensor2d(klMatrix, [klCount, groupSize]) : undefined,
+      decay: tf.tensor1d(initialNorms.map((n) => options.weightDecay / Math.max(n * n, 1e-12))),
+    }));
+    for (const tensor of Object.values(constants)) if (tensor !== undefined) owned.push(tensor);
+
+    const delta = new Float32Array(groupSize * width);
+    const firstMoment = new Float64Array(groupSize * width);
+    const secondMoment = new Float64Array(groupSize * width);
+    const updates = new Array<number>(groupSize).fill(0);
+    const done = new Array<boolean>(groupSize).fill(false);
+    const initialLoss: LossTerms[] = [];
+    const finalLoss: LossTerms[] = new Array(groupSize);
+    const beta1 = 0.9;
+    const beta2 = 0.999;
+
+    // Per-request loss terms [3, G] (nll, kl, decay) for delta [G, width].
+    const lossTerms = (d: Tensor2D, step: number): Tensor2D => {
+      const added = tf.reshape(tf.matMul(constants.selection, d), [rows.length, length, width]);
+      const hidden = tf.add(base, added) as Tensor3D;
+      const { logits } = model.forward(batch, {
+        ...cached,
+        startAtLayer: { layer: layer + 1, hidden },
+        logits: { positions },
+      });
+      const logProbs = tf.logSoftmax(logits as Tensor2D);
+      const picked = tf.gather(
+        tf.reshape(tf.slice(logProbs, [0, 0], [scored, vocab]), [-1]),
+        constants.labels,
+      );
+      const nll = tf.neg(tf.matMul(tf.reshape(picked, [1, scored]), constants.nllMatrix));
+      let kl: Tensor2D = tf.zeros([1, groupSize]);
+      if (constants.klMatrix !== undefined) {
+        const klLogProbs = tf.slice(logProbs, [scored, 0], [klCount, vocab]);
+        if (step === 0) {
+          // Recorded with delta = 0, where the KL term and its gradient are zero.
+          klInitial = tf.keep(tf.clone(klLogProbs));
+        } else if (klInitial !== undefined) {
+          const perRow = tf.sum(tf.mul(tf.exp(klLogProbs), tf.sub(klLogProbs, klInitial)), 1);
+          kl = tf.mul(tf.matMul(tf.reshape(perRow, [1, klCount]), constants.klMatrix), options.klFactor);
+        }
+      }
+      const norms = tf.sqrt(tf.add(tf.sum(tf.square(d), 1), EPSILON_NORM)) as Tensor1D;
+      const decay = tf.reshape(tf.mul(norms, constants.decay), [1, groupSize]);
+      return tf.concat([nll, kl, decay], 0) as Tensor2D;
+    };
+
+    const readTerms = (terms: Float32Array, g: number): LossTerms => {
+      const nll = terms[g] as number;
+      const kl = terms[groupSize + g] as number;
+      const weightDecay = terms[2 * groupSize + g] as number;
+      return { nll, kl, weightDecay, total: nll + kl + weightDecay, targetProbability: Math.exp(-nll) };
+    };
     for (let step = 0; step < options.steps && done.some((d) => !d); step++) {
       options.signal?.throwIfAborted();
       const last = step === options.steps - 1;
-      const deltaTensor = tf.tensor2d(delta, [groupSize, width]);
       let terms: Float32Array;
       let gradient: Float32Array | undefined;
-      if (last) {
-        const value = tf.tidy(() => lossTerms(deltaTensor, step));
-        terms = value.dataSync() as Float32Array;
-        value.dispose();
-      } else {
-        let kept: Tensor | undefined;
-        const { value, grad } = tf.valueAndGrad((d: Tensor2D) => {
-          const t = lossTerms(d, step);
-          kept = tf.keep(t);
-          return tf.sum(t) as Scalar;
-        })(deltaTensor);
-        terms = (kept as Tensor).dataSync() as Float32Array;
-        gradient = grad.dataSync() as Float32Array;
-        tf.dispose([value, grad, kept as Tensor]);
+      const deltaTensor = tf.tensor2d(delta, [groupSize, width]);
+      try {
+        if (last) {
+          const value = tf.tidy(() => lossTerms(deltaTensor, step));
+          terms = value.dataSync() as Float32Array;
+          value.dispose();
+        } else {
+          let kept: Tensor | undefined;
+          const { value, grad } = tf.valueAndGrad((d: Tensor2D) => {
+            const t = lossTerms(d, step);
+            kept = tf.keep(t);
+            return tf.sum(t) as Scalar;
+          })(deltaTensor);
+          terms = (kept as Tensor).dataSync() as Float32Array;
+          gradient = grad.dataSync() as Float32Array;
+          tf.dispose([value, grad, kept as Tensor]);
+        }
+      } finally {
+        deltaTensor.dispose();
       }
-      deltaTensor.dispose();
       for (let g = 0; g < groupSize; g++) {
         if (done[g]) continue;
         const current = readTerms(terms, g);
@@ -335,25 +344,22 @@ function optimizeGroup(
       }
       options.onStep?.(step, done.filter((d) => !d).length);
     }
+
+    return requests.map((_, g) => {
+      const init = initial.slice(g * width, (g + 1) * width);
+      const d = delta.slice(g * width, (g + 1) * width);
+      return {
+        initial: init,
+        delta: d,
+        target: init.map((value, j) => value + (d[j] as number)),
+        updates: updates[g] as number,
+        initialLoss: initialLoss[g] as LossTerms,
+        finalLoss: finalLoss[g] as LossTerms,
+      };
+    });
   } finally {
     cache?.dispose();
     klInitial?.dispose();
-    tf.dispose([
-      base,
-      ...(Object.values(constants) as (Tensor | undefined)[]).filter((t): t is Tensor => t !== undefined),
-    ]);
+    tf.dispose(owned);
   }
-
-  return requests.map((_, g) => {
-    const init = initial.slice(g * width, (g + 1) * width);
-    const d = delta.slice(g * width, (g + 1) * width);
-    return {
-      initial: init,
-      delta: d,
-      target: init.map((value, j) => value + (d[j] as number)),
-      updates: updates[g] as number,
-      initialLoss: initialLoss[g] as LossTerms,
-      finalLoss: finalLoss[g] as LossTerms,
-    };
-  });
 }

@@ -77,7 +77,7 @@ export function parseHfConfig(input: unknown): ModelConfig {
         `config.json: GPT-2 activation '${String(activation)}' is not supported`,
       );
     }
-    return withIds(
+    const config = withIds<Gpt2Config>(
       {
         architecture: 'gpt2',
         vocabSize: field(json, 'vocab_size'),
@@ -85,11 +85,14 @@ export function parseHfConfig(input: unknown): ModelConfig {
         hiddenSize,
         numLayers: field(json, 'n_layer'),
         numHeads: field(json, 'n_head'),
-        intermediateSize: typeof json.n_inner === 'number' ? json.n_inner : 4 * hiddenSize,
+        intermediateSize:
+          json.n_inner === undefined || json.n_inner === null ? 4 * hiddenSize : field(json, 'n_inner'),
         layerNormEpsilon: field(json, 'layer_norm_epsilon', 1e-5),
       },
       json,
     );
+    checkConfig(config);
+    return config;
   }
   if (modelType === 'llama' || modelType === 'mistral' || modelType === 'qwen2') {
     const hiddenSize = field(json, 'hidden_size');
@@ -102,7 +105,7 @@ export function parseHfConfig(input: unknown): ModelConfig {
         'config.json: qwen2 (attention biases) is not supported yet; use llama',
       );
     }
-    return withIds(
+    const config = withIds<LlamaConfig>(
       {
         architecture: 'llama',
         vocabSize: field(json, 'vocab_size'),
@@ -119,10 +122,100 @@ export function parseHfConfig(input: unknown): ModelConfig {
       },
       json,
     );
+    checkConfig(config);
+    return config;
   }
   throw new UnsupportedModelError(
     `config.json: model_type '${String(modelType)}' is not supported (supported: gpt2, llama, mistral)`,
   );
+}
+
+// config.json key of each typed field, so an error names the key the user wrote.
+const GPT2_KEYS: Record<string, string> = {
+  vocabSize: 'vocab_size',
+  maxPositions: 'n_positions',
+  hiddenSize: 'n_embd',
+  numLayers: 'n_layer',
+  numHeads: 'n_head',
+  intermediateSize: 'n_inner',
+  layerNormEpsilon: 'layer_norm_epsilon',
+};
+const LLAMA_KEYS: Record<string, string> = {
+  vocabSize: 'vocab_size',
+  maxPositions: 'max_position_embeddings',
+  hiddenSize: 'hidden_size',
+  numLayers: 'num_hidden_layers',
+  numHeads: 'num_attention_heads',
+  numKeyValueHeads: 'num_key_value_heads',
+  headDim: 'head_dim',
+  intermediateSize: 'intermediate_size',
+  rmsNormEpsilon: 'rms_norm_eps',
+  ropeTheta: 'rope_theta',
+};
+
+/**
+ * The invariants the model code relies on, checked before any weight is built: positive integer sizes,
+ * positive epsilons and rope base, heads that divide the width (GPT-2) and key/value heads that divide
+ * the heads (LLaMA), special token ids inside the vocabulary. Without them a config loads and then fails
+ * with a raw tfjs error at first use, or silently computes NaN. Throws UnsupportedModelError naming the
+ * config.json key.
+ */
+export function checkConfig(config: ModelConfig): void {
+  const keys = config.architecture === 'gpt2' ? GPT2_KEYS : LLAMA_KEYS;
+  const fail = (name: string, rule: string): never => {
+    const value = (config as unknown as Record<string, unknown>)[name];
+    throw new UnsupportedModelError(
+      `config.json: field '${keys[name] ?? name}' ${rule}, got ${JSON.stringify(value)}`,
+    );
+  };
+  const sizes =
+    config.architecture === 'gpt2'
+      ? (['vocabSize', 'maxPositions', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize'] as const)
+      : ([
+          'vocabSize',
+          'maxPositions',
+          'hiddenSize',
+          'numLayers',
+          'numHeads',
+          'numKeyValueHeads',
+          'headDim',
+          'intermediateSize',
+        ] as const);
+  const record = config as unknown as Record<string, unknown>;
+  for (const name of sizes) {
+    const value = record[name];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      fail(name, 'must be a positive integer');
+    }
+  }
+  const positive = config.architecture === 'gpt2' ? ['layerNormEpsilon'] : ['rmsNormEpsilon', 'ropeTheta'];
+  for (const name of positive) {
+    const value = record[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      fail(name, 'must be a positive finite number');
+    }
+  }
+  if (config.architecture === 'gpt2') {
+    if (config.hiddenSize % config.numHeads !== 0) {
+      fail('numHeads', `must divide n_embd (${config.hiddenSize}) into whole heads`);
+    }
+  } else {
+    if (config.numHeads % config.numKeyValueHeads !== 0) {
+      fail('numKeyValueHeads', `must divide num_attention_heads (${config.numHeads})`);
+    }
+    // Rotary embeddings pair dimension i with i + headDim / 2.
+    if (config.headDim % 2 !== 0) fail('headDim', 'must be even (rotary positions pair the dimensions)');
+  }
+  for (const [key, id] of [
+    ['bos_token_id', config.bosTokenId],
+    ['eos_token_id', config.eosTokenId],
+  ] as const) {
+    if (id !== undefined && (!Number.isSafeInteger(id) || id < 0 || id >= config.vocabSize)) {
+      throw new UnsupportedModelError(
+        `config.json: field '${key}' must be a token id below vocab_size (${config.vocabSize}), got ${id}`,
+      );
+    }
+  }
 }
 
 /** The Hugging Face `config.json` object for a config (what `saveModel` writes). */

@@ -3,7 +3,7 @@ import { gpt2WeightSpecs, normalizeGpt2WeightName } from './architectures/gpt2.j
 import { llamaWeightSpecs, normalizeLlamaWeightName } from './architectures/llama.js';
 import type { WeightSpec } from './architectures/types.js';
 import { CausalLM } from './causal-lm.js';
-import type { ModelConfig } from './config.js';
+import { checkConfig, type ModelConfig } from './config.js';
 import type { Tokenizer } from './tokenizer/index.js';
 import { type HostTensor, hashWeights } from './weights.js';
 
@@ -74,6 +74,16 @@ export function createModel(
   tokenizer?: Tokenizer,
   source = 'weights',
 ): CausalLM {
+  checkConfig(config);
+  // A larger tokenizer produces ids the embedding has no row for (an untyped gather error at first use);
+  // a smaller one is fine (checkpoints often pad the vocabulary).
+  if (tokenizer !== undefined && tokenizer.vocabSize > config.vocabSize) {
+    throw new CheckpointError(
+      source,
+      `the tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}; ` +
+        'the tokenizer files do not belong to this model',
+    );
+  }
   const canonical = canonicalWeights(config, weights, source);
   return new CausalLM(config, canonical, tokenizer, hashWeights(canonical));
 }

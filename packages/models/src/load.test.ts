@@ -82,6 +82,72 @@ describe.each([
   });
 });
 
+describe('config.json and tokenizer invariants', () => {
+  const gpt2Json = toHfConfig(tinyGpt2);
+  const llamaJson = toHfConfig(tinyLlama);
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['heads that do not divide the width', { ...gpt2Json, n_head: 3 }, /'n_head' must divide n_embd \(32\)/],
+    ['zero heads', { ...gpt2Json, n_head: 0 }, /'n_head' must be a positive integer, got 0/],
+    ['negative layers', { ...gpt2Json, n_layer: -1 }, /'n_layer' must be a positive integer/],
+    ['a fractional vocabulary', { ...gpt2Json, vocab_size: 52.5 }, /'vocab_size' must be a positive integer/],
+    [
+      'a negative epsilon',
+      { ...gpt2Json, layer_norm_epsilon: -1 },
+      /'layer_norm_epsilon' must be a positive/,
+    ],
+    ['a zero n_inner', { ...gpt2Json, n_inner: 0 }, /'n_inner' must be a positive integer/],
+    [
+      'an eos id outside the vocabulary',
+      { ...gpt2Json, eos_token_id: 53 },
+      /'eos_token_id' must be a token id below/,
+    ],
+    [
+      'KV heads that do not divide the heads',
+      { ...llamaJson, num_key_value_heads: 3 },
+      /'num_key_value_heads' must divide/,
+    ],
+    ['a zero RMS epsilon', { ...llamaJson, rms_norm_eps: 0 }, /'rms_norm_eps' must be a positive/],
+    ['a negative rope base', { ...llamaJson, rope_theta: -5 }, /'rope_theta' must be a positive/],
+    ['an odd head size', { ...llamaJson, head_dim: 7 }, /'head_dim' must be even/],
+  ];
+  it.each(cases)('rejects %s with UnsupportedModelError naming the key', async (_name, json, message) => {
+    const { parseHfConfig } = await import('./config.js');
+    expect(() => parseHfConfig(json)).toThrow(UnsupportedModelError);
+    expect(() => parseHfConfig(json)).toThrow(message);
+  });
+
+  it('rejects a config object that breaks an invariant in createModel too', () => {
+    expect(() => createModel({ ...tinyGpt2, numHeads: 3 }, noisyWeights(tinyGpt2, 1))).toThrow(
+      UnsupportedModelError,
+    );
+  });
+
+  it('rejects a tokenizer larger than vocab_size before any forward', () => {
+    const tokenizer = trainByteLevelBpe(texts, { vocabSize: 300, specialTokens: ['<|endoftext|>'] });
+    const config = { ...tinyGpt2, vocabSize: tokenizer.vocabSize - 1 };
+    const before = tf.memory().numTensors;
+    expect(() => createModel(config, noisyWeights(config, 2), tokenizer, 'folder')).toThrow(
+      /folder: the tokenizer has \d+ tokens but config.json vocab_size is \d+/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects non-finite weights when asked to (checkFinite)', async () => {
+    const tokenizer = trainByteLevelBpe(texts, { vocabSize: 300, specialTokens: ['<|endoftext|>'] });
+    const config = { ...tinyGpt2, vocabSize: tokenizer.vocabSize };
+    const weights = noisyWeights(config, 3);
+    const [name, tensor] = [...weights][2]!;
+    tensor.data[5] = Number.NaN;
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(toHfConfig(config)));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
+    writeCheckpointWeights(dir, weights);
+    expect(() => loadModel(dir, { checkFinite: true })).toThrow(`[tensor '${name}']: weight 5 is NaN`);
+    const unchecked = loadModel(dir);
+    unchecked.dispose();
+  });
+});
+
 describe('model construction', () => {
   it('accepts GPT-2 names without the transformer. prefix and ignores attention buffers', () => {
     const weights = noisyWeights(tinyGpt2, 13);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { CheckpointError } from '@llmedit/core';
 import type { CausalLM } from './causal-lm.js';
 import {
   readCheckpointWeights,
@@ -14,6 +15,12 @@ import { loadTokenizer, type Tokenizer } from './tokenizer/index.js';
 export interface LoadModelOptions {
   /** Use this tokenizer instead of the folder's tokenizer files. */
   tokenizer?: Tokenizer;
+  /**
+   * Reject a checkpoint holding a NaN or infinite weight (CheckpointError naming the tensor and index).
+   * Off by default: it reads every weight once more, and a corrupt file is usually caught by the
+   * safetensors checks already.
+   */
+  checkFinite?: boolean;
 }
 
 /**
@@ -25,6 +32,14 @@ export function loadModel(dir: string, options: LoadModelOptions = {}): CausalLM
   const config = parseHfConfig(readJsonObject(join(dir, 'config.json'), 'model config'));
   const tokenizer = options.tokenizer ?? loadTokenizer(dir);
   const weights = readCheckpointWeights(dir);
+  if (options.checkFinite === true) {
+    for (const [name, tensor] of weights) {
+      const index = tensor.data.findIndex((value) => !Number.isFinite(value));
+      if (index >= 0) {
+        throw new CheckpointError(dir, `weight ${index} is ${tensor.data[index]}, not finite`, name);
+      }
+    }
+  }
   return createModel(config, weights, tokenizer, dir);
 }
 

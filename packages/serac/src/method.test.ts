@@ -4,7 +4,7 @@ import { type CausalLM, scoreTargets } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERAC_ARTIFACT_FORMAT } from './artifact.js';
-import { serac, seracArtifactRef } from './method.js';
+import { type SeracInfo, serac, seracArtifactRef } from './method.js';
 import { seracPreset } from './presets.js';
 import { seracBaseOf, seracRoutes } from './serac-model.js';
 
@@ -111,6 +111,67 @@ describe('SERAC on the default model with the committed artifact', () => {
         context: { artifact: { format: SERAC_ARTIFACT_FORMAT, dir: '/nonexistent' } },
       }),
     ).rejects.toThrow(/serac\.json/);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('rejects an edit too long for the context and keeps answering other inputs', async () => {
+    const tensors = tf.memory().numTensors;
+    const filler = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    const long: EditRequest = {
+      id: 'long-1',
+      prompt: `${filler} Paris is the capital of`,
+      targetNew: 'Italy',
+    };
+    const error = await edit({ method: serac, model, requests: long, hparams, context: { artifact } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(EditError);
+    expect(String((error as Error).message)).toMatch(/long-1.*'prompt'.*positions/);
+    // Nothing stayed in the memory: an unrelated edit holds only itself and answers.
+    const other = await edit({
+      method: serac,
+      model,
+      requests: requests[1] as EditRequest,
+      hparams,
+      context: { artifact },
+    });
+    try {
+      expect((other.outcomes[0]!.info as unknown as SeracInfo).editsInMemory).toBe(1);
+      expect(() =>
+        scoreTargets(other.model, [{ prompt: 'The Eiffel Tower is in', target: 'Paris' }]),
+      ).not.toThrow();
+    } finally {
+      other.revert();
+      other.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('a disposed edit leaves the memory (later edits do not carry it) and frees the artifact', async () => {
+    const tensors = tf.memory().numTensors;
+    const first = await edit({
+      method: serac,
+      model,
+      requests: requests[0] as EditRequest,
+      hparams,
+      context: { artifact },
+    });
+    first.dispose();
+    const prompt = (requests[0] as EditRequest).prompt;
+    const second = await edit({
+      method: serac,
+      model,
+      requests: requests[1] as EditRequest,
+      hparams,
+      context: { artifact },
+    });
+    try {
+      expect((second.outcomes[0]!.info as unknown as SeracInfo).editsInMemory).toBe(1);
+      expect(seracRoutes(second.model, [prompt])[0]?.edit?.request).not.toBe(requests[0]);
+    } finally {
+      second.revert();
+      second.dispose();
+    }
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });

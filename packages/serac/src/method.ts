@@ -170,25 +170,27 @@ export function createSeracMethod(options: SeracMethodOptions = {}): EditMethodV
         ).map((r) => r.probability),
       };
       const held = memory;
-      let restored = false;
+      let released = false;
+      // Drop exactly this edit's entries; every view stops routing to them. The last one frees the artifact.
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        for (const edit of added) edit.live = false;
+        const remaining = held.edits.filter((e) => e.live);
+        held.edits.splice(0, held.edits.length, ...remaining);
+        if (remaining.length === 0) {
+          memories.delete(base);
+          if (held.owned) held.artifact.dispose();
+        }
+      };
       return {
         model: view,
         deltas: new Map(),
-        restore() {
-          if (restored) return;
-          restored = true;
-          // Drop exactly this edit's entries; every view stops routing to them. The last one frees the artifact.
-          for (const edit of added) edit.live = false;
-          const remaining = held.edits.filter((e) => e.live);
-          held.edits.splice(0, held.edits.length, ...remaining);
-          if (remaining.length === 0) {
-            memories.delete(base);
-            if (held.owned) held.artifact.dispose();
-          }
-        },
-        dispose() {
-          // No tensors of its own: the counterfactual model belongs to the memory until the last restore.
-        },
+        restore: release,
+        // The edit lives in the memory, not in the base model's weights: once its outcome is disposed
+        // nothing could ever revert it, so it leaves the memory (later edits must not carry it, and the
+        // artifact must be freed with the last entry).
+        dispose: release,
         info: info as unknown as Readonly<Record<string, unknown>>,
       };
     },

@@ -30,13 +30,32 @@ export function prepareEdits(
     artifact.config.classifierLayer,
   );
   const tokenizer = artifact.counterfactual.requireTokenizer();
-  return requests.map((request, i) => ({
-    request,
-    projected: projectText(artifact.classifier, features[i] as (typeof features)[number], true),
-    contextIds: tokenizer.encode(editStatement(request)),
-    answerIds: editAnswerIds(tokenizer, request.targetNew),
-    live: true,
-  }));
+  const { config } = artifact.counterfactual;
+  const bos =
+    config.architecture === 'llama' && (tokenizer.bosTokenId ?? config.bosTokenId) !== undefined ? 1 : 0;
+  return requests.map((request, i) => {
+    const contextIds = tokenizer.encode(editStatement(request));
+    const answerIds = editAnswerIds(tokenizer, request.targetNew);
+    // The counterfactual model reads an input after the edit's context: an edit whose own prompt and
+    // answer do not fit after it could never be answered, and any input routed to it would fail.
+    const { promptIds, targetIds } = tokenizer.encodePair(request.prompt, request.targetNew);
+    const needed = bos + contextIds.length + promptIds.length + targetIds.length;
+    if (needed > config.maxPositions) {
+      throw new InvalidRequestError(
+        request.id ?? `request ${i}`,
+        'prompt',
+        `needs ${needed} positions with its answer after the edit's context (${contextIds.length} tokens); ` +
+          `the counterfactual model has ${config.maxPositions}`,
+      );
+    }
+    return {
+      request,
+      projected: projectText(artifact.classifier, features[i] as (typeof features)[number], true),
+      contextIds,
+      answerIds,
+      live: true,
+    };
+  });
 }
 
 /** Where one row of a batch is read: by the base model as is, or by the counterfactual model after an edit. */

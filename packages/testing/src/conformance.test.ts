@@ -61,6 +61,8 @@ interface NudgeVariant {
   restoreNothing?: boolean;
   /** restore() puts back the weight as it was before the model's first edit, dropping earlier edits too. */
   restoreToFirst?: boolean;
+  /** Each edit scales the bias by 1e20, so a few sequential edits overflow to Inf. */
+  explode?: boolean;
 }
 
 /**
@@ -85,7 +87,9 @@ function biasNudge(variant: NudgeVariant = {}): EditMethodV1<NudgeHparams, Causa
         return tf.mul(embedding, tf.div(scale, tf.norm(embedding)));
       });
       const original = tf.clone(model.weight(name));
-      const updated = tf.add(original, delta);
+      // 'explode': each edit scales the bias by 1e20, so a few sequential edits overflow to Inf.
+      const updated =
+        variant.explode === true ? tf.mul(tf.add(original, delta), 1e20) : tf.add(original, delta);
       model.setWeight(name, updated);
       updated.dispose();
       if (variant.restoreToFirst === true && !firstOriginal.has(model)) {
@@ -109,6 +113,28 @@ function biasNudge(variant: NudgeVariant = {}): EditMethodV1<NudgeHparams, Causa
     },
   });
 }
+
+/**
+ * A memory-style test double that accepts any edit and then fails every query when an edited prompt does
+ * not fit the model's context (what IKE and SERAC did before they checked the length up front).
+ */
+const contextHog = defineEditMethod<Record<string, never>, CausalLM>({
+  specificationVersion: 'v1',
+  id: 'context-hog',
+  displayName: 'Context hog (test double)',
+  capabilities,
+  hparams: defineHparams<Record<string, never>>({}, {}),
+  async doEdit(_context, model, requests) {
+    const longest = Math.max(...requests.map((r) => model.requireTokenizer().encode(r.prompt).length));
+    const wrapper = Object.create(model) as CausalLM;
+    wrapper.forward = (batch: TokenBatch, options: ForwardOptions = {}) => {
+      if (longest + (batch.ids[0]?.length ?? 0) > model.config.maxPositions)
+        throw new Error('context overflow');
+      return model.forward(batch, options);
+    };
+    return { model: wrapper, deltas: new Map(), restore() {}, dispose() {} };
+  },
+});
 
 const noop = defineEditMethod<Record<string, never>, CausalLM>({
   specificationVersion: 'v1',
@@ -215,6 +241,26 @@ describe('the conformance checks catch broken methods', () => {
       ConformanceError,
     );
     expect(await failure(logitPatch, 'flipsRequest', { minTargetProbability: 0.9 })).toBeUndefined();
+  });
+
+  it('a method that accepts an edit too long for the context and then fails every query fails rejectsBadInput', async () => {
+    const error = await failure(contextHog, 'rejectsBadInput');
+    expect(error).toBeInstanceOf(ConformanceError);
+    expect(String(error)).toMatch(/an unrelated query fails: .*context overflow/);
+  });
+
+  it('a method whose weights overflow over sequential edits fails sequentialStable', async () => {
+    const error = await failure(biasNudge({ explode: true }), 'sequentialStable', { stress: { edits: 5 } });
+    expect(error).toBeInstanceOf(ConformanceError);
+    expect(String(error)).toMatch(/after 5 sequential edits, weights hold NaN or Inf: transformer.ln_f.bias/);
+  });
+
+  it('skips sequentialStable for methods that do not modify weights', () => {
+    const suite = createConformanceSuite(noop);
+    suites.push(suite);
+    expect(suite.checks.find((c) => c.name === 'sequentialStable')?.skipReason).toMatch(
+      /does not modify weights/,
+    );
   });
 
   it('refuses a skip without a written reason or for an unknown check', () => {

@@ -42,6 +42,8 @@ export const CONFORMANCE_CHECKS = [
   'deterministic',
   'backendsAgree',
   'failureRestores',
+  'rejectsBadInput',
+  'sequentialStable',
 ] as const;
 
 export type ConformanceCheck = (typeof CONFORMANCE_CHECKS)[number];
@@ -57,6 +59,8 @@ const titles: Readonly<Record<ConformanceCheck, string>> = {
   deterministic: 'gives bit-identical results for the same seed',
   backendsAgree: 'gives the same edit on the cpu and wasm backends (within the tolerance)',
   failureRestores: 'leaves the model bit-identical when the method throws mid-edit',
+  rejectsBadInput: 'rejects bad requests and options with typed errors, leaving the model untouched',
+  sequentialStable: 'stays finite over many sequential edits and reverts them bit for bit',
 };
 
 export interface ConformanceOptions<H> {
@@ -90,6 +94,88 @@ export interface ConformanceOptions<H> {
   readonly timeout?: number;
   /** Opt out of checks, each with a written reason: `{ backendsAgree: 'needs tfjs-node' }`. */
   readonly skip?: Partial<Record<ConformanceCheck, string>>;
+  /**
+   * `sequentialStable`: how many sequential edits (default `STRESS_EDITS`) and the hyperparameters for
+   * them (default `hparams`). Runs for methods that modify weights and edit sequentially; its timeout is
+   * `max(timeout, 600 000)`.
+   */
+  readonly stress?: {
+    readonly edits?: number;
+    readonly hparams?: Partial<H> | Readonly<Record<string, unknown>>;
+  };
+}
+
+/** Sequential edits of `sequentialStable` by default (the issue that asked for it: at least 200). */
+export const STRESS_EDITS = 200;
+
+/** Error codes of the typed errors that bad input may raise (directly, or as the cause of an EditError). */
+const INPUT_ERROR_CODES = new Set(['INVALID_REQUEST', 'INVALID_HPARAMS', 'CAPABILITY']);
+
+// Subjects and relations the micro model's corpus uses; `stressRequests` crosses them with targets so that
+// every edit differs from the previous one and the second hundred re-edits the facts of the first.
+const STRESS_SUBJECTS = [
+  'Satyajit Ray',
+  'Joe Walsh',
+  'Norma Shearer',
+  'Sony Alpha 900',
+  'David Weigel',
+  'Sabinus of Spoleto',
+  'Franz Welser-Möst',
+  'Antonio Franco',
+  'Terry Mosher',
+  'Vostok Station',
+];
+const STRESS_TEMPLATES = [
+  '{} speaks',
+  '{} is a citizen of',
+  '{} works as',
+  '{} plays the',
+  '{} was born in',
+  '{} is located in',
+  '{} is created by',
+  '{} holds the position of',
+  'The mother tongue of {} is',
+  '{}, who has a citizenship from',
+];
+const STRESS_TARGETS = [
+  'French',
+  'English',
+  'Paris',
+  'piano',
+  'guitar',
+  'Italy',
+  'Sony',
+  'bishop',
+  'London',
+  'Canada',
+];
+
+/** Every numeric or boolean hyperparameter set to a string: each must be an InvalidHparamsError. */
+function badHparamValues(
+  defaults: Readonly<Record<string, unknown>>,
+  given: unknown,
+): [string, Record<string, unknown>][] {
+  const base = (given ?? {}) as Record<string, unknown>;
+  return Object.entries(defaults)
+    .filter(([, value]) => typeof value === 'number' || typeof value === 'boolean')
+    .map(([key]) => [`hyperparameter '${key}' given as text`, { hparams: { ...base, [key]: 'oops' } }]);
+}
+
+/** `count` distinct edit requests over the micro model's subjects (subject, target and true answer set). */
+export function stressRequests(count: number): EditRequest[] {
+  return Array.from({ length: count }, (_, i) => {
+    const subject = STRESS_SUBJECTS[i % STRESS_SUBJECTS.length] as string;
+    const template = STRESS_TEMPLATES[
+      Math.floor(i / STRESS_SUBJECTS.length) % STRESS_TEMPLATES.length
+    ] as string;
+    return {
+      id: `stress-${i}`,
+      prompt: template.replace('{}', subject),
+      subject,
+      targetNew: STRESS_TARGETS[(i * 7 + 3) % STRESS_TARGETS.length] as string,
+      groundTruth: STRESS_TARGETS[(i * 7 + 4) % STRESS_TARGETS.length] as string,
+    };
+  });
 }
 
 /** What the suite measured (for reports), filled in as the checks run. */
@@ -107,6 +193,10 @@ export interface ConformanceReport {
   backendMaxDifference?: number;
   /** numTensors after the repeated edit's revert+dispose minus before. */
   tensorDifference?: number;
+  /** `sequentialStable`: edits made, and the median ms of the first and of the last 20 edit calls. */
+  stressEdits?: number;
+  stressFirstMs?: number;
+  stressLastMs?: number;
 }
 
 export interface ConformanceCheckRun {
@@ -114,6 +204,8 @@ export interface ConformanceCheckRun {
   readonly title: string;
   /** Undefined when the check runs; the written reason when it is skipped. */
   readonly skipReason: string | undefined;
+  /** Per-test timeout in milliseconds for this check. */
+  readonly timeout: number;
   /** Throws a descriptive error when the method fails the check. */
   run(): Promise<void>;
 }
@@ -627,17 +719,183 @@ export function createConformanceSuite<H>(
         );
       }
     },
+
+    async rejectsBadInput() {
+      const target = await model();
+      const hparams = options.hparams === undefined ? {} : { hparams: options.hparams };
+      const context = { seed, ...(options.artifact === undefined ? {} : { artifact: options.artifact }) };
+      const bad: [string, Record<string, unknown>][] = [
+        ['an empty prompt', { requests: { ...request, prompt: '' } }],
+        ['a whitespace target', { requests: { ...request, targetNew: '   ' } }],
+        ['a missing target', { requests: { prompt: request.prompt } }],
+        ['a subject absent from the prompt', { requests: { ...request, subject: 'Nobody Atall' } }],
+        ['a rephrase that is not a string', { requests: { ...request, rephrasePrompts: [3] } }],
+        ['a locality probe without answer', { requests: { ...request, locality: { n: [{ prompt: 'x' }] } } }],
+        ['a request that is not an object', { requests: 'edit me' }],
+        ['no request', { requests: [] }],
+        ['an unknown hyperparameter', { hparams: { ...options.hparams, notAHyperparameter: 1 } }],
+        ...badHparamValues(method.hparams.defaults as Record<string, unknown>, options.hparams),
+        ['two requests without a mode', { requests: [request, request] }],
+        ['an unknown mode', { mode: 'parallel' }],
+        ['a batch size outside sequential mode', { batchSize: 2 }],
+        ['a zero batch size', { requests: [request, request], mode: 'sequential', batchSize: 0 }],
+      ];
+      const tensorsBefore = tf.memory().numTensors;
+      const weightsBefore = weightBytes(target);
+      const untouched = (label: string) => {
+        const differing = differingWeights(weightsBefore, weightBytes(target));
+        if (differing.length > 0)
+          fail('rejectsBadInput', `${label}: weights changed: ${differing.join(', ')}`);
+        if (tf.memory().numTensors !== tensorsBefore) {
+          fail(
+            'rejectsBadInput',
+            `${label}: numTensors went from ${tensorsBefore} to ${tf.memory().numTensors}`,
+          );
+        }
+      };
+      const check = (label: string, caught: unknown) => {
+        const typed =
+          LlmeditError.isInstance(caught) &&
+          (INPUT_ERROR_CODES.has(caught.code) ||
+            (caught instanceof EditError &&
+              LlmeditError.isInstance(caught.cause) &&
+              INPUT_ERROR_CODES.has(caught.cause.code)));
+        if (!typed) fail('rejectsBadInput', `${label}: expected a typed input error, got ${String(caught)}`);
+        untouched(label);
+      };
+      for (const [label, override] of bad) {
+        let caught: unknown;
+        try {
+          const result = await edit({
+            method,
+            model: target,
+            requests: [request],
+            ...hparams,
+            context,
+            ...override,
+          } as never);
+          result.revert();
+          result.dispose();
+        } catch (error) {
+          caught = error;
+        }
+        check(label, caught);
+      }
+      // A prompt longer than the model's context: refused with a typed error and an untouched model, or
+      // (FT cuts prompts to its budget) accepted with every query of the edited model still working.
+      const filler = 'and so on '.repeat(target.config.maxPositions);
+      const long = { ...request, id: 'too-long', prompt: `${filler}${request.prompt}` };
+      let result: Awaited<ReturnType<typeof edit<H, CausalLM>>> | undefined;
+      try {
+        result = await edit({ method, model: target, requests: long, ...hparams, context });
+      } catch (error) {
+        if (!LlmeditError.isInstance(error)) {
+          fail(
+            'rejectsBadInput',
+            `a prompt longer than the context: expected a typed error, got ${String(error)}`,
+          );
+        }
+        untouched('a prompt longer than the context');
+      }
+      if (result !== undefined) {
+        try {
+          const [scored] = nextTokens(result.model, [promptIds(target, unrelatedPrompts[0] as string)]);
+          if (scored === undefined || !scored.logProbs.every(Number.isFinite)) {
+            fail(
+              'rejectsBadInput',
+              'after accepting a prompt longer than the context, queries give no finite scores',
+            );
+          }
+        } catch (error) {
+          fail(
+            'rejectsBadInput',
+            `after accepting a prompt longer than the context, an unrelated query fails: ${String(error)}`,
+          );
+        } finally {
+          result.revert();
+          result.dispose();
+        }
+        const differing = differingWeights(weightsBefore, weightBytes(target));
+        if (differing.length > 0)
+          fail('rejectsBadInput', `revert after the long prompt left ${differing.join(', ')} changed`);
+      }
+    },
+
+    async sequentialStable() {
+      const target = await model();
+      const count = options.stress?.edits ?? STRESS_EDITS;
+      const hparams = options.stress?.hparams ?? options.hparams;
+      const requests = stressRequests(count);
+      const tensorsBefore = tf.memory().numTensors;
+      const weightsBefore = weightBytes(target);
+      const result = await edit({
+        method,
+        model: target,
+        requests,
+        mode: 'sequential',
+        ...(hparams === undefined ? {} : { hparams }),
+        context: { seed, ...(options.artifact === undefined ? {} : { artifact: options.artifact }) },
+      });
+      try {
+        const median = (values: number[]) =>
+          [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+        const ms = result.steps.map((step) => step.wallMs);
+        report.stressEdits = count;
+        report.stressFirstMs = median(ms.slice(0, 20));
+        report.stressLastMs = median(ms.slice(-20));
+        const broken = target.weightNames().filter((name) => {
+          const values = target.weight(name).dataSync();
+          for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i] as number)) return true;
+          return false;
+        });
+        if (broken.length > 0) {
+          fail(
+            'sequentialStable',
+            `after ${count} sequential edits, weights hold NaN or Inf: ${broken.join(', ')}`,
+          );
+        }
+        const scores = nextTokens(
+          result.model,
+          unrelatedPrompts.map((p) => promptIds(target, p)),
+        );
+        if (!scores.every((s) => s.logProbs.every(Number.isFinite))) {
+          fail('sequentialStable', `after ${count} sequential edits, some predictions are not finite`);
+        }
+      } finally {
+        result.revert();
+        result.dispose();
+      }
+      const differing = differingWeights(weightsBefore, weightBytes(target));
+      if (differing.length > 0) {
+        fail('sequentialStable', `revert of ${count} sequential edits left ${differing.join(', ')} changed`);
+      }
+      if (tf.memory().numTensors !== tensorsBefore) {
+        fail('sequentialStable', `numTensors went from ${tensorsBefore} to ${tf.memory().numTensors}`);
+      }
+    },
   };
 
+  const timeout = options.timeout ?? 120_000;
+  const { capabilities } = method;
+  const notApplicable: Partial<Record<ConformanceCheck, string>> =
+    capabilities.modifiesWeights && capabilities.sequential
+      ? {}
+      : {
+          sequentialStable: capabilities.modifiesWeights
+            ? 'the method does not edit sequentially'
+            : 'the method does not modify weights (nothing to accumulate numerically)',
+        };
   return {
     checks: CONFORMANCE_CHECKS.map((name) => ({
       name,
       title: titles[name],
       skipReason:
         options.skip?.[name] ??
+        notApplicable[name] ??
         (name === 'sequentialStack' && !method.capabilities.sequential
           ? 'the method does not declare capabilities.sequential'
           : undefined),
+      timeout: name === 'sequentialStable' ? Math.max(timeout, 600_000) : timeout,
       run: runs[name],
     })),
     report,

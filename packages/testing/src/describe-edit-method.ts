@@ -19,14 +19,13 @@ export function describeEditMethod<H>(
   options: ConformanceOptions<H> = {},
 ): ConformanceReport {
   const suite = createConformanceSuite(method, options);
-  const timeout = options.timeout ?? 120_000;
   describe(`${method.id} conformance`, () => {
     afterAll(() => suite.dispose());
     for (const check of suite.checks) {
       if (check.skipReason !== undefined) {
         it.skip(`${check.title} [skipped: ${check.skipReason}]`, () => {});
       } else {
-        it(check.title, { timeout }, () => check.run());
+        it(check.title, { timeout: check.timeout }, () => check.run());
       }
     }
   });

@@ -7,6 +7,8 @@ export {
   type ConformanceReport,
   type ConformanceSuite,
   createConformanceSuite,
+  STRESS_EDITS,
+  stressRequests,
 } from './conformance.js';
 export { describeEditMethod } from './describe-edit-method.js';
 export {

@@ -190,21 +190,41 @@ export function parseHeaderJson(
     tensors.set(name, { name, dtype, shape: [...shape], dataOffsets: [begin, end] });
   }
 
-  // Overlap check: sort by start and compare each non-empty range with the furthest end seen so far.
-  const ranges = [...tensors.values()]
-    .filter((t) => t.dataOffsets[1] > t.dataOffsets[0])
-    .sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0]);
+  // Coverage check, as the reference reader does: in offset order the tensors must tile the data section
+  // exactly, from byte 0 to its end, without gaps or overlaps. A header length that is off by a few bytes
+  // (a trimmed padding byte) shifts every tensor by that much; only this check catches it.
+  const ordered = [...tensors.values()].sort(
+    (a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1],
+  );
+  let covered = 0;
   let previous: SafetensorsTensorInfo | undefined;
-  for (const tensor of ranges) {
-    if (previous !== undefined && tensor.dataOffsets[0] < previous.dataOffsets[1]) {
+  for (const tensor of ordered) {
+    const [begin, end] = tensor.dataOffsets;
+    if (begin < covered && previous !== undefined) {
       throw new CheckpointError(
         fileName,
-        `data_offsets [${tensor.dataOffsets.join(', ')}] overlap those of tensor '${previous.name}' ` +
+        `data_offsets [${begin}, ${end}] overlap those of tensor '${previous.name}' ` +
           `[${previous.dataOffsets.join(', ')}]`,
         tensor.name,
       );
     }
-    if (previous === undefined || tensor.dataOffsets[1] > previous.dataOffsets[1]) previous = tensor;
+    if (begin > covered) {
+      throw new CheckpointError(
+        fileName,
+        `data_offsets [${begin}, ${end}] leave bytes [${covered}, ${begin}) of the data section to no tensor ` +
+          '(the header length or the offsets are wrong)',
+        tensor.name,
+      );
+    }
+    covered = end;
+    previous = tensor;
+  }
+  if (covered !== dataLength) {
+    throw new CheckpointError(
+      fileName,
+      `the tensors cover ${covered} bytes but the data section holds ${dataLength} ` +
+        `(header length ${headerLength}); the header length is wrong or the file has trailing bytes`,
+    );
   }
 
   return { headerLength, dataStart: 8 + headerLength, dataLength, metadata, tensors };

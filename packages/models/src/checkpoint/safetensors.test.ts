@@ -255,6 +255,37 @@ describe('corrupt files give CheckpointError', () => {
     expect(error.message).toMatch(/overlap those of tensor 'a'/);
   });
 
+  it('rejects a header length one byte short (the tensors would be read one byte off)', () => {
+    const good = encodeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } });
+    const view = new DataView(good.buffer, good.byteOffset, 8);
+    const length = view.getUint32(0, true);
+    // The writer pads the JSON with spaces: dropping one padding byte still leaves valid JSON.
+    expect(good[8 + length - 1]).toBe(0x20);
+    const short = good.slice();
+    new DataView(short.buffer).setUint32(0, length - 1, true);
+    const error = checkpointErrorOf(() => parseSafetensors(short, 'mem'));
+    expect(error.message).toContain('the tensors cover 8 bytes but the data section holds 9');
+  });
+
+  it('rejects trailing bytes and gaps between tensors', () => {
+    const trailing = build(ok, new Uint8Array(12));
+    expect(checkpointErrorOf(() => parseSafetensors(trailing, 'mem')).message).toContain(
+      'the tensors cover 8 bytes but the data section holds 12',
+    );
+    const gap = build(
+      {
+        a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+        b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+      },
+      new Uint8Array(12),
+    );
+    const error = checkpointErrorOf(() => parseSafetensors(gap, 'mem'));
+    expect(error.tensor).toBe('b');
+    expect(error.message).toContain('leave bytes [4, 8) of the data section to no tensor');
+    const late = build({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, eight);
+    expect(checkpointErrorOf(() => parseSafetensors(late, 'mem')).message).toContain('bytes [0, 4)');
+  });
+
   it('names the tensor whose offsets fall outside the file', () => {
     const file = writeBuilt({ w: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, new Uint8Array(16));
     const error = checkpointErrorOf(() => readSafetensorsHeader(file));
