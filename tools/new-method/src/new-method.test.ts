@@ -133,9 +133,11 @@ describe('pnpm new-method', () => {
     expect(types.status, types.output).toBe(0);
     const tests = runIn(packageDir, bin('vitest'), ['run']);
     expect(tests.status, tests.output).toBe(0);
-    expect(tests.output).toContain('src/demo-edit.conformance.test.ts (10 tests)');
-    expect(tests.output).toMatch(/Tests\s+14 passed/);
-  }, 240_000);
+    // Every check of the conformance suite ran (their number grows with the suite) and none failed.
+    expect(tests.output).toMatch(/src\/demo-edit\.conformance\.test\.ts \(\d+ tests\)/);
+    expect(tests.output).toMatch(/Tests\s+\d+ passed/);
+    expect(tests.output).not.toMatch(/\d+ (failed|skipped)/);
+  }, 600_000);
 
   it('refuses an id that is not kebab-case or is taken, before writing anything', () => {
     expect(() => checkId(root, 'MyMethod')).toThrow(NewMethodError);
