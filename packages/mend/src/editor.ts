@@ -112,10 +112,12 @@ export class MendEditor {
     this.weights = weights;
     this.norms = norms;
     this.variables = new Map(
-      [...tensors].map(([name, t]) => [
-        name,
-        tf.variable(tf.tensor(t.data, t.shape), true, `mend/${name}/${uid++}`),
-      ]),
+      [...tensors].map(([name, t]) => {
+        const initial = tf.tensor(t.data, t.shape);
+        const variable = tf.variable(initial, true, `mend/${name}/${uid++}`);
+        initial.dispose();
+        return [name, variable];
+      }),
     );
   }
 

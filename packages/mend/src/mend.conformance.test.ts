@@ -21,7 +21,7 @@ const trainer = loadMicroModel();
 const artifact = await trainMicroEditor(trainer);
 trainer.dispose();
 
-describeEditMethod(mend, { hparams: mendPreset('micro'), artifact });
+describeEditMethod(mend, { hparams: mendPreset('micro'), artifact, timeout: 600_000 });
 
 /** Probability of each request's first target token after its prompt. */
 function targetProbabilities(
@@ -49,7 +49,9 @@ describe('mend on the micro model', () => {
     expect(validationAfter.editNll).toBeLessThan(validationBefore.editNll);
   });
 
-  it('raises the target probability of held-out edits, more than the untrained editor does', async () => {
+  it('raises the target probability of held-out edits, more than the untrained editor does', {
+    timeout: 900_000,
+  }, async () => {
     const untrained = mendArtifact(artifact.config, MendEditor.create(model, artifact.config.hparams, 0));
     for (const [key, norm] of artifact.editor.norms) {
       const copy = untrained.editor.norms.get(key)!;
@@ -86,7 +88,9 @@ describe('mend on the micro model', () => {
     expect(mean(after)).toBeGreaterThan(mean(afterUntrained));
   });
 
-  it('edits a batch in one update (factors of both requests summed) and sequential edits stack and revert', async () => {
+  it('edits a batch in one update (factors of both requests summed) and sequential edits stack and revert', {
+    timeout: 600_000,
+  }, async () => {
     const [a, b] = heldOut;
     const before = targetProbabilities(model, [a!, b!]);
     const weights = weightBytes(model);

@@ -278,7 +278,7 @@ export async function trainMend(
         }
         // Chain rule through W̃ = W + Δ(φ): dL/dφ = Σ_ℓ <dL/dW̃_ℓ, dΔ_ℓ/dφ>, the weights' gradients held constant.
         const trainables = editor.trainables();
-        const { grads } = tf.variableGrads(
+        const { value, grads } = tf.variableGrads(
           () => {
             const again = editor.deltas(factors);
             const terms = [...again].map(([name, delta]) => tf.sum(tf.mul(delta, gradients.get(name)!)));
@@ -293,7 +293,7 @@ export async function trainMend(
         if (hparams.stepSizeLearningRate > 0 && stepGradient !== undefined) {
           stepOptimizer.apply(trainables, { step_sizes: stepGradient }, hparams.stepSizeLearningRate);
         }
-        tf.dispose(Object.values(grads));
+        tf.dispose([value, ...Object.values(grads)]);
       } finally {
         disposeFactors(factors);
       }
@@ -331,6 +331,8 @@ export async function trainMend(
     editor.dispose();
     throw error;
   } finally {
+    networkOptimizer.dispose();
+    stepOptimizer.dispose();
     await parallel?.close();
   }
 }
