@@ -1,4 +1,4 @@
-import { EditError, edit, InvalidRequestError, initBackend, tf } from '@llmedit/core';
+import { CapabilityError, EditError, edit, InvalidRequestError, initBackend, tf } from '@llmedit/core';
 import { loadSplit } from '@llmedit/datasets';
 import { scoreTargets } from '@llmedit/models';
 import {
@@ -122,7 +122,9 @@ describe('mend on the micro model', () => {
       return (error as EditError).cause;
     };
     expect(await causeOf(foreign)).toBeInstanceOf(MendModelMismatchError);
-    expect(await causeOf(undefined)).toBeInstanceOf(InvalidRequestError);
+    // core refuses a trained method without an artifact before the method runs.
+    await expect(attempt(undefined)).rejects.toThrow(CapabilityError);
+    expect(await causeOf({ dir: 'no format' })).toBeInstanceOf(InvalidRequestError);
     expect(await causeOf({ format: 'llmedit-mend', dir: '/nonexistent/mend-artifact' })).toBeInstanceOf(
       MendArtifactError,
     );
