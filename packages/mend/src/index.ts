@@ -1,0 +1,46 @@
+export {
+  isMendArtifact,
+  isMendArtifactRef,
+  loadMendArtifact,
+  MEND_ARTIFACT_FORMAT,
+  MEND_ARTIFACT_VERSION,
+  type MendArtifact,
+  type MendArtifactConfig,
+  MendArtifactError,
+  type MendArtifactRef,
+  MendModelMismatchError,
+  type MendTrainingReport,
+  type MendValidation,
+  mendArtifact,
+  readMendArtifactConfig,
+  saveMendArtifact,
+} from './artifact.js';
+export { type EditedWeight, type EditorShape, editedWeights, MendEditor, RunningNorm } from './editor.js';
+export {
+  disposeFactors,
+  editFactors,
+  type LayerFactors,
+  requestExample,
+  summedTargetNll,
+  type TargetBatch,
+  type TargetExample,
+  targetBatch,
+  targetExample,
+} from './factors.js';
+export { type MendEditLoss, type MendHparams, mendHparams } from './hparams.js';
+export {
+  type MetaItem,
+  type MetaShard,
+  mendMetaLoss,
+  metaLossTerms,
+  nextTokenLogProbs,
+} from './meta-loss.js';
+export {
+  createMendMethod,
+  type MendInfo,
+  type MendMethodOptions,
+  mend,
+  releaseMendArtifacts,
+} from './method.js';
+export { type MendPresetName, mendPreset, mendPresets } from './presets.js';
+export { type MendTrainingContext, trainMend, validateEditor } from './train.js';

@@ -1,0 +1,167 @@
+// MEND (Mitchell et al. 2022, "Fast Model Editing at Scale", arXiv:2110.11309; EasyEdit's MEND.py and
+// mend_main.py, reference/easyedit.md 4.10): the edit's gradient factors through the trained editor, W̃ = W − α_ℓ ∇̃W_ℓ.
+import { resolve } from 'node:path';
+import {
+  defineEditMethod,
+  type EditOutcome,
+  type EditRequest,
+  InvalidHparamsError,
+  InvalidRequestError,
+  type Tensor,
+  tf,
+} from '@llmedit/core';
+import type { CausalLM } from '@llmedit/models';
+import {
+  isMendArtifact,
+  isMendArtifactRef,
+  loadMendArtifact,
+  MEND_ARTIFACT_FORMAT,
+  type MendArtifact,
+  MendModelMismatchError,
+  saveMendArtifact,
+} from './artifact.js';
+import { disposeFactors, editFactors, requestExample } from './factors.js';
+import { type MendHparams, mendHparams } from './hparams.js';
+import { trainMend } from './train.js';
+
+/** Per-edit diagnostics in `EditOutcome.info`. */
+export interface MendInfo {
+  readonly layers: readonly number[];
+  /** Frobenius norm of each weight change, by weight name. */
+  readonly updateNorms: Readonly<Record<string, number>>;
+  /** The artifact's learned step sizes α_ℓ. */
+  readonly stepSizes: readonly number[];
+  /** Tokens whose factors made the edit. */
+  readonly tokens: number;
+}
+
+export interface MendMethodOptions {
+  /** Where `doPrepare` saves the artifact it trains (default: a folder under the OS temp directory). */
+  readonly artifactDir?: (model: CausalLM) => string;
+}
+
+/** Loaded artifacts by folder, per model: a sequence of edits loads its editor once. */
+const loaded = new WeakMap<CausalLM, Map<string, MendArtifact>>();
+
+function artifactFor(model: CausalLM, artifact: unknown): MendArtifact {
+  if (isMendArtifact(artifact)) {
+    if (artifact.config.baseModelId !== model.modelId) {
+      throw new MendModelMismatchError(artifact.config.baseModelId, model.modelId);
+    }
+    return artifact;
+  }
+  if (isMendArtifactRef(artifact)) {
+    const dir = resolve(artifact.dir);
+    let cache = loaded.get(model);
+    const hit = cache?.get(dir);
+    if (hit !== undefined) return hit;
+    const fresh = loadMendArtifact(dir, model);
+    if (cache === undefined) {
+      cache = new Map();
+      loaded.set(model, cache);
+    }
+    cache.set(dir, fresh);
+    return fresh;
+  }
+  throw new InvalidRequestError(
+    'mend',
+    'context.artifact',
+    `must be a MendArtifact or { format: '${MEND_ARTIFACT_FORMAT}', dir } (from prepare or trainMend), got ${JSON.stringify(artifact)?.slice(0, 80) ?? String(artifact)}`,
+  );
+}
+
+/**
+ * Frees the editors that `mend` loaded from folders for `model` (they stay loaded across edits so that a
+ * sequence of edits reads the artifact once).
+ */
+export function releaseMendArtifacts(model: CausalLM): void {
+  for (const artifact of loaded.get(model)?.values() ?? []) artifact.dispose();
+  loaded.delete(model);
+}
+
+/** Create the MEND method (`mend` uses the defaults). */
+export function createMendMethod(options: MendMethodOptions = {}) {
+  return defineEditMethod<MendHparams, CausalLM>({
+    specificationVersion: 'v1',
+    id: 'mend',
+    displayName: 'MEND (gradient-decomposition editor network)',
+    paper: 'Mitchell et al. 2022, Fast Model Editing at Scale, arXiv:2110.11309',
+    capabilities: {
+      batch: true,
+      sequential: true,
+      multimodal: false,
+      requiresTraining: true,
+      modifiesWeights: true,
+    },
+    hparams: mendHparams,
+    async doPrepare(context, model, trainingRequests: readonly EditRequest[], hparams) {
+      const artifact = await trainMend(model, trainingRequests, hparams, context);
+      try {
+        const { tmpdir } = await import('node:os');
+        const { join } = await import('node:path');
+        const dir = options.artifactDir?.(model) ?? join(tmpdir(), 'llmedit-mend', model.modelId);
+        return saveMendArtifact(artifact, dir);
+      } finally {
+        artifact.dispose();
+      }
+    },
+    async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
+      context.signal?.throwIfAborted();
+      const artifact = artifactFor(model, context.artifact);
+      const { editor } = artifact;
+      const layers = editor.weights.map((w) => w.layer);
+      if (hparams.layers.join() !== layers.join()) {
+        throw new InvalidHparamsError(
+          'layers',
+          `[${hparams.layers.join(', ')}] differs from the layers the artifact's editor was trained for ([${layers.join(', ')}])`,
+        );
+      }
+      const examples = requests.map((r, i) => requestExample(model, r, hparams.maxLength, i));
+      const factors = editFactors(model, examples, layers);
+      const tokens = factors[0]?.x.shape[0] ?? 0;
+      let deltas: Map<string, Tensor>;
+      try {
+        deltas = editor.deltas(factors);
+      } finally {
+        disposeFactors(factors);
+      }
+      const names = [...deltas.keys()];
+      const snapshot = model.snapshotWeights(names);
+      const updateNorms: Record<string, number> = {};
+      try {
+        for (const [name, delta] of deltas) {
+          const next = tf.add(model.weight(name), delta);
+          model.setWeight(name, next);
+          next.dispose();
+          const norm = tf.tidy(() => tf.norm(delta));
+          updateNorms[name] = norm.dataSync()[0]!;
+          norm.dispose();
+        }
+      } catch (error) {
+        snapshot.restore();
+        snapshot.dispose();
+        tf.dispose([...deltas.values()]);
+        throw error;
+      }
+      const info: MendInfo = { layers, updateNorms, stepSizes: editor.stepSizes(), tokens };
+      let disposed = false;
+      return {
+        model,
+        deltas,
+        restore() {
+          if (!disposed) snapshot.restore();
+        },
+        dispose() {
+          if (disposed) return;
+          disposed = true;
+          snapshot.dispose();
+          tf.dispose([...deltas.values()]);
+        },
+        info: info as unknown as Readonly<Record<string, unknown>>,
+      };
+    },
+  });
+}
+
+/** MEND: the method object for core's `edit()`; pass the trained artifact as `context.artifact`. */
+export const mend = createMendMethod();

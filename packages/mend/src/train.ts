@@ -1,0 +1,338 @@
+// MEND meta-training (Mitchell et al. 2022, arXiv:2110.11309, sec. 3.2 and Algorithm 1): edit with the current
+// editor, take L_MEND on the edited weights, and back-propagate it to the editor through W̃ = W − α_ℓ ∇̃W_ℓ.
+import {
+  createRng,
+  type EditProgress,
+  type EditRequest,
+  InvalidHparamsError,
+  InvalidRequestError,
+  type Rng,
+  siblingModuleUrl,
+  type Tensor,
+  tf,
+  type Variable,
+} from '@llmedit/core';
+import type { CausalLM } from '@llmedit/models';
+import { AdamW, DataParallelGradients, shardGradients } from '@llmedit/pretrained';
+import {
+  MEND_ARTIFACT_FORMAT,
+  MEND_ARTIFACT_VERSION,
+  type MendArtifact,
+  type MendValidation,
+  mendArtifact,
+} from './artifact.js';
+import { MendEditor } from './editor.js';
+import { disposeFactors, editFactors, requestExample, type TargetExample, targetExample } from './factors.js';
+import type { MendHparams } from './hparams.js';
+import {
+  type MetaItem,
+  type MetaShard,
+  mendMetaLoss,
+  metaLossTerms,
+  nextTokenLogProbs,
+} from './meta-loss.js';
+
+export interface MendTrainingContext {
+  readonly seed: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: EditProgress) => void;
+}
+
+/** One sampled meta-training edit before the base model's locality predictions are attached. */
+interface Sample {
+  readonly edit: TargetExample;
+  readonly loss: TargetExample;
+  readonly localityIds: number[];
+}
+
+/** Unrelated sequences for a request: its own locality prompts with their answers (ZsRE's NQ questions, CounterFact's neighbours). */
+function localityTexts(request: EditRequest): string[] {
+  return Object.values(request.locality ?? {})
+    .flat()
+    .map((l) => (l.groundTruth === undefined ? l.prompt : `${l.prompt} ${l.groundTruth}`));
+}
+
+function sample(
+  model: CausalLM,
+  pool: readonly EditRequest[],
+  index: number,
+  hparams: MendHparams,
+  rng: Rng,
+): Sample {
+  const request = pool[index]!;
+  const edit = requestExample(model, request, hparams.maxLength, index);
+  const rephrases = request.rephrasePrompts ?? [];
+  const loss =
+    hparams.editLoss === 'rephrase' && rephrases.length > 0
+      ? targetExample(model, rephrases[rng.int(rephrases.length)]!, request.targetNew, hparams.maxLength)
+      : edit;
+  // Half the time the request's own locality text, else another record's prompt (both unrelated to the edit).
+  const own = localityTexts(request);
+  let text: string;
+  if (own.length > 0 && rng.next() < 0.5) text = own[rng.int(own.length)]!;
+  else {
+    let other = rng.int(pool.length - 1);
+    if (other >= index) other++;
+    text = pool[other]?.prompt ?? request.prompt;
+  }
+  const ids = model.requireTokenizer().encode(text).slice(0, hparams.maxLength);
+  return { edit, loss, localityIds: ids.length > 0 ? ids : edit.promptIds.slice() };
+}
+
+/** Attaches the unedited model's predictions on each sample's locality sequence. */
+function metaItems(model: CausalLM, samples: readonly Sample[]): MetaItem[] {
+  const base = nextTokenLogProbs(
+    model,
+    samples.map((s) => s.localityIds),
+  );
+  return samples.map((s, i) => ({ edit: s.loss, localityIds: s.localityIds, localityBase: base[i]! }));
+}
+
+/** Adds the editor's deltas to the model's weights; returns the snapshot that undoes it. */
+function applyDeltas(model: CausalLM, deltas: ReadonlyMap<string, Tensor>) {
+  const snapshot = model.snapshotWeights([...deltas.keys()]);
+  for (const [name, delta] of deltas) {
+    const next = tf.add(model.weight(name), delta);
+    model.setWeight(name, next);
+    next.dispose();
+  }
+  return snapshot;
+}
+
+/** L_MEND's gradient w.r.t. the edited weights, on this thread or data-parallel over the items. */
+type WeightGradients = (items: readonly MetaItem[], names: readonly string[]) => Promise<Map<string, Tensor>>;
+
+function shardsOf(items: readonly MetaItem[], threads: number, hparams: MendHparams): MetaShard[] {
+  const shards: MetaShard[] = [];
+  const size = Math.ceil(items.length / threads);
+  for (let i = 0; i < items.length; i += size) {
+    shards.push({
+      items: items.slice(i, i + size),
+      editCoefficient: hparams.editCoefficient,
+      localityCoefficient: hparams.localityCoefficient,
+    });
+  }
+  return shards;
+}
+
+/** Validation: each held-out edit alone, its L_MEND terms and target accuracy, then the weights restored. */
+export function validateEditor(
+  model: CausalLM,
+  editor: MendEditor,
+  items: readonly { edit: TargetExample; item: MetaItem }[],
+  hparams: MendHparams,
+): MendValidation {
+  let editNll = 0;
+  let localityKl = 0;
+  let correct = 0;
+  let targets = 0;
+  for (const { edit, item } of items) {
+    const factors = editFactors(model, [edit], hparams.layers);
+    const deltas = editor.deltas(factors);
+    disposeFactors(factors);
+    const snapshot = applyDeltas(model, deltas);
+    try {
+      const terms = metaLossTerms(model, { items: [item], editCoefficient: 1, localityCoefficient: 1 });
+      editNll += terms.edit.dataSync()[0]!;
+      localityKl += terms.locality.dataSync()[0]!;
+      tf.dispose([terms.edit, terms.locality]);
+      const ids = [...edit.promptIds, ...edit.targetIds.slice(0, -1)];
+      const logProbs = nextTokenLogProbs(model, [ids])[0]!;
+      const vocab = model.config.vocabSize;
+      edit.targetIds.forEach((id, k) => {
+        const row = logProbs.subarray(
+          (edit.promptIds.length - 1 + k) * vocab,
+          (edit.promptIds.length + k) * vocab,
+        );
+        let best = 0;
+        for (let v = 1; v < vocab; v++) if (row[v]! > row[best]!) best = v;
+        if (best === id) correct++;
+        targets++;
+      });
+    } finally {
+      snapshot.restore();
+      snapshot.dispose();
+      tf.dispose([...deltas.values()]);
+    }
+  }
+  const n = Math.max(1, items.length);
+  return {
+    loss: (hparams.editCoefficient * editNll + hparams.localityCoefficient * localityKl) / n,
+    editNll: editNll / n,
+    editAccuracy: targets === 0 ? 0 : correct / targets,
+    localityKl: localityKl / n,
+  };
+}
+
+/**
+ * Meta-train a MEND editor for `model` on training-split requests (the model's weights are changed during a
+ * step and restored exactly after it). Each step is one batch edit of `batchSize` requests: their factors
+ * are stacked (gradients summed), transformed and applied; L_MEND is taken on the edited weights and its
+ * gradient reaches the editor by the chain rule through the weight change. The validation edits (the first
+ * `validationEdits` of a seeded shuffle) are never trained on; the editor with the best validation loss is
+ * kept, and training stops after `patience` steps without improvement.
+ */
+export async function trainMend(
+  model: CausalLM,
+  requests: readonly EditRequest[],
+  hparams: MendHparams,
+  context: MendTrainingContext,
+): Promise<MendArtifact> {
+  for (const layer of hparams.layers) {
+    if (layer >= model.config.numLayers) {
+      throw new InvalidHparamsError(
+        'layers',
+        `layer ${layer} does not exist: the model has ${model.config.numLayers} layers`,
+      );
+    }
+  }
+  if (requests.length < 3)
+    throw new InvalidRequestError('mend', 'trainingRequests', 'needs at least 3 requests');
+  const started = performance.now();
+  const rng = createRng(context.seed);
+  const order = requests.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const shuffled = order.map((i) => requests[i]!);
+  const validationCount = Math.min(hparams.validationEdits, Math.floor(shuffled.length / 3));
+  const validationPool = shuffled.slice(0, validationCount);
+  const trainPool = shuffled.slice(validationCount);
+  const validationRng = rng.fork(1);
+  const validation = validationPool.map((_, i) => {
+    const s = sample(model, validationPool, i, { ...hparams, editLoss: 'prompt' }, validationRng);
+    return { edit: s.edit, item: metaItems(model, [s])[0]! };
+  });
+
+  const editor = MendEditor.create(model, hparams, context.seed);
+  const names = editor.weights.map((w) => w.location.name);
+  const adamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, clipNorm: hparams.clipNorm };
+  const networkOptimizer = new AdamW(adamOptions, () => false);
+  const stepOptimizer = new AdamW(adamOptions, () => false);
+  const parallel =
+    hparams.threads > 1
+      ? await DataParallelGradients.start<MetaShard>(model, {
+          threads: hparams.threads,
+          loss: mendMetaLoss,
+          lossModule: { url: siblingModuleUrl(import.meta.url, 'meta-loss'), name: 'mendMetaLoss' },
+        })
+      : undefined;
+  const weightGradients: WeightGradients = async (items, edited) => {
+    if (parallel !== undefined) {
+      const { gradients } = await parallel.gradients(shardsOf(items, parallel.threads, hparams));
+      const out = new Map<string, Tensor>();
+      for (const [name, g] of Object.entries(gradients)) {
+        if (edited.includes(name)) out.set(name, g);
+        else g.dispose();
+      }
+      return out;
+    }
+    const variables = edited.map((n) => model.weight(n));
+    const { grads } = shardGradients(model, variables, mendMetaLoss, shardsOf(items, 1, hparams)[0]!);
+    return new Map(edited.map((n, i) => [n, grads[i]!]));
+  };
+
+  try {
+    // The norms start from one pass over a few training edits, so that step 0's identity editor is defined.
+    const warmup = editFactors(
+      model,
+      trainPool
+        .slice(0, Math.min(trainPool.length, 16))
+        .map((r, i) => requestExample(model, r, hparams.maxLength, i)),
+      hparams.layers,
+    );
+    editor.updateNorms(warmup);
+    disposeFactors(warmup);
+    const validationBefore = validateEditor(model, editor, validation, hparams);
+    let best = {
+      loss: validationBefore.loss,
+      step: 0,
+      tensors: editor.toHost(),
+      validation: validationBefore,
+    };
+    let step = 0;
+    for (step = 1; step <= hparams.steps; step++) {
+      context.signal?.throwIfAborted();
+      const picks = Array.from({ length: Math.min(hparams.batchSize, trainPool.length) }, () =>
+        rng.int(trainPool.length),
+      );
+      const samples = picks.map((i) => sample(model, trainPool, i, hparams, rng));
+      const items = metaItems(model, samples);
+      const factors = editFactors(
+        model,
+        samples.map((s) => s.edit),
+        hparams.layers,
+      );
+      try {
+        editor.updateNorms(factors);
+        const deltas = editor.deltas(factors);
+        const snapshot = applyDeltas(model, deltas);
+        let gradients: Map<string, Tensor>;
+        try {
+          gradients = await weightGradients(items, names);
+        } finally {
+          snapshot.restore();
+          snapshot.dispose();
+          tf.dispose([...deltas.values()]);
+        }
+        // Chain rule through W̃ = W + Δ(φ): dL/dφ = Σ_ℓ <dL/dW̃_ℓ, dΔ_ℓ/dφ>, the weights' gradients held constant.
+        const trainables = editor.trainables();
+        const { value, grads } = tf.variableGrads(
+          () => {
+            const again = editor.deltas(factors);
+            const terms = [...again].map(([name, delta]) => tf.sum(tf.mul(delta, gradients.get(name)!)));
+            return tf.addN(terms) as never;
+          },
+          [...trainables.values()] as Variable[],
+        );
+        tf.dispose([...gradients.values()]);
+        const byName = Object.fromEntries([...trainables].map(([name, v]) => [name, grads[v.name]!]));
+        const { step_sizes: stepGradient, ...networkGradients } = byName;
+        networkOptimizer.apply(trainables, networkGradients, hparams.learningRate);
+        if (hparams.stepSizeLearningRate > 0 && stepGradient !== undefined) {
+          stepOptimizer.apply(trainables, { step_sizes: stepGradient }, hparams.stepSizeLearningRate);
+        }
+        tf.dispose([value, ...Object.values(grads)]);
+      } finally {
+        disposeFactors(factors);
+      }
+      if (step % hparams.validateEvery === 0 || step === hparams.steps) {
+        const now = validateEditor(model, editor, validation, hparams);
+        if (now.loss < best.loss) best = { loss: now.loss, step, tensors: editor.toHost(), validation: now };
+        if (step - best.step >= hparams.patience) break;
+      }
+      context.onProgress?.({ stage: 'meta-train', fraction: step / hparams.steps });
+    }
+    editor.dispose();
+    const kept = MendEditor.fromHost(model, hparams, best.tensors);
+    if (typeof kept === 'string') throw new Error(`MEND: the kept editor does not fit: ${kept}`);
+    return mendArtifact(
+      {
+        format: MEND_ARTIFACT_FORMAT,
+        version: MEND_ARTIFACT_VERSION,
+        baseModelId: model.modelId,
+        hparams,
+        report: {
+          trainingRequests: trainPool.length,
+          validationRequests: validation.length,
+          seed: context.seed,
+          steps: Math.min(step, hparams.steps),
+          bestStep: best.step,
+          seconds: (performance.now() - started) / 1000,
+          validationBefore,
+          validationAfter: best.validation,
+          stepSizes: kept.stepSizes(),
+        },
+      },
+      kept,
+    );
+  } catch (error) {
+    editor.dispose();
+    throw error;
+  } finally {
+    networkOptimizer.dispose();
+    stepOptimizer.dispose();
+    await parallel?.close();
+  }
+}
