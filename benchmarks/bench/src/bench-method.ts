@@ -1,4 +1,4 @@
-import type { AnyEditMethod, EditRequest } from '@llmedit/core';
+import { type AnyEditMethod, type EditRequest, MissingPresetError } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
 import type { BenchDataset } from './flags.js';
 import type { PublishedNames } from './published.js';
@@ -67,21 +67,26 @@ export function benchMethod(
 }
 
 /**
- * Hyperparameters from a method package's per-model presets (`hparams/<model>.json`): the preset named
- * like the model (checkpoint name, or architecture for a user's folder), falling back to the micro preset
- * for the default checkpoint; the method's own defaults otherwise. `key` picks one method's entry in
- * packages whose presets hold several methods (FT's { 'ft-l': ..., 'ft-m': ... }).
+ * Hyperparameters from a method package's per-model presets (`hparams/<model>.json`): the preset named like
+ * the model (checkpoint name, or architecture for a user's folder). No other model's preset stands in: a
+ * model without one is a `MissingPresetError` naming the method and the model (the run of that method
+ * fails with it). `key` picks one method's entry in packages whose presets hold several methods (FT's
+ * { 'ft-l': ..., 'ft-m': ... }); `methodId` names the method in the error (default `key`).
  */
 export function fromPresets(
   presets: Readonly<Record<string, unknown>>,
   key?: string,
+  methodId: string = key ?? '(method)',
 ): Pick<BenchMethod, 'hparams'> {
   return {
     hparams({ preset }) {
-      const own = presets[preset] ?? (preset === 'default' ? presets.micro : undefined);
-      if (own === undefined || own === null) return undefined;
-      const value = key === undefined ? own : (own as Record<string, unknown>)[key];
-      return value as Readonly<Record<string, unknown>> | undefined;
+      const own = Object.hasOwn(presets, preset) ? presets[preset] : undefined;
+      const value =
+        own === undefined || own === null || key === undefined ? own : (own as Record<string, unknown>)[key];
+      if (value === undefined || value === null) {
+        throw new MissingPresetError(methodId, preset, Object.keys(presets));
+      }
+      return value as Readonly<Record<string, unknown>>;
     },
   };
 }

@@ -2,7 +2,7 @@
 // say how the published tables call it, and which of its hyperparameter presets fits the model.
 import { ftL, ftM, ftPresets } from '@llmedit/ft';
 import { ike, ikePresets } from '@llmedit/ike';
-import { kn, knPresets } from '@llmedit/kn';
+import { kn, knLlmedit, knPresets } from '@llmedit/kn';
 import { layerStats } from '@llmedit/locate';
 import { memit, memitPresets } from '@llmedit/memit';
 import { rome, romePresets } from '@llmedit/rome';
@@ -12,6 +12,7 @@ import {
   type SeracHparams,
   serac,
   seracArtifactRef,
+  seracCopy,
   seracPresets,
 } from '@llmedit/serac';
 import {
@@ -60,9 +61,10 @@ export const SMOKE_STATS_DOCUMENTS = 2000;
 /** Per-model presets, with the statistics capped for `--smoke`. */
 function withStatistics(
   presets: Parameters<typeof fromPresets>[0],
-  key?: string,
+  key: string | undefined,
+  methodId: string,
 ): Pick<BenchMethod, 'hparams'> {
-  const { hparams } = fromPresets(presets, key);
+  const { hparams } = fromPresets(presets, key, methodId);
   return {
     hparams(bench, run) {
       const own = hparams?.(bench, run);
@@ -113,18 +115,26 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(
     rome,
     { survey: 'ROME', rome: 'ROME', time: 'ROME', memory: 'ROME' },
-    { ...withStatistics(romePresets, 'rome'), prepare: layerStatistics },
+    { ...withStatistics(romePresets, 'rome', 'rome'), prepare: layerStatistics },
   ),
   benchMethod(
     memit,
     { survey: 'MEMIT', time: 'MEMIT', memory: 'MEMIT' },
-    { ...withStatistics(memitPresets), prepare: layerStatistics },
+    { ...withStatistics(memitPresets, undefined, 'memit'), prepare: layerStatistics },
   ),
-  benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets)),
-  benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets)),
+  benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets, 'kn')),
+  // llmedit's KN rule (packages/kn README): no published row.
+  benchMethod(knLlmedit, {}, fromPresets(knPresets, 'kn-llmedit')),
+  benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets, undefined, 'ike')),
   benchMethod(
     serac,
     { survey: 'SERAC', time: 'SERAC', memory: 'SERAC' },
-    { ...fromPresets(seracPresets), prepare: seracArtifact },
+    { ...fromPresets(seracPresets, undefined, 'serac'), prepare: seracArtifact },
+  ),
+  // llmedit's SERAC variant (hard routing and the copy mechanism, packages/serac README): no published row.
+  benchMethod(
+    seracCopy,
+    {},
+    { ...fromPresets(seracPresets, undefined, 'serac-copy'), prepare: seracArtifact },
   ),
 ];

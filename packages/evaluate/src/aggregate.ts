@@ -37,7 +37,7 @@ export function harmonicMean(values: readonly number[]): number {
   return values.length / values.reduce((s, v) => s + 1 / v, 0);
 }
 
-/** ROME's Score S: harmonic mean of ES, PS and NS (the paper's definition, not summarize.py's two-way one). */
+/** ROME's Score S: harmonic mean of ES, PS and NS (the paper's definition, and summarize.py's three-way hmean). */
 export const COUNTERFACT_SCORE: DerivedMetric = {
   name: 'S',
   tag: PROTOCOL_TAGS.comparisonHarmonicMean,

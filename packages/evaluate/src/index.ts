@@ -43,7 +43,7 @@ export {
   type TaggedValue,
 } from './protocol.js';
 export { requestKey } from './record-key.js';
-export { type GenerationOptions, type SampleItem, sampleTexts } from './sampling.js';
+export { type GenerationOptions, generateFastText, type SampleItem, sampleTexts } from './sampling.js';
 export { type BatchOptions, PairScores, scoreSharedPrompts } from './scoring.js';
 export {
   argmaxAgreement,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { meanNgramEntropy, ngramEntropy, ngramEntropyOf, wordTokens } from './ngram-entropy.js';
+import { generateFastText } from './sampling.js';
 
 describe('n-gram entropy (fluency, GE)', () => {
   it('splits words and punctuation like a word tokenizer', () => {
@@ -36,5 +37,15 @@ describe('n-gram entropy (fluency, GE)', () => {
       12,
     );
     expect(meanNgramEntropy([])).toBeNaN();
+  });
+});
+
+describe('generateFastText', () => {
+  it("normalises texts as generate_fast does: NFKD, and each '\\n\\n' becomes a space", () => {
+    expect(generateFastText('Café\n\nThe end\n')).toBe('Cafe\u0301 The end\n');
+    expect(generateFastText('ﬁne')).toBe('fine'); // a compatibility ligature decomposes
+    expect(generateFastText('a\n\n\n\nb')).toBe('a  b');
+    // The entropy then sees the paragraphs as one run of words.
+    expect(ngramEntropy(generateFastText('x y\n\nx y'))).toBe(ngramEntropy('x y x y'));
   });
 });

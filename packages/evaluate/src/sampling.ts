@@ -26,9 +26,18 @@ export interface SampleItem {
 }
 
 /**
+ * A decoded text as ROME's and EasyEdit's `generate_fast` returns it (easyeditor/util/generate.py:169-173):
+ * Unicode NFKD normal form, each blank line ("\n\n") replaced by a space.
+ */
+export function generateFastText(text: string): string {
+  return text.normalize('NFKD').replaceAll('\n\n', ' ');
+}
+
+/**
  * Seeded top-k continuations of text prompts, returned as prompt + continuation (the full text that
- * `generate_fast` returns and the entropy is computed on). Generation does not stop at EOS, as in
- * `generate_fast`; special tokens are dropped when decoding. Batched with a KV cache, left-padded.
+ * `generate_fast` returns and the entropy is computed on, normalised as it does: `generateFastText`).
+ * Generation does not stop at EOS, as in `generate_fast`; special tokens are dropped when decoding. Batched
+ * with a KV cache, left-padded.
  */
 export function sampleTexts(
   model: CausalLM,
@@ -83,7 +92,9 @@ export function sampleTexts(
       cache.dispose();
     }
     chunk.forEach((i, row) => {
-      texts[i] = items[i]!.prompt + tokenizer.decode(outputs[row]!, { skipSpecialTokens: true });
+      texts[i] = generateFastText(
+        items[i]!.prompt + tokenizer.decode(outputs[row]!, { skipSpecialTokens: true }),
+      );
     });
   }
   return texts;

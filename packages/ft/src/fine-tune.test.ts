@@ -140,6 +140,29 @@ describe('fineTune', () => {
     outcome.dispose();
   });
 
+  it("clamps to EasyEdit's box W0 - eps <= W <= W0 + eps: one large Adam step lands every weight on its edge", async () => {
+    // Adam's first step moves each weight by about lr * sign(gradient) (bias-corrected m / sqrt(v)); with
+    // lr far above eps, ft_main.py's clamp puts every weight with a gradient exactly at W0 - eps or W0 + eps.
+    const eps = 1e-3;
+    const outcome = await fineTune({ seed: 0 }, model, [MICRO_REQUEST], {
+      ...preset,
+      numSteps: 1,
+      lr: 0.5,
+      normConstraint: eps,
+    });
+    let onEdge = 0;
+    for (const delta of outcome.deltas.values()) {
+      for (const v of delta.dataSync()) {
+        const off = Math.min(Math.abs(v), Math.abs(Math.abs(v) - eps));
+        expect(off).toBeLessThan(1e-6);
+        if (Math.abs(v) > eps / 2) onEdge++;
+      }
+    }
+    expect(onEdge).toBeGreaterThan(0);
+    outcome.restore();
+    outcome.dispose();
+  });
+
   it('lets weights move further without the norm constraint', async () => {
     const outcome = await fineTune({ seed: 0 }, model, [MICRO_REQUEST], { ...preset, normConstraint: false });
     expect((outcome.info as unknown as FtInfo).maxAbsDelta).toBeGreaterThan(preset.normConstraint as number);

@@ -5,6 +5,7 @@ import {
   type ReadEasyEditYamlOptions,
   readEasyEditYaml,
 } from '@llmedit/core';
+import defaultModel from '../hparams/default.json' with { type: 'json' };
 import gpt2 from '../hparams/gpt2.json' with { type: 'json' };
 import micro from '../hparams/micro.json' with { type: 'json' };
 import type { FtHparams } from './hparams.js';
@@ -14,9 +15,10 @@ export type FtMethodId = 'ft-l' | 'ft-m';
 
 /**
  * Per-model hyperparameter presets (`hparams/<model>.json`): `gpt2` holds EasyEdit's GPT-2 XL values,
- * `micro` the values tuned for llmedit's micro test model.
+ * `default` the same values for llmedit's default model (layer 0 is the first block there too: nothing in
+ * the file depends on GPT-2 XL's depth or width), `micro` the values tuned for llmedit's micro test model.
  */
-export const ftPresets = { gpt2, micro } as const satisfies Record<
+export const ftPresets = { gpt2, default: defaultModel, micro } as const satisfies Record<
   string,
   Record<FtMethodId, Partial<FtHparams>>
 >;

@@ -1,7 +1,9 @@
 // KN on the CounterFact evaluation split: ROME's probability comparisons (ES, PS, NS and the Score, their
 // harmonic mean) before and after single edits, and the edit time.
-// Run: pnpm --filter @llmedit/kn bench [default|micro] [--n=50] [--preset=gpt2|default|micro] [--layers=2,3]
-//   default: the committed checkpoint. The preset defaults to the model's own (`default` or `micro`).
+// Run: pnpm --filter @llmedit/kn bench [default|micro] [--n=50] [--method=kn|kn-llmedit]
+//   [--preset=gpt2|default|micro] [--layers=2,3]
+//   default: the committed checkpoint. The preset defaults to the model's own (`default` or `micro`); the
+//   method to `kn` (EasyEdit's rule).
 import { type EditRequest, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
 import { aggregate, computePreEdit, evaluateRequests, type RecordResult } from '@llmedit/evaluate';
@@ -15,6 +17,8 @@ import {
   type KnInfo,
   type KnPresetName,
   kn,
+  knLlmedit,
+  knLlmeditPreset,
   knPreset,
   suppressNeurons,
   targetProbability,
@@ -60,7 +64,12 @@ const presetName = (option('preset') ?? name) as KnPresetName;
 const layers = option('layers')
   ?.split(',')
   .map((l) => Number(l));
-const hparams = { ...knPreset(presetName), ...(layers === undefined ? {} : { layers }) };
+const llmedit = option('method') === 'kn-llmedit';
+const method = llmedit ? knLlmedit : kn;
+const hparams = {
+  ...(llmedit ? knLlmeditPreset(presetName) : knPreset(presetName)),
+  ...(layers === undefined ? {} : { layers }),
+};
 const requests = loadCounterFactSplit('eval').requests.slice(0, n);
 const suites = ['counterfact'] as const;
 
@@ -69,7 +78,7 @@ const post: RecordResult[] = [];
 const neurons: number[] = [];
 const times: number[] = [];
 for (const [i, request] of requests.entries()) {
-  const result = await edit({ method: kn, model, requests: [request], hparams });
+  const result = await edit({ method, model, requests: [request], hparams });
   times.push(result.steps[0]!.wallMs);
   neurons.push((result.outcomes[0]!.info as unknown as KnInfo).neurons.length);
   post.push(...evaluateRequests(model, [request], { suites, pre: [pre[i]!] }));
@@ -94,10 +103,10 @@ const sorted = [...times].sort((a, b) => a - b);
 console.log(
   `KN on CounterFact eval (first ${requests.length}), model ${name} (${model.modelId}), backend ${backend.name}`,
 );
-console.log(`preset ${presetName}, hparams: ${JSON.stringify(hparams)}\n`);
+console.log(`method ${method.id}, preset ${presetName}, hparams: ${JSON.stringify(hparams)}\n`);
 console.log('| | ES | PS | NS | S |\n|---|---|---|---|---|');
 console.log(row('pre-edit', before));
-console.log(row('KN', after));
+console.log(row(method.id, after));
 console.log(
   `\nneurons per edit: mean ${mean(neurons).toFixed(1)}, min ${Math.min(...neurons)}, max ${Math.max(...neurons)}; ` +
     `edit time: mean ${(mean(times) / 1000).toFixed(3)} s, median ${(sorted[Math.floor(sorted.length / 2)]! / 1000).toFixed(3)} s`,

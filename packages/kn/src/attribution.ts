@@ -1,6 +1,6 @@
 // Knowledge attribution by integrated gradients, Dai et al. 2022 "Knowledge Neurons in Pretrained
 // Transformers", eq. 3 (Attr(w_i) = w_i * int_0^1 dP(alpha w)/dw_i d alpha) and eq. 4 (its Riemann sum
-// (w_i / m) * sum_{k=1..m} dP(k/m w)/dw_i), over the FFN intermediate activations at the last prompt position.
+// (w_i / m) * sum_{k=1..m} dP(k/m w)/dw_i), over the FFN intermediate neurons at the last prompt position.
 import {
   InvalidHparamsError,
   InvalidRequestError,
@@ -9,7 +9,49 @@ import {
   type Tensor3D,
   tf,
 } from '@llmedit/core';
-import { type CausalLM, encodeTargetPair } from '@llmedit/models';
+import { type CausalLM, encodeTargetPair, type HookPoint } from '@llmedit/models';
+
+/**
+ * Where a neuron's value is read and scaled: `activation` is the input of the MLP output projection (after
+ * GELU / SiLU·up, `layout.mlpKey`), `preActivation` the activation function's input (GPT-2 `c_fc`'s output,
+ * LLaMA `gate_proj`'s output, `layout.mlpPre`), where EasyEdit's KN hooks.
+ */
+export type AttributionSite = 'activation' | 'preActivation';
+
+/**
+ * The scaling factors: `riemann` is the paper's eq. 4 (alpha = k/m, k = 1..m); `linspace` is EasyEdit's
+ * `torch.linspace(0, 1, m)` (alpha = k/(m-1), k = 0..m-1), still divided by m.
+ */
+export type AlphaGrid = 'riemann' | 'linspace';
+
+/**
+ * What precedes the j-th answer token when a multi-token answer is attributed: `teacherForced` appends the
+ * true answer tokens before it; `promptEnd` attributes every answer token at the prompt's last position
+ * (EasyEdit on GPT-2, whose re-tokenization branch tests `model_type == "gpt"` and never fires for "gpt2");
+ * `greedy` appends the model's argmax tokens (EasyEdit on LLaMA).
+ */
+export type AnswerContext = 'teacherForced' | 'promptEnd' | 'greedy';
+
+/**
+ * How an answer is tokenized after its prompt: `spaced` as the evaluation scores it (`prompt + " " + answer`,
+ * `encodeTargetPair`), `unspaced` as EasyEdit's KN does (`tokenizer.encode(answer)` on its own, with no
+ * leading space; GPT-2's BPE then gives other, often more, tokens).
+ */
+export type AnswerSpacing = 'spaced' | 'unspaced';
+
+/** Prompt and answer ids under a spacing (the prompt with BOS where the model reads one). */
+export function encodeAnswer(
+  model: CausalLM,
+  prompt: string,
+  answer: string,
+  spacing: AnswerSpacing,
+): { promptIds: readonly number[]; targetIds: readonly number[] } {
+  if (spacing === 'spaced') return encodeTargetPair(model, prompt, answer);
+  // The prompt as it reads alone; the answer without special tokens (EasyEdit's LLaMA path would also
+  // count BOS as an answer token).
+  const { promptIds } = encodeTargetPair(model, prompt, '');
+  return { promptIds, targetIds: model.requireTokenizer().encode(answer) };
+}
 
 export interface AttributionOptions {
   /** Riemann steps m (EasyEdit: 20). */
@@ -18,6 +60,21 @@ export interface AttributionOptions {
   batchSize: number;
   /** Layers to attribute; default every layer. */
   layers?: readonly number[];
+  /** Default `activation`. */
+  site?: AttributionSite;
+  /** Default `riemann`. */
+  alphas?: AlphaGrid;
+  /** Default `teacherForced`. */
+  answerContext?: AnswerContext;
+  /** Default `spaced`. */
+  spacing?: AnswerSpacing;
+}
+
+/** The m scaling factors of a grid. */
+export function alphaGrid(grid: AlphaGrid, steps: number): number[] {
+  if (grid === 'riemann') return Array.from({ length: steps }, (_, k) => (k + 1) / steps);
+  // linspace(0, 1, 1) is [0] in torch.
+  return Array.from({ length: steps }, (_, k) => (steps === 1 ? 0 : k / (steps - 1)));
 }
 
 /** Integrated-gradients scores of every FFN neuron of the attributed layers. */
@@ -48,12 +105,13 @@ function checkLayers(model: CausalLM, layers: readonly number[] | undefined): nu
 }
 
 /**
- * Attribute `target` after `prompt` to the FFN neurons (the MLP key activations, the input of the MLP
- * output projection) at the last position: for every layer, scale that layer's activation vector a by
- * alpha = k/m (k = 1..m) at the last position only, and average the gradients of P(answer) with respect to
- * the scaled activations; score = a * mean gradient. Scaling the whole layer at once (rather than one neuron
- * at a time) is what Dai et al.'s and EasyEdit's implementations do. A multi-token answer is attributed token
- * by token with the earlier answer tokens appended (teacher forcing), and the scores are averaged.
+ * Attribute `target` after `prompt` to the FFN neurons at the last position (by default the MLP key
+ * activations, the input of the MLP output projection; `site` picks the pre-activation): for every layer,
+ * scale that layer's vector a by the grid's alphas (default k/m, k = 1..m) at the last position only, and
+ * average the gradients of P(answer) with respect to the scaled vector; score = a * mean gradient. Scaling
+ * the whole layer at once (rather than one neuron at a time) is what Dai et al.'s and EasyEdit's
+ * implementations do. A multi-token answer is attributed token by token (`answerContext`, default teacher
+ * forcing), and the scores are averaged.
  *
  * @example
  * const attribution = integratedGradients(model, 'Satyajit Ray speaks', 'English', { steps: 20, batchSize: 20 });
@@ -65,7 +123,7 @@ export function integratedGradients(
   target: string,
   options: AttributionOptions,
 ): NeuronAttribution {
-  const { promptIds, targetIds } = encodeTargetPair(model, prompt, target);
+  const { promptIds, targetIds } = encodeAnswer(model, prompt, target, options.spacing ?? 'spaced');
   return integratedGradientsIds(model, promptIds, targetIds, options);
 }
 
@@ -86,18 +144,30 @@ export function integratedGradientsIds(
   if (promptIds.length === 0) throw new InvalidRequestError('attribution', 'prompt', 'encodes to no tokens');
   if (targetIds.length === 0) throw new InvalidRequestError('attribution', 'target', 'encodes to no tokens');
   const width = model.layout.mlpKeySize;
+  const pointOf = (layer: number) =>
+    options.site === 'preActivation' ? model.layout.mlpPre(layer) : model.layout.mlpKey(layer);
+  const grid = alphaGrid(options.alphas ?? 'riemann', steps);
+  const context = options.answerContext ?? 'teacherForced';
   const scores = layers.map(() => new Float32Array(width));
   const probabilities: number[] = [];
+  let ids = [...promptIds];
   for (const [j, answerId] of targetIds.entries()) {
-    const ids = [...promptIds, ...targetIds.slice(0, j)];
-    const { probability, activations } = baseline(model, ids, answerId, layers);
+    if (j > 0 && context === 'teacherForced') ids = [...promptIds, ...targetIds.slice(0, j)];
+    const points = layers.map(pointOf);
+    const { probability, activations, argmax } = baseline(model, ids, answerId, points);
     probabilities.push(probability);
     layers.forEach((layer, i) => {
       const gradientSum = new Float32Array(width);
-      for (let first = 1; first <= steps; first += batchSize) {
-        const alphas: number[] = [];
-        for (let k = first; k < Math.min(first + batchSize, steps + 1); k++) alphas.push(k / steps);
-        const sums = gradientRowsSum(model, ids, answerId, layer, activations[i] as Float32Array, alphas);
+      for (let first = 0; first < steps; first += batchSize) {
+        const alphas = grid.slice(first, first + batchSize);
+        const sums = gradientRowsSum(
+          model,
+          ids,
+          answerId,
+          pointOf(layer),
+          activations[i] as Float32Array,
+          alphas,
+        );
         for (let n = 0; n < width; n++) gradientSum[n]! += sums[n] as number;
       }
       const own = scores[i] as Float32Array;
@@ -106,20 +176,20 @@ export function integratedGradientsIds(
       for (let n = 0; n < width; n++)
         own[n]! += ((a[n] as number) * (gradientSum[n] as number)) / steps / targetIds.length;
     });
+    if (context === 'greedy') ids = [...ids, argmax];
   }
   let max = Number.NEGATIVE_INFINITY;
   for (const row of scores) for (const v of row) if (v > max) max = v;
   return { layers, scores, targetIds: [...targetIds], probabilities, max };
 }
 
-/** P(answer) and the FFN activations at the last position of the unmodified forward. */
+/** P(answer), the argmax token and the neurons' values at the last position of the unmodified forward. */
 function baseline(
   model: CausalLM,
   ids: readonly number[],
   answerId: number,
-  layers: readonly number[],
-): { probability: number; activations: Float32Array[] } {
-  const points = layers.map((l) => model.layout.mlpKey(l));
+  points: readonly HookPoint[],
+): { probability: number; activations: Float32Array[]; argmax: number } {
   const { logits, captured } = model.forward(
     { ids: [ids], attentionMask: [ids.map(() => 1)] },
     { logits: 'last', hooks: points.map((point) => ({ point, capture: true })) },
@@ -127,36 +197,40 @@ function baseline(
   const owned: Tensor[] = [logits as Tensor, ...Object.values(captured)];
   try {
     const probability = tf.tidy(() => tf.softmax(logits as Tensor2D).slice([0, answerId], [1, 1]));
-    owned.push(probability);
+    const best = tf.argMax(logits as Tensor2D, 1);
+    owned.push(probability, best);
     const last = ids.length - 1;
     const activations = points.map((point) => {
       const row = tf.tidy(() => (captured[point.key] as Tensor3D).slice([0, last, 0], [1, 1, -1]));
       owned.push(row);
       return Float32Array.from(row.dataSync());
     });
-    return { probability: probability.dataSync()[0] as number, activations };
+    return {
+      probability: probability.dataSync()[0] as number,
+      activations,
+      argmax: best.dataSync()[0] as number,
+    };
   } finally {
     for (const t of owned) t.dispose();
   }
 }
 
 /**
- * Sum over alphas of dP(answer)/d(scaled activation), where row b of a batch replaces the layer's FFN
- * activation at the last position by alphas[b] * activation. Rows are independent, so the gradient of the
- * summed probability holds each row's own gradient.
+ * Sum over alphas of dP(answer)/d(scaled value), where row b of a batch replaces the hook point's value at
+ * the last position by alphas[b] * value. Rows are independent, so the gradient of the summed probability
+ * holds each row's own gradient.
  */
 function gradientRowsSum(
   model: CausalLM,
   ids: readonly number[],
   answerId: number,
-  layer: number,
+  point: HookPoint,
   activation: Float32Array,
   alphas: readonly number[],
 ): Float32Array {
   const rows = alphas.length;
   const width = activation.length;
   const length = ids.length;
-  const point = model.layout.mlpKey(layer);
   const batch = {
     ids: Array.from({ length: rows }, () => ids),
     attentionMask: Array.from({ length: rows }, () => ids.map(() => 1)),

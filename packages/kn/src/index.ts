@@ -1,11 +1,17 @@
 export {
+  type AlphaGrid,
+  type AnswerContext,
+  type AnswerSpacing,
   type AttributionOptions,
+  type AttributionSite,
+  alphaGrid,
+  encodeAnswer,
   integratedGradients,
   integratedGradientsIds,
   type NeuronAttribution,
 } from './attribution.js';
-export { type KnHparams, knHparams } from './hparams.js';
-export { type KnInfo, kn, knEdit } from './method.js';
+export { type KnHparams, type KnLlmeditHparams, knHparams, knLlmeditHparams } from './hparams.js';
+export { greedyIds, type KnInfo, type KnProtocol, kn, knEdit, knLlmedit } from './method.js';
 export {
   coarseNeurons,
   type FindNeuronsOptions,
@@ -26,4 +32,12 @@ export {
   targetProbability,
   tokenEmbeddingName,
 } from './operations.js';
-export { type KnPresetName, knFromEasyEdit, knPreset, knPresets, loadKnYaml, readKnYaml } from './presets.js';
+export {
+  type KnPresetName,
+  knFromEasyEdit,
+  knLlmeditPreset,
+  knPreset,
+  knPresets,
+  loadKnYaml,
+  readKnYaml,
+} from './presets.js';

@@ -1,6 +1,8 @@
 import { describeEditMethod } from '@llmedit/testing';
-import { kn } from './method.js';
-import { knPreset } from './presets.js';
+import { knLlmedit } from './method.js';
+import { knLlmeditPreset } from './presets.js';
 
-// The micro preset searches the top layer only (see README): KN then flips the conformance request.
-describeEditMethod(kn, { hparams: knPreset('micro') });
+// The micro preset of kn-llmedit searches the top layer only (see README): it then flips the conformance
+// request. `kn` (EasyEdit's rule) writes through the same neuron patch (exact revert, no leaked tensors,
+// restore on failure); its update vector and attribution are pinned by fidelity.test.ts.
+describeEditMethod(knLlmedit, { hparams: knLlmeditPreset('micro') });

@@ -3,10 +3,10 @@ import type { CausalLM } from '@llmedit/models';
 import { defaultPreset, microPreset } from '@llmedit/pretrained';
 import { differingWeights, loadMicroModel, MICRO_REQUEST, weightBytes } from '@llmedit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { knHparams } from './hparams.js';
-import { type KnInfo, kn } from './method.js';
+import { knHparams, knLlmeditHparams } from './hparams.js';
+import { type KnInfo, kn, knLlmedit } from './method.js';
 import { targetProbability } from './operations.js';
-import { knFromEasyEdit, knPreset, knPresets, readKnYaml } from './presets.js';
+import { knFromEasyEdit, knLlmeditPreset, knPreset, knPresets, readKnYaml } from './presets.js';
 
 let model: CausalLM;
 
@@ -21,8 +21,14 @@ describe('kn through edit()', () => {
   it('finds neurons for the true answer, raises the target and touches only their value slots', async () => {
     const before = weightBytes(model);
     const pBefore = targetProbability(model, MICRO_REQUEST.prompt, MICRO_REQUEST.targetNew);
-    // EasyEdit's settings (every layer searched): the target rises, though far less than with the micro preset.
-    const result = await edit({ method: kn, model, requests: [MICRO_REQUEST], hparams: knPreset('gpt2') });
+    // llmedit's rule with EasyEdit's search (every layer): the target rises, though far less than with the
+    // micro preset.
+    const result = await edit({
+      method: knLlmedit,
+      model,
+      requests: [MICRO_REQUEST],
+      hparams: knLlmeditPreset('gpt2'),
+    });
     const info = result.outcomes[0]!.info as unknown as KnInfo;
     expect(info.neurons.length).toBeGreaterThan(0);
     expect(info.neurons.every((n) => n.score > 0.2 * info.maxAttribution[0]!)).toBe(true);
@@ -53,10 +59,10 @@ describe('kn through edit()', () => {
     ).rejects.toThrow(/groundTruth/);
     expect(tf.memory().numTensors).toBe(tensors);
     const capped = await edit({
-      method: kn,
+      method: knLlmedit,
       model,
       requests: [MICRO_REQUEST],
-      hparams: { ...knPreset('gpt2'), maxNeurons: 2 },
+      hparams: { ...knLlmeditPreset('gpt2'), maxNeurons: 2 },
     });
     const info = capped.outcomes[0]!.info as unknown as KnInfo;
     expect(info.neurons).toHaveLength(2);
@@ -83,7 +89,9 @@ describe('hparams', () => {
     ].join('\n');
     expect(readKnYaml(yaml)).toEqual({ ...knHparams.defaults, batchSize: 1 });
     expect(() => knHparams.parse({ adaptiveThreshold: 2 })).toThrow(InvalidHparamsError);
-    expect(() => knHparams.parse({ editScale: 0 })).toThrow(/editScale/);
+    expect(() => knLlmeditHparams.parse({ editScale: 0 })).toThrow(/editScale/);
+    // EasyEdit's rule has fixed factors: `kn` takes no scale.
+    expect(() => knHparams.parse({ editScale: 2 })).toThrow(/editScale/);
     expect(() => readKnYaml('alg_name: ROME\nsteps: 3\n')).toThrow(/alg_name/);
     expect(() => knFromEasyEdit({ algName: 'ROME', hparams: {}, runtime: {} })).toThrow(/expected 'KN'/);
   });
@@ -91,11 +99,13 @@ describe('hparams', () => {
   it('ships presets that parse, searching layers the committed models have', () => {
     for (const name of Object.keys(knPresets) as (keyof typeof knPresets)[]) {
       expect(knPreset(name).steps).toBeGreaterThan(0);
+      // `kn` is EasyEdit's gpt2-xl.yaml on every model: every layer searched.
+      expect(knPreset(name)).toEqual(knHparams.defaults);
+      expect(knLlmeditPreset(name).editScale).toBe(2);
     }
-    expect(knPreset('gpt2')).toEqual(knHparams.defaults);
-    // The default model's preset searches one middle layer of its 4 (chosen in the README's experiment).
-    expect(knPreset('default').layers).toEqual([2]);
-    expect(knPreset('default').layers!.every((l) => l < defaultPreset.config.numLayers)).toBe(true);
-    expect(knPreset('micro').layers!.every((l) => l < microPreset.config.numLayers)).toBe(true);
+    // kn-llmedit on the default model searches one middle layer (chosen in the README's experiment).
+    expect(knLlmeditPreset('default').layers).toEqual([2]);
+    expect(knLlmeditPreset('default').layers!.every((l) => l < defaultPreset.config.numLayers)).toBe(true);
+    expect(knLlmeditPreset('micro').layers!.every((l) => l < microPreset.config.numLayers)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 // Operations on knowledge neurons, Dai et al. 2022 sections 4.3 (suppress: activation set to 0; amplify:
 // activation doubled) and 5 (updating facts: the neuron's FFN value slot moves from the old answer's word
-// embedding to the new one's, EasyEdit's KN edit with 2x; erasing: the value slot set to zero).
+// embedding to the new one's; erasing: the value slot set to zero).
 import {
   InvalidRequestError,
   LlmeditError,
@@ -159,17 +159,19 @@ function embeddingSum(model: CausalLM, ids: readonly number[]): Tensor {
 }
 
 export interface RewriteOptions {
-  /** Token ids whose embeddings are removed (EasyEdit: the original argmax prediction). */
+  /** Token ids whose embeddings are removed (the original greedy prediction). */
   fromIds: readonly number[];
   /** Token ids whose summed embedding is added (the new target). */
   toIds: readonly number[];
-  /** Multiple of the embeddings moved (EasyEdit: 2). */
+  /** Multiple of the whole move. */
   scale: number;
+  /** Extra multiple of the removed embeddings (default 1; EasyEdit's single-token rule: 2). */
+  fromScale?: number;
 }
 
 /**
- * EasyEdit's KN edit (reference/easyedit.md section 4.9): each neuron's value slot gets
- * scale * (sum of the target's token embeddings - sum of the original prediction's).
+ * The KN edit's weight change: each neuron's value slot gets
+ * scale * (sum of E[toIds] - fromScale * sum of E[fromIds]), E the token embedding matrix.
  */
 export function rewriteNeurons(
   model: CausalLM,
@@ -187,7 +189,7 @@ export function rewriteNeurons(
   const direction = tf.tidy(() => {
     const to = embeddingSum(model, options.toIds);
     const from = embeddingSum(model, options.fromIds);
-    return tf.mul(tf.sub(to, from), options.scale);
+    return tf.mul(tf.sub(to, tf.mul(from, options.fromScale ?? 1)), options.scale);
   });
   try {
     return patchValueSlots(model, neurons, (weight, slots, orientation) => {

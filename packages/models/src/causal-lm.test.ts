@@ -163,6 +163,39 @@ describe.each(architectures)('%s forward', (_name, config, reference) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('mlpPre holds the activation function input: the MLP key is its activation', () => {
+    const ids = padBatch([randomIds(21, 5, config.vocabSize)], 0);
+    const { logits, captured } = model.forward(ids, {
+      hooks: [
+        { point: model.layout.mlpPre(1), capture: true },
+        { point: model.layout.mlpKey(1), capture: true },
+      ],
+    });
+    const pre = captured['mlpPre.1'] as Tensor3D;
+    const key = captured['mlpKey.1'] as Tensor3D;
+    expect(pre.shape).toEqual(key.shape);
+    if (config.architecture === 'gpt2') {
+      // GPT-2's tanh-approximated GELU of c_fc's output.
+      const p = pre.dataSync();
+      const expected = Array.from(
+        p,
+        (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+      );
+      expect(maxAbsDiff(key.dataSync(), Float32Array.from(expected))).toBeLessThan(1e-5);
+    } else {
+      // LLaMA: a zeroed gate pre-activation zeroes the key (SiLU(0) = 0, whatever up_proj gives).
+      const { captured: zeroed, logits: l2 } = model.forward(ids, {
+        hooks: [
+          { point: model.layout.mlpPre(1), replace: (x) => tf.zerosLike(x) },
+          { point: model.layout.mlpKey(1), capture: true },
+        ],
+      });
+      expect(Math.max(...Array.from((zeroed['mlpKey.1'] as Tensor3D).dataSync(), Math.abs))).toBe(0);
+      tf.dispose([l2!, ...Object.values(zeroed)]);
+    }
+    tf.dispose([logits!, ...Object.values(captured)]);
+  });
+
   it('restores a snapshot bit for bit', () => {
     const name = model.layout.mlpOutProjection(1).name;
     const original = model.weight(name).dataSync().slice();

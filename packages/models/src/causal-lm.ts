@@ -235,7 +235,9 @@ export class CausalLM implements EditableModel {
         );
         const attnOut = applyHooks(`attnOut.${l}`, this.ops.attentionOutput(l, attended));
         x = tf.add(x, attnOut);
-        const key = applyHooks(`mlpKey.${l}`, this.ops.mlpKey(l, this.ops.preMlpNorm(l, x)));
+        const normed = this.ops.preMlpNorm(l, x);
+        const pre = applyHooks(`mlpPre.${l}`, this.ops.mlpPreActivation(l, normed));
+        const key = applyHooks(`mlpKey.${l}`, this.ops.mlpKey(l, pre, normed));
         const mlpOut = applyHooks(`mlpOut.${l}`, this.ops.mlpOutput(l, key));
         x = applyHooks(`residual.${l}`, tf.add(x, mlpOut));
       }

@@ -18,7 +18,7 @@ import {
 import type { CausalLM } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
 import { loadSeracArtifact, type SeracArtifact } from '../src/artifact.js';
-import { serac, seracArtifactRef } from '../src/method.js';
+import { seracArtifactRef, seracCopy } from '../src/method.js';
 import { seracPreset } from '../src/presets.js';
 import { seracRoutes } from '../src/serac-model.js';
 
@@ -74,7 +74,7 @@ function routing(view: CausalLM, requests: readonly EditRequest[]) {
 }
 
 const summary: Record<string, unknown> = {
-  method: serac.id,
+  method: seracCopy.id,
   model: 'default',
   modelId: model.modelId,
   backend: currentBackend()?.name,
@@ -94,7 +94,13 @@ async function singleEdits(
   const editMs: number[] = [];
   const routes: ReturnType<typeof routing>[] = [];
   for (const [i, request] of requests.entries()) {
-    const result = await edit({ method: serac, model, requests: request, hparams, context: { artifact } });
+    const result = await edit({
+      method: seracCopy,
+      model,
+      requests: request,
+      hparams,
+      context: { artifact },
+    });
     editMs.push(result.wallMs);
     results.push(...evaluateRequests(result.model, [request], { pre: [pre[i] as PreEditRecord] }));
     routes.push(routing(result.model, [request]));
@@ -132,7 +138,7 @@ for (const dataset of datasets) {
     const batch = all.slice(0, size);
     const started = performance.now();
     const result = await edit({
-      method: serac,
+      method: seracCopy,
       model,
       requests: batch,
       mode: 'sequential',

@@ -31,6 +31,7 @@ export {
   type SeracMethodOptions,
   serac,
   seracArtifactRef,
+  seracCopy,
 } from './method.js';
 export { type SeracPresetName, seracPreset, seracPresets } from './presets.js';
 export {
@@ -45,6 +46,7 @@ export {
   createSeracModel,
   prepareEdits,
   type SeracEdit,
+  type SeracMixture,
   type SeracRoute,
   seracBaseOf,
   seracRoutes,

@@ -93,14 +93,22 @@ export function defaultArtifactDir(model: CausalLM): string {
 export interface SeracMethodOptions {
   /** Where `doPrepare` writes the trained artifact (default `defaultArtifactDir(model)`). */
   readonly artifactDir?: (model: CausalLM) => string;
+  /**
+   * `reference` (id `serac`): EasyEdit's soft mixture for scores, hard routing for generation, no copy
+   * mechanism. `copy` (id `serac-copy`): hard routing everywhere and llmedit's copy mechanism.
+   */
+  readonly variant?: 'reference' | 'copy';
 }
 
-/** Build SERAC with its own artifact location for `doPrepare`. */
+/** Build SERAC (or its `serac-copy` variant) with its own artifact location for `doPrepare`. */
 export function createSeracMethod(options: SeracMethodOptions = {}): EditMethodV1<SeracHparams, CausalLM> {
+  const copy = options.variant === 'copy';
   return defineEditMethod<SeracHparams, CausalLM>({
     specificationVersion: 'v1',
-    id: 'serac',
-    displayName: 'SERAC (scope classifier + counterfactual model)',
+    id: copy ? 'serac-copy' : 'serac',
+    displayName: copy
+      ? 'SERAC + copy (hard routing, copy mechanism)'
+      : 'SERAC (scope classifier + counterfactual model)',
     paper: 'Mitchell et al. 2022, Memory-Based Model Editing at Scale, arXiv:2206.06520',
     capabilities: {
       batch: true,
@@ -160,6 +168,8 @@ export function createSeracMethod(options: SeracMethodOptions = {}): EditMethodV
       memories.set(base, memory);
       const view = createSeracModel(base, memory.artifact, memory.edits, {
         threshold: hparams.scopeThreshold,
+        mixture: copy ? 'hard' : 'soft',
+        copy,
       });
       const info: SeracInfo = {
         editsInMemory: memory.edits.length,
@@ -198,8 +208,9 @@ export function createSeracMethod(options: SeracMethodOptions = {}): EditMethodV
 }
 
 /**
- * SERAC over the frozen base model: edits go into a memory; the trained scope classifier sends inputs in the
- * scope of an edit to the counterfactual model (which reads the edit first), all others to the base model.
+ * SERAC over the frozen base model as EasyEdit runs it: edits go into a memory; scores mix the base and the
+ * counterfactual model (which reads the nearest edit first) by the scope probability s, (1 - s) p_base +
+ * s p_cf; generation routes to the counterfactual model when s > `scopeThreshold`, else to the base model.
  *
  * @example
  * const result = await edit({ method: serac, model, requests: [{ prompt: 'Satyajit Ray speaks', targetNew: 'French' }],
@@ -208,3 +219,9 @@ export function createSeracMethod(options: SeracMethodOptions = {}): EditMethodV
  * result.revert(); // memory emptied; the base model was never changed
  */
 export const serac: EditMethodV1<SeracHparams, CausalLM> = createSeracMethod();
+
+/**
+ * llmedit's SERAC variant: hard routing for scores too (the base model's logits bit for bit out of scope)
+ * and a copy mechanism over the edit's answer in the counterfactual model (README "Copy mechanism").
+ */
+export const seracCopy: EditMethodV1<SeracHparams, CausalLM> = createSeracMethod({ variant: 'copy' });

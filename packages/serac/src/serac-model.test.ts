@@ -176,6 +176,38 @@ describe('SERAC view routing', () => {
     });
   });
 
+  it("scores with EasyEdit's soft mixture log((1 - s) p_base + s p_cf) and generates by the hard route", () => {
+    const soft = createSeracModel(base, artifact, edits, { threshold: 0.9, mixture: 'soft', copy: false });
+    const hard = createSeracModel(base, artifact, edits, { threshold: 0.9, copy: false });
+    for (const pair of [
+      { prompt: request.prompt, target: 'French' },
+      { prompt: unrelated, target: 'Paris' },
+    ]) {
+      const s = seracRoutes(soft, [`${pair.prompt} ${pair.target}`])[0]!.probability;
+      const [mixed] = scoreTargets(soft, [pair]);
+      const [fromBase] = scoreTargets(base, [pair]);
+      const [fromCf] = scoreTargets(artifact.counterfactual, [
+        { prompt: `${editStatement(request)}${pair.prompt}`, target: pair.target },
+      ]);
+      mixed!.logProbs.forEach((lp, k) => {
+        const expected = Math.log(
+          (1 - s) * Math.exp(fromBase!.logProbs[k]!) + s * Math.exp(fromCf!.logProbs[k]!),
+        );
+        expect(lp).toBeCloseTo(expected, 4);
+      });
+    }
+    // In scope s = 0.95: the mixture is neither model alone.
+    const [inScope] = scoreTargets(soft, [{ prompt: request.prompt, target: 'French' }]);
+    const [routed] = scoreTargets(hard, [{ prompt: request.prompt, target: 'French' }]);
+    expect(Math.abs(inScope!.logProbs[0]! - routed!.logProbs[0]!)).toBeGreaterThan(1e-3);
+    // Generation reads 'last' logits: the hard route, token for token.
+    const prompts = [request.prompt, unrelated];
+    const options = { maxNewTokens: 4 };
+    expect(generate(soft, prompts, options).map((g) => g.ids)).toEqual(
+      generate(hard, prompts, options).map((g) => g.ids),
+    );
+  });
+
   it('scores shared prompts (a cache branched row by row) exactly as whole sequences', () => {
     const v = view();
     const tokenizer = base.requireTokenizer();

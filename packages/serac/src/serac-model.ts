@@ -64,13 +64,27 @@ export interface SeracRoute {
   readonly edit: SeracEdit | undefined;
   /** Scope probability of the nearest live edit (0 with none). */
   readonly probability: number;
+  /** The nearest live edit whatever its probability (the soft mixture's counterfactual reads it). */
+  readonly nearest?: SeracEdit | undefined;
 }
+
+/**
+ * How scores combine the two models. `hard`: the row goes to the counterfactual model when the nearest
+ * edit's scope probability s exceeds the threshold, else to the base model. `soft` (EasyEdit's
+ * `SERAC.forward` with `supervised: false`): p = (1 - s) p_base + s p_cf for every row, returned as log p;
+ * forwards that select only the `'last'` logits (what `generate` reads) still route hard, as EasyEdit's
+ * `SERAC.generate` does.
+ */
+export type SeracMixture = 'soft' | 'hard';
 
 interface ViewState {
   readonly base: CausalLM;
   readonly artifact: SeracArtifact;
   readonly edits: readonly SeracEdit[];
   readonly threshold: number;
+  readonly mixture: SeracMixture;
+  /** Whether the counterfactual model's logits get the copy mechanism (`serac-copy`). */
+  readonly copy: boolean;
   /**
    * Decoding with a KV cache: each cache row this view filled, keyed by the row's mask array, with the token
    * ids fed so far and the row's route. Keyed by row, not by cache, because callers branch a cache by copying
@@ -117,7 +131,7 @@ function routeRows(state: ViewState, batch: TokenBatch): SeracRoute[] {
         best = edit;
       }
     }
-    return { edit: probability > state.threshold ? best : undefined, probability };
+    return { edit: probability > state.threshold ? best : undefined, probability, nearest: best };
   });
 }
 
@@ -264,8 +278,12 @@ function routedForward(
     if (cfPositions.length > 0) {
       const padded = padRight(cfRows, state.artifact.counterfactual.padTokenId);
       const out = state.artifact.counterfactual.forward(padded, { logits: { positions: cfPositions } });
-      parts.push(mixCopy(out.logits as Tensor, proposals, state.artifact.config.copyWeights));
-      out.logits?.dispose();
+      if (state.copy) {
+        parts.push(mixCopy(out.logits as Tensor, proposals, state.artifact.config.copyWeights));
+        out.logits?.dispose();
+      } else {
+        parts.push(out.logits as Tensor);
+      }
     }
     const order = Int32Array.from(
       source.map((s, i) => (s >= 0 ? s : basePositions.length + (cfIndex[i] as number))),
@@ -278,6 +296,43 @@ function routedForward(
     });
   } finally {
     tf.dispose(parts);
+  }
+}
+
+/**
+ * EasyEdit's soft mixture: log((1 - s) softmax(base) + s softmax(counterfactual)), s the scope probability
+ * of the row's nearest edit, whose statement the counterfactual model reads.
+ */
+function softForward(
+  state: ViewState,
+  full: TokenBatch,
+  routes: readonly SeracRoute[],
+  selection: Exclude<NonNullable<ForwardOptions['logits']>, 'last' | 'none'>,
+  rows: number,
+  newLength: number,
+  shift: number,
+): Tensor {
+  const toBase = routes.map((r) => ({ edit: undefined, probability: r.probability }));
+  const toNearest = routes.map((r) => ({ edit: r.nearest, probability: r.probability }));
+  const weights =
+    selection === 'all'
+      ? routes.map((r) => r.probability)
+      : selection.positions.map(([b]) => (routes[b] as SeracRoute | undefined)?.probability ?? 0);
+  const base = routedForward(state, full, toBase, selection, rows, newLength, shift) as Tensor;
+  try {
+    const counterfactual = routedForward(state, full, toNearest, selection, rows, newLength, shift) as Tensor;
+    try {
+      return tf.tidy(() => {
+        const shape = selection === 'all' ? [rows, 1, 1] : [weights.length, 1];
+        const s = tf.tensor(weights, shape);
+        const mixed = tf.add(tf.mul(tf.sub(1, s), tf.softmax(base)), tf.mul(s, tf.softmax(counterfactual)));
+        return tf.log(tf.maximum(mixed, 1e-30));
+      });
+    } finally {
+      counterfactual.dispose();
+    }
+  } finally {
+    base.dispose();
   }
 }
 
@@ -343,7 +398,11 @@ function seracForward(state: ViewState, batch: TokenBatch, options: ForwardOptio
   };
   const routes = replay?.map((r) => r.route) ?? routeRows(state, full);
   const shift = replay?.[0]?.ids.length ?? 0;
-  const logits = routedForward(state, full, routes, options.logits ?? 'all', rows, newLength, shift);
+  const selection = options.logits ?? 'all';
+  const logits =
+    state.mixture === 'soft' && selection !== 'last' && selection !== 'none'
+      ? softForward(state, full, routes, selection, rows, newLength, shift)
+      : routedForward(state, full, routes, selection, rows, newLength, shift);
   if (cache !== undefined && options.readOnlyCache !== true) {
     cache.mask = masks;
     masks.forEach((mask, b) => {
@@ -356,6 +415,10 @@ function seracForward(state: ViewState, batch: TokenBatch, options: ForwardOptio
 export interface SeracModelOptions {
   /** Scope probability above which a query is routed to the counterfactual model. */
   readonly threshold: number;
+  /** Default `hard`. */
+  readonly mixture?: SeracMixture;
+  /** Apply the copy mechanism to the counterfactual model's logits (default true). */
+  readonly copy?: boolean;
 }
 
 /**
@@ -377,6 +440,8 @@ export function createSeracModel(
     artifact,
     edits: [...edits],
     threshold: options.threshold,
+    mixture: options.mixture ?? 'hard',
+    copy: options.copy ?? true,
     replays: new WeakMap(),
   };
   const digest = fnv1a32(edits.map((e) => editStatement(e.request)).join('\u0001'))

@@ -1,12 +1,14 @@
 import { loadPretrained } from '@llmedit/pretrained';
 import { describeEditMethod } from '@llmedit/testing';
-import { serac, seracArtifactRef } from './method.js';
+import { serac, seracArtifactRef, seracCopy } from './method.js';
 import { seracPreset } from './presets.js';
 
 // The committed artifact was trained for the default checkpoint (its classifier reads that model's features),
 // so the suite runs there. Revert is "memory emptied, base untouched": the weights are never written.
-describeEditMethod(serac, {
-  hparams: seracPreset('default'),
-  model: () => loadPretrained('default'),
-  artifact: seracArtifactRef('default'),
-});
+for (const method of [serac, seracCopy]) {
+  describeEditMethod(method, {
+    hparams: seracPreset('default'),
+    model: () => loadPretrained('default'),
+    artifact: seracArtifactRef('default'),
+  });
+}

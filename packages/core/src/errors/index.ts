@@ -118,3 +118,18 @@ export class UnknownLocationError extends LlmeditError {
     super('UNKNOWN_LOCATION', message);
   }
 }
+
+/** No hyperparameter preset of a method fits the model; pass the method's hyperparameters explicitly. */
+export class MissingPresetError extends LlmeditError {
+  constructor(
+    readonly methodId: string,
+    readonly model: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      'MISSING_PRESET',
+      `Method '${methodId}' has no hyperparameter preset for model '${model}' ` +
+        `(presets: ${known.join(', ') || '(none)'}); pass its hyperparameters explicitly`,
+    );
+  }
+}

@@ -103,8 +103,11 @@ export function gpt2Ops(config: Gpt2Config, get: WeightGetter): ArchitectureOps 
     preMlpNorm(l, x) {
       return layerNorm(x, w1(`${block(l)}.ln_2.weight`), w1(`${block(l)}.ln_2.bias`), eps);
     },
-    mlpKey(l, h) {
-      return geluTanh(linear(h, w2(`${block(l)}.mlp.c_fc.weight`), w1(`${block(l)}.mlp.c_fc.bias`)));
+    mlpPreActivation(l, h) {
+      return linear(h, w2(`${block(l)}.mlp.c_fc.weight`), w1(`${block(l)}.mlp.c_fc.bias`));
+    },
+    mlpKey(_l, pre) {
+      return geluTanh(pre);
     },
     mlpOutput(l, key) {
       return linear(key, w2(`${block(l)}.mlp.c_proj.weight`), w1(`${block(l)}.mlp.c_proj.bias`));

@@ -116,9 +116,11 @@ export function llamaOps(config: LlamaConfig, get: WeightGetter): ArchitectureOp
     preMlpNorm(l, x) {
       return rmsNorm(x, w1(`${block(l)}.post_attention_layernorm.weight`), eps);
     },
-    mlpKey(l, h) {
+    mlpPreActivation(l, h) {
+      return linear(h, w2(`${block(l)}.mlp.gate_proj.weight`));
+    },
+    mlpKey(l, gate, h) {
       return tf.tidy(() => {
-        const gate = linear(h, w2(`${block(l)}.mlp.gate_proj.weight`));
         // SiLU(g) = g * sigmoid(g): sigmoid is vectorised on wasm.
         return tf.mul(
           tf.mul(gate, tf.sigmoid(gate)),

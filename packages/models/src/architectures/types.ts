@@ -28,8 +28,13 @@ export interface ArchitectureOps {
   rotate(q: Tensor2D, k: Tensor2D, positions: Tensor1D): { q: Tensor2D; k: Tensor2D };
   attentionOutput(layer: number, o: Tensor2D): Tensor2D;
   preMlpNorm(layer: number, x: Tensor2D): Tensor2D;
-  /** The MLP key: the input of the MLP output projection (ROME's k). */
-  mlpKey(layer: number, h: Tensor2D): Tensor2D;
+  /**
+   * The MLP pre-activation: the input of the activation function (GPT-2 `c_fc`'s output, LLaMA
+   * `gate_proj`'s output), where EasyEdit's Knowledge Neurons hook.
+   */
+  mlpPreActivation(layer: number, h: Tensor2D): Tensor2D;
+  /** The MLP key from the pre-activation (and, for LLaMA's gated MLP, the normed input): ROME's k. */
+  mlpKey(layer: number, pre: Tensor2D, h: Tensor2D): Tensor2D;
   mlpOutput(layer: number, key: Tensor2D): Tensor2D;
   finalNorm(x: Tensor2D): Tensor2D;
   /** Name of the weight used as LM head, stored [vocab, hidden]. */
