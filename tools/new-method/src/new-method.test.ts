@@ -115,7 +115,7 @@ describe('pnpm new-method', () => {
     expect(methods).toMatch(/benchMethod\(demoEdit, \{\}, fromPresets\(demoEditPresets\)\),\n\];/);
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     expect(readme).toContain('- `@llmedit/demo-edit`: ');
-    expect(readme).toMatch(/every registered editing method \([^)]*, SERAC, DEMO-EDIT\)/);
+    expect(readme).toMatch(/every registered editing method \([^)]*, DEMO-EDIT\)/);
   });
 
   it('generates a package that typechecks, lints and passes its own tests and the conformance suite', () => {
