@@ -43,7 +43,9 @@ describe('SERAC on the default model with the committed artifact', () => {
       const base = scoreTargets(model, pairs);
       scoreTargets(result.model, pairs).forEach((scored, i) => {
         expect(scored.argmaxIds).toEqual(base[i]!.argmaxIds);
-        scored.logProbs.forEach((lp, j) => expect(lp).toBeGreaterThan(base[i]!.logProbs[j]! - Math.log(2)));
+        for (const [j, lp] of scored.logProbs.entries()) {
+          expect(lp).toBeGreaterThan(base[i]!.logProbs[j]! - Math.log(2));
+        }
       });
     } finally {
       result.revert();
