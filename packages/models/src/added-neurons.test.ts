@@ -219,6 +219,32 @@ describe.each(architectures)('%s added FFN neurons', (_name, config) => {
     }
   });
 
+  it('read the mlpIn hook point: their activation is act(mlpIn K^T + b)', () => {
+    const { init, dispose } = initOf(config, randomNeurons(config, 12));
+    const block = model.addNeurons(LAYER, init);
+    dispose();
+    try {
+      const batch = { ids, attentionMask: ids.map((row) => row.map(() => 1)) };
+      const { captured } = model.forward(batch, {
+        logits: 'none',
+        hooks: [
+          { point: model.layout.mlpIn(LAYER), capture: true },
+          { point: block.point, capture: true },
+        ],
+      });
+      const query = captured[`mlpIn.${LAYER}`]!;
+      expect(query.shape).toEqual([2, 9, config.hiddenSize]);
+      expect(model.layout.point(`mlpIn.${LAYER}`)).toEqual(model.layout.mlpIn(LAYER));
+      const recomputed = tf.tidy(() =>
+        block.activation(tf.reshape(query, [18, config.hiddenSize]) as never).dataSync(),
+      );
+      expect(maxAbsDiff(recomputed, captured[block.point.key]!.dataSync())).toBeLessThan(1e-6);
+      tf.dispose(Object.values(captured));
+    } finally {
+      model.removeNeurons(block);
+    }
+  });
+
   it('generate the same tokens with and without the KV cache when widened', () => {
     const { init, dispose } = initOf(config, randomNeurons(config, 10));
     const block = model.addNeurons(LAYER, init);

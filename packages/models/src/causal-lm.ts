@@ -284,7 +284,7 @@ export class CausalLM implements EditableModel {
         );
         const attnOut = applyHooks(`attnOut.${l}`, this.ops.attentionOutput(l, attended));
         x = tf.add(x, attnOut);
-        const mlpIn = this.ops.preMlpNorm(l, x);
+        const mlpIn = applyHooks(`mlpIn.${l}`, this.ops.preMlpNorm(l, x));
         const key = applyHooks(`mlpKey.${l}`, this.ops.mlpKey(l, mlpIn));
         let mlpOutput = this.ops.mlpOutput(l, key);
         for (const block of this.added.get(l) ?? []) {

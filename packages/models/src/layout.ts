@@ -2,7 +2,7 @@ import { UnknownLocationError } from '@llmedit/core';
 import type { ModelConfig } from './config.js';
 
 /** Where a hook reads or replaces activations. Every activation is [batch, tokens, width]. */
-export type HookLocation = 'embed' | 'residual' | 'attnOut' | 'mlpKey' | 'mlpOut';
+export type HookLocation = 'embed' | 'residual' | 'attnOut' | 'mlpIn' | 'mlpKey' | 'mlpOut';
 
 export interface HookPoint {
   readonly location: HookLocation;
@@ -37,6 +37,8 @@ export interface ModelLayout {
   residual(layer: number): HookPoint;
   /** Attention output after its projection, before the residual add. */
   attnOut(layer: number): HookPoint;
+  /** Input of the MLP after its pre-norm (the input of `c_fc` / `gate_proj` and `up_proj`): T-Patcher's query. */
+  mlpIn(layer: number): HookPoint;
   /** Input of the MLP output projection (after the activation): ROME's key k. */
   mlpKey(layer: number): HookPoint;
   /** MLP output after its projection, before the residual add: ROME's value v. */
@@ -74,6 +76,7 @@ export function createLayout(config: ModelConfig): ModelLayout {
     embed: () => ({ location: 'embed', layer: -1, key: 'embed', width: hiddenSize }),
     residual: (l) => make('residual', l, hiddenSize),
     attnOut: (l) => make('attnOut', l, hiddenSize),
+    mlpIn: (l) => make('mlpIn', l, hiddenSize),
     mlpKey: (l) => make('mlpKey', l, intermediateSize),
     mlpOut: (l) => make('mlpOut', l, hiddenSize),
     mlpOutProjection(l) {
@@ -107,10 +110,10 @@ export function createLayout(config: ModelConfig): ModelLayout {
     finalNorm: () => (gpt2 ? ['transformer.ln_f.weight', 'transformer.ln_f.bias'] : ['model.norm.weight']),
     point(key) {
       if (key === 'embed') return layout.embed();
-      const match = /^(residual|attnOut|mlpKey|mlpOut)\.(\d+)$/.exec(key);
+      const match = /^(residual|attnOut|mlpIn|mlpKey|mlpOut)\.(\d+)$/.exec(key);
       if (match === null) {
         throw new UnknownLocationError(
-          `Unknown hook key '${key}' (expected embed, residual.N, attnOut.N, mlpKey.N or mlpOut.N)`,
+          `Unknown hook key '${key}' (expected embed, residual.N, attnOut.N, mlpIn.N, mlpKey.N or mlpOut.N)`,
         );
       }
       return make(
