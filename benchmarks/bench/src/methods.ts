@@ -1,6 +1,7 @@
 // The methods `pnpm bench` runs, in table order. Adding a method is one entry: import its package by name,
 // say how the published tables call it, and which of its hyperparameter presets fits the model.
 import { ftL, ftM, ftPresets } from '@llmedit/ft';
+import { grace, gracePresets } from '@llmedit/grace';
 import { ike, ikePresets } from '@llmedit/ike';
 import { kn, knPresets } from '@llmedit/kn';
 import { layerStats } from '@llmedit/locate';
@@ -14,6 +15,7 @@ import {
   seracArtifactRef,
   seracPresets,
 } from '@llmedit/serac';
+import { tPatcher, tPatcherPresets } from '@llmedit/t-patcher';
 import {
   type BenchMethod,
   benchMethod,
@@ -121,6 +123,8 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
     { ...withStatistics(memitPresets), prepare: layerStatistics },
   ),
   benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets)),
+  benchMethod(tPatcher, { time: 'T-Patcher' }, fromPresets(tPatcherPresets)),
+  benchMethod(grace, { memory: 'GRACE' }, fromPresets(gracePresets)),
   benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets)),
   benchMethod(
     serac,
