@@ -132,7 +132,9 @@ function trainValue(
   });
   const hidden = captured[inPoint.key] as Tensor3D;
   const width = initial.length;
-  const value = tf.variable(tf.tensor1d(initial), true);
+  const start = tf.tensor1d(initial);
+  const value = tf.variable(start, true);
+  start.dispose(); // the variable shares its data
   const mask = tf.tidy(() =>
     tf.reshape(tf.oneHot(tf.tensor1d([queryPosition], 'int32'), ids.length), [1, ids.length, 1]),
   );
