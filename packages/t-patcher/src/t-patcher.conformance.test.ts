@@ -2,4 +2,5 @@ import { describeEditMethod } from '@llmedit/testing';
 import { tPatcher } from './method.js';
 import { tPatcherPreset } from './presets.js';
 
-describeEditMethod(tPatcher, { hparams: tPatcherPreset('micro') });
+// The cpu-backend edit of backendsAgree runs the optimisation on tfjs's plain-JS kernels: allow it time.
+describeEditMethod(tPatcher, { hparams: tPatcherPreset('micro'), timeout: 600_000 });
