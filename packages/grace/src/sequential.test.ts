@@ -11,7 +11,9 @@ beforeAll(async () => {
 });
 
 describe('GRACE sequential editing on the micro model', () => {
-  it('holds 100 sequential ZsRE edits on the final model, with finite logits', { timeout: 1_800_000 }, async () => {
+  it('holds 100 sequential ZsRE edits on the final model, with finite logits', {
+    timeout: 1_800_000,
+  }, async () => {
     const model = loadPretrained('micro');
     const requests = loadSplit('zsre', 'eval').slice(0, 100);
     const result = await edit({
