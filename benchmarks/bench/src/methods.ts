@@ -1,6 +1,7 @@
 // The methods `pnpm bench` runs, in table order. Adding a method is one entry: import its package by name,
 // say how the published tables call it, and which of its hyperparameter presets fits the model.
 import { ftL, ftM, ftPresets } from '@llmedit/ft';
+import { grace, gracePresets } from '@llmedit/grace';
 import { ike, ikePresets } from '@llmedit/ike';
 import { kn, knLlmedit, knPresets } from '@llmedit/kn';
 import { layerStats } from '@llmedit/locate';
@@ -15,6 +16,7 @@ import {
   seracCopy,
   seracPresets,
 } from '@llmedit/serac';
+import { tPatcher, tPatcherPresets } from '@llmedit/t-patcher';
 import {
   type BenchMethod,
   benchMethod,
@@ -125,6 +127,8 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets, 'kn')),
   // llmedit's KN rule (packages/kn README): no published row.
   benchMethod(knLlmedit, {}, fromPresets(knPresets, 'kn-llmedit')),
+  benchMethod(tPatcher, { time: 'T-Patcher' }, fromPresets(tPatcherPresets, undefined, 't-patcher')),
+  benchMethod(grace, { memory: 'GRACE' }, fromPresets(gracePresets, undefined, 'grace')),
   benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets, undefined, 'ike')),
   benchMethod(
     serac,

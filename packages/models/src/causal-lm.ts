@@ -8,6 +8,7 @@ import {
   type Variable,
   type WeightSnapshot,
 } from '@llmedit/core';
+import { AddedNeurons, type AddedNeuronsInit, checkAddedNeurons } from './added-neurons.js';
 import { gpt2Ops } from './architectures/gpt2.js';
 import { llamaOps } from './architectures/llama.js';
 import type { ArchitectureOps } from './architectures/types.js';
@@ -98,6 +99,9 @@ export class CausalLM implements EditableModel {
   readonly layout: ModelLayout;
   private readonly store: WeightStore;
   private readonly ops: ArchitectureOps;
+  /** Neurons added to each layer's FFN, in the order they were added. */
+  private readonly added = new Map<number, AddedNeurons[]>();
+  private nextAddedId = 0;
 
   constructor(
     readonly config: ModelConfig,
@@ -130,6 +134,51 @@ export class CausalLM implements EditableModel {
   /** Every weight copied to host memory (for saving or hashing). */
   weightsToHost(): Promise<Map<string, HostTensor>> {
     return this.store.toHost();
+  }
+
+  /**
+   * Widen the FFN of `layer` by k neurons (k = rows of `init.keys`) on top of the original weights, with the
+   * architecture's activation (see `AddedNeuronsInit`). The tensors of `init` are copied. Zero values leave
+   * every output unchanged. Undo with `removeNeurons`; the original weights are never touched.
+   */
+  addNeurons(layer: number, init: AddedNeuronsInit): AddedNeurons {
+    const checked = checkAddedNeurons(this.config, layer, init);
+    const block = new AddedNeurons(
+      this.nextAddedId++,
+      layer,
+      checked.count,
+      this.config.architecture,
+      checked,
+    );
+    const list = this.added.get(layer) ?? [];
+    list.push(block);
+    this.added.set(layer, list);
+    return block;
+  }
+
+  /** Remove exactly the neurons `block` added and free them. Safe to call more than once. */
+  removeNeurons(block: AddedNeurons): void {
+    const list = this.added.get(block.layer);
+    const index = list?.indexOf(block) ?? -1;
+    if (index < 0) {
+      if (!block.attached) return;
+      throw new InvalidRequestError('removeNeurons', 'block', `was not added to this model (id ${block.id})`);
+    }
+    list!.splice(index, 1);
+    if (list!.length === 0) this.added.delete(block.layer);
+    block.free();
+  }
+
+  /** The neuron blocks added to `layer` (every layer when omitted), oldest first. */
+  addedNeurons(layer?: number): readonly AddedNeurons[] {
+    if (layer !== undefined) return [...(this.added.get(layer) ?? [])];
+    return [...this.added.keys()].sort((a, b) => a - b).flatMap((l) => this.added.get(l) ?? []);
+  }
+
+  /** Width of the FFN of `layer`: the original neurons plus every added one. */
+  mlpWidth(layer: number): number {
+    const extra = (this.added.get(layer) ?? []).reduce((sum, block) => sum + block.count, 0);
+    return this.config.intermediateSize + extra;
   }
 
   /** Token id used for padding: the tokenizer's pad, else EOS, else 0 (pads are masked, so any id works). */
@@ -235,10 +284,15 @@ export class CausalLM implements EditableModel {
         );
         const attnOut = applyHooks(`attnOut.${l}`, this.ops.attentionOutput(l, attended));
         x = tf.add(x, attnOut);
-        const normed = this.ops.preMlpNorm(l, x);
-        const pre = applyHooks(`mlpPre.${l}`, this.ops.mlpPreActivation(l, normed));
-        const key = applyHooks(`mlpKey.${l}`, this.ops.mlpKey(l, pre, normed));
-        const mlpOut = applyHooks(`mlpOut.${l}`, this.ops.mlpOutput(l, key));
+        const mlpIn = applyHooks(`mlpIn.${l}`, this.ops.preMlpNorm(l, x));
+        const pre = applyHooks(`mlpPre.${l}`, this.ops.mlpPreActivation(l, mlpIn));
+        const key = applyHooks(`mlpKey.${l}`, this.ops.mlpKey(l, pre, mlpIn));
+        let mlpOutput = this.ops.mlpOutput(l, key);
+        for (const block of this.added.get(l) ?? []) {
+          const activation = applyHooks(block.point.key, block.activation(mlpIn));
+          mlpOutput = tf.add(mlpOutput, block.output(activation));
+        }
+        const mlpOut = applyHooks(`mlpOut.${l}`, mlpOutput);
         x = applyHooks(`residual.${l}`, tf.add(x, mlpOut));
       }
       const logits =
@@ -383,6 +437,7 @@ export class CausalLM implements EditableModel {
   }
 
   dispose(): void {
+    for (const block of this.addedNeurons()) this.removeNeurons(block);
     this.store.dispose();
   }
 }

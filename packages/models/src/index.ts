@@ -1,3 +1,4 @@
+export { AddedNeurons, type AddedNeuronsInit } from './added-neurons.js';
 export type { ArchitectureOps, WeightInit, WeightSpec } from './architectures/types.js';
 export { attentionBias, positionIds, type TokenBatch } from './attention-mask.js';
 export { chunkByTokens, type PaddingSide, padBatch } from './batching.js';

@@ -2,7 +2,7 @@ import { UnknownLocationError } from '@llmedit/core';
 import type { ModelConfig } from './config.js';
 
 /** Where a hook reads or replaces activations. Every activation is [batch, tokens, width]. */
-export type HookLocation = 'embed' | 'residual' | 'attnOut' | 'mlpPre' | 'mlpKey' | 'mlpOut';
+export type HookLocation = 'embed' | 'residual' | 'attnOut' | 'mlpIn' | 'mlpPre' | 'mlpKey' | 'mlpOut';
 
 export interface HookPoint {
   readonly location: HookLocation;
@@ -37,6 +37,8 @@ export interface ModelLayout {
   residual(layer: number): HookPoint;
   /** Attention output after its projection, before the residual add. */
   attnOut(layer: number): HookPoint;
+  /** Input of the MLP after its pre-norm (the input of `c_fc` / `gate_proj` and `up_proj`): T-Patcher's query. */
+  mlpIn(layer: number): HookPoint;
   /**
    * Input of the MLP activation function (GPT-2 `c_fc` output, LLaMA `gate_proj` output), width
    * `mlpKeySize`: where EasyEdit's Knowledge Neurons attribute.
@@ -80,6 +82,7 @@ export function createLayout(config: ModelConfig): ModelLayout {
     residual: (l) => make('residual', l, hiddenSize),
     attnOut: (l) => make('attnOut', l, hiddenSize),
     mlpPre: (l) => make('mlpPre', l, intermediateSize),
+    mlpIn: (l) => make('mlpIn', l, hiddenSize),
     mlpKey: (l) => make('mlpKey', l, intermediateSize),
     mlpOut: (l) => make('mlpOut', l, hiddenSize),
     mlpOutProjection(l) {
@@ -113,10 +116,10 @@ export function createLayout(config: ModelConfig): ModelLayout {
     finalNorm: () => (gpt2 ? ['transformer.ln_f.weight', 'transformer.ln_f.bias'] : ['model.norm.weight']),
     point(key) {
       if (key === 'embed') return layout.embed();
-      const match = /^(residual|attnOut|mlpPre|mlpKey|mlpOut)\.(\d+)$/.exec(key);
+      const match = /^(residual|attnOut|mlpIn|mlpPre|mlpKey|mlpOut)\.(\d+)$/.exec(key);
       if (match === null) {
         throw new UnknownLocationError(
-          `Unknown hook key '${key}' (expected embed, residual.N, attnOut.N, mlpPre.N, mlpKey.N or mlpOut.N)`,
+          `Unknown hook key '${key}' (expected embed, residual.N, attnOut.N, mlpIn.N, mlpPre.N, mlpKey.N or mlpOut.N)`,
         );
       }
       return make(
