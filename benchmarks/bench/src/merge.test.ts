@@ -7,18 +7,7 @@ import { parseShard } from './flags.js';
 import { main } from './main.js';
 import type { BenchResults } from './results.js';
 import { shardUnits } from './run.js';
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = {
-    text: '',
-    isTTY: false,
-    write(chunk: string) {
-      stream.text += chunk;
-      return true;
-    },
-  };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
+import { sink } from './test-sink.js';
 
 const read = (dir: string): BenchResults => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
 

@@ -10,18 +10,7 @@ import { main, writeOutputs } from './main.js';
 import { BENCH_METHODS } from './methods.js';
 import { environment } from './results.js';
 import { runBench } from './run.js';
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = {
-    text: '',
-    isTTY: false,
-    write(chunk: string) {
-      stream.text += chunk;
-      return true;
-    },
-  };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
+import { sink } from './test-sink.js';
 
 describe('pnpm bench on the micro model', () => {
   let dir: string;

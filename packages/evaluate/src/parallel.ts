@@ -1,6 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { currentBackend, InvalidRequestError, LlmeditError, workerEntry } from '@llmedit/core';
+import {
+  currentBackend,
+  InvalidRequestError,
+  LlmeditError,
+  type PostedError,
+  workerEntry,
+} from '@llmedit/core';
 import { CausalLM, type HostTensor, type ModelConfig } from '@llmedit/models';
 import {
   type EvaluateOptions,
@@ -38,9 +44,7 @@ export interface ShardTask {
 }
 
 /** @internal What a shard worker answers. */
-export type ShardReply =
-  | { ok: true; output: SuiteOutput }
-  | { ok: false; error: { name: string; code?: string; message: string } };
+export type ShardReply = { ok: true; output: SuiteOutput } | { ok: false; error: PostedError };
 
 /** The options a worker needs (plain data: caches and pre arrays stay in this thread). */
 function portableOptions(options: EvaluateOptions): EvaluateOptions {

@@ -1,7 +1,7 @@
 // Worker-thread entry of the parallel evaluation: builds its own backend and model from the weights it is
 // sent, evaluates its shard and posts the output back (reference/perf.md section 8, recommendation 4).
 import { parentPort } from 'node:worker_threads';
-import { type BackendName, initBackend, LlmeditError } from '@llmedit/core';
+import { type BackendName, initBackend, postedError } from '@llmedit/core';
 import { createModel, fromTokenizerJson } from '@llmedit/models';
 import { runSuites, settingsOf } from './evaluate.js';
 import type { ShardReply, ShardTask } from './parallel.js';
@@ -19,15 +19,7 @@ port.once('message', async (task: ShardTask) => {
     model.dispose();
     reply = { ok: true, output };
   } catch (error) {
-    const e = error as Error;
-    reply = {
-      ok: false,
-      error: {
-        name: e.name,
-        message: e.message,
-        ...(LlmeditError.isInstance(error) ? { code: error.code } : {}),
-      },
-    };
+    reply = { ok: false, error: postedError(error) };
   }
   port.postMessage(reply);
 });

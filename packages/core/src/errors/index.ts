@@ -133,3 +133,20 @@ export class MissingPresetError extends LlmeditError {
     );
   }
 }
+
+/** What a worker thread posts back for an error: plain data that crosses the message channel (name, code, message). */
+export interface PostedError {
+  name: string;
+  code?: string;
+  message: string;
+}
+
+/** `error` as a `PostedError`, keeping the `LlmeditError` code so the parent can rethrow it typed. */
+export function postedError(error: unknown): PostedError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return {
+    name: e.name,
+    message: e.message,
+    ...(LlmeditError.isInstance(error) ? { code: error.code } : {}),
+  };
+}

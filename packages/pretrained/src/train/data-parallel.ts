@@ -15,6 +15,7 @@ import {
   InvalidRequestError,
   LlmeditError,
   loadNativeBlas,
+  type PostedError,
   type Scalar,
   type Tensor,
   tf,
@@ -49,7 +50,7 @@ export type GradientWorkerMessage =
 /** @internal A gradient worker's answers. */
 export type GradientWorkerReply =
   | { ok: true; loss: number; count: number }
-  | { ok: false; error: { name: string; code?: string; message: string } };
+  | { ok: false; error: PostedError };
 
 export interface ShardedGradients {
   /** The batch's mean loss (count-weighted over shards). */

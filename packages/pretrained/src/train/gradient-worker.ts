@@ -1,14 +1,7 @@
 // Worker-thread entry of DataParallelGradients: a model replica on its own backend; each step reads the
 // shared weights, computes its shard's loss and gradients, writes them to its shared buffer and answers.
 import { parentPort } from 'node:worker_threads';
-import {
-  type BackendName,
-  initBackend,
-  LlmeditError,
-  loadNativeBlas,
-  tf,
-  type Variable,
-} from '@llmedit/core';
+import { type BackendName, initBackend, loadNativeBlas, postedError, tf, type Variable } from '@llmedit/core';
 import { type CausalLM, createModel, type HostTensor } from '@llmedit/models';
 import {
   type GradientWorkerMessage,
@@ -94,15 +87,7 @@ port.on('message', async (message: GradientWorkerMessage) => {
       reply = { ok: true, ...step(replica, message.shard) };
     }
   } catch (error) {
-    const e = error as Error;
-    reply = {
-      ok: false,
-      error: {
-        name: e.name,
-        message: e.message,
-        ...(LlmeditError.isInstance(error) ? { code: error.code } : {}),
-      },
-    };
+    reply = { ok: false, error: postedError(error) };
   }
   port.postMessage(reply);
 });
