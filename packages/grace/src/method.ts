@@ -11,7 +11,13 @@ import {
   type Tensor3D,
   tf,
 } from '@llmedit/core';
-import { type CausalLM, encodeTargetPair, type ForwardOptions, type TokenBatch } from '@llmedit/models';
+import {
+  type CausalLM,
+  encodeTargetPair,
+  type ForwardOptions,
+  resolveLayer,
+  type TokenBatch,
+} from '@llmedit/models';
 import { applyUpdateRule, type Codebook, type CodebookAction, replaceWithinRadius } from './codebook.js';
 import { type GraceHparams, graceHparams } from './hparams.js';
 
@@ -41,16 +47,7 @@ export function graceCodebook(model: CausalLM, layer: number): Codebook {
 
 /** Resolve a possibly negative layer index. */
 export function graceLayer(model: CausalLM, hparams: GraceHparams): number {
-  const { numLayers } = model.config;
-  const layer = hparams.layer < 0 ? numLayers + hparams.layer : hparams.layer;
-  if (layer < 0 || layer >= numLayers) {
-    throw new InvalidRequestError(
-      'grace hparams',
-      'layer',
-      `${hparams.layer} is outside the model's ${numLayers} layers`,
-    );
-  }
-  return layer;
+  return resolveLayer(model.config, hparams.layer, 'grace hparams');
 }
 
 /** Hooks that apply `book` in a forward: stash the FFN input, replace the FFN activation where it matches. */

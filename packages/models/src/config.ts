@@ -1,4 +1,4 @@
-import { UnsupportedModelError } from '@llmedit/core';
+import { InvalidRequestError, UnsupportedModelError } from '@llmedit/core';
 
 /** GPT-2: learned positions, LayerNorm, tanh-GELU MLP, Conv1D weights stored [in, out], head tied to wte. */
 export interface Gpt2Config {
@@ -265,4 +265,17 @@ export function toHfConfig(config: ModelConfig): Json {
 /** Hidden width of the MLP key (input of the MLP output projection) for a config. */
 export function mlpKeySize(config: ModelConfig): number {
   return config.intermediateSize;
+}
+
+/**
+ * A layer index of a method's hyperparameters, negative counting from the end (-1 is the last layer), as an
+ * index into the model's layers; a typed error naming the method's `layer` field when it is outside them.
+ */
+export function resolveLayer(config: ModelConfig, layer: number, context: string): number {
+  const { numLayers } = config;
+  const resolved = layer < 0 ? numLayers + layer : layer;
+  if (resolved < 0 || resolved >= numLayers) {
+    throw new InvalidRequestError(context, 'layer', `${layer} is outside the model's ${numLayers} layers`);
+  }
+  return resolved;
 }

@@ -11,7 +11,14 @@ export {
   type LogitsSelection,
 } from './causal-lm.js';
 export * from './checkpoint/index.js';
-export { type Gpt2Config, type LlamaConfig, type ModelConfig, parseHfConfig, toHfConfig } from './config.js';
+export {
+  type Gpt2Config,
+  type LlamaConfig,
+  type ModelConfig,
+  parseHfConfig,
+  resolveLayer,
+  toHfConfig,
+} from './config.js';
 export { canonicalWeights, createModel, createRandomModel, randomWeights, weightSpecs } from './create.js';
 export { type GenerateOptions, type Generation, generate, generateIds, sampleTopK } from './generate.js';
 export {

@@ -11,7 +11,7 @@ import {
   type Tensor3D,
   tf,
 } from '@llmedit/core';
-import { type AddedNeurons, type CausalLM, encodeTargetPair } from '@llmedit/models';
+import { type AddedNeurons, type CausalLM, encodeTargetPair, resolveLayer } from '@llmedit/models';
 import { type TPatcherHparams, tPatcherHparams } from './hparams.js';
 import { memoryQueries } from './memory.js';
 
@@ -41,16 +41,7 @@ export interface TPatcherInfo {
 
 /** Resolve a possibly negative layer index. */
 export function patchLayer(model: CausalLM, hparams: TPatcherHparams): number {
-  const { numLayers } = model.config;
-  const layer = hparams.layer < 0 ? numLayers + hparams.layer : hparams.layer;
-  if (layer < 0 || layer >= numLayers) {
-    throw new InvalidRequestError(
-      't-patcher hparams',
-      'layer',
-      `${hparams.layer} is outside the model's ${numLayers} layers`,
-    );
-  }
-  return layer;
+  return resolveLayer(model.config, hparams.layer, 't-patcher hparams');
 }
 
 /** mean(exp(x)) over the entries x > 0 (0 when there are none): a margin loss that is zero once met. */

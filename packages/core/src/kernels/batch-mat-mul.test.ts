@@ -10,6 +10,7 @@ import {
   forwardAndGrads,
   fusedForwardAndGrads,
   fusedSameBatch,
+  productUnderHeapChurn,
   shapes,
 } from './mat-mul-cases.js';
 import { randn, relMaxDiff, runOn } from './test-helpers.js';
@@ -134,20 +135,11 @@ describe('wasm BatchMatMul fast path', () => {
 
   it('never frees or overwrites the operands it views (heap stays intact under churn)', () => {
     // The loop registers views inside A, B and the output; dropping them must not release the blocks.
-    const av = randn(16 * 32, 91);
-    const a = tf.tensor3d(av, [1, 16, 32]);
-    const b = tf.tensor3d(randn(8 * 32 * 24, 92), [8, 32, 24]);
     expect(
       planBatchMatMul({ batchA: 1, batchB: 8, m: 16, k: 32, n: 24, transposeA: false, transposeB: false })
         .kind,
     ).toBe('loop');
-    const first = tf.matMul(a, b);
-    for (let i = 0; i < 20; i++) tf.dispose(tf.matMul(a, b));
-    const churn = Array.from({ length: 50 }, () => tf.fill([16 * 32], 7));
-    const again = tf.matMul(a, b);
-    expect(Array.from(a.dataSync())).toEqual(Array.from(av));
-    expect(relMaxDiff(again.dataSync() as Float32Array, first.dataSync() as Float32Array)).toBe(0);
-    tf.dispose([a, b, first, again, ...churn]);
+    expect(productUnderHeapChurn()).toEqual({ operandIntact: true, rerunDiff: 0 });
   });
 
   it('still reports mismatched inner dimensions', () => {

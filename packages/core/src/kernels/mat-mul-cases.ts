@@ -136,3 +136,26 @@ export function fusedForwardAndGrads(c: FusedCase, i: number): () => tf.Tensor[]
   };
   return fn;
 }
+
+/**
+ * A [1,16,32]x[8,32,24] product (a per-batch loop on wasm) repeated among allocations and frees: whether the
+ * operand A kept its values, and the largest difference between the first product and one after the churn.
+ * A kernel that frees or overwrites the blocks it views shows up in either.
+ */
+export function productUnderHeapChurn(): { operandIntact: boolean; rerunDiff: number } {
+  const av = randn(16 * 32, 91);
+  const a = tf.tensor3d(av, [1, 16, 32]);
+  const b = tf.tensor3d(randn(8 * 32 * 24, 92), [8, 32, 24]);
+  const first = tf.matMul(a, b);
+  for (let i = 0; i < 20; i++) tf.dispose(tf.matMul(a, b));
+  const churn = Array.from({ length: 50 }, () => tf.fill([16 * 32], 7));
+  const again = tf.matMul(a, b);
+  const kept = a.dataSync();
+  const operandIntact = kept.every((v, i) => v === av[i]);
+  const x = again.dataSync();
+  const y = first.dataSync();
+  let rerunDiff = 0;
+  for (let i = 0; i < x.length; i++) rerunDiff = Math.max(rerunDiff, Math.abs(x[i]! - y[i]!));
+  tf.dispose([a, b, first, again, ...churn]);
+  return { operandIntact, rerunDiff };
+}
