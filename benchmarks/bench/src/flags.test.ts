@@ -17,6 +17,8 @@ describe('parseFlags', () => {
       methods: undefined,
       datasets: ['zsre', 'counterfact'],
       n: DEFAULT_N,
+      split: 'eval',
+      hparamsFiles: new Map(),
       model: 'default',
       modelGiven: false,
       seed: 0,
@@ -84,6 +86,23 @@ describe('parseFlags', () => {
     ]) {
       expect(partial(argv).out).not.toBe(DEFAULT_OUT);
     }
+  });
+
+  it('reads --split and --hparams, and sends such runs to their own folder', () => {
+    const f = parseFlags(
+      ['--split', 'train', '--hparams', 'rome=tune/rome.json,memit=/abs/memit.yaml'],
+      '/w',
+    );
+    expect(f.split).toBe('train');
+    expect([...f.hparamsFiles]).toEqual([
+      ['rome', '/w/tune/rome.json'],
+      ['memit', '/abs/memit.yaml'],
+    ]);
+    expect(f.out).toBe(join(PARTIAL_OUT_ROOT, 'split-train.hparams-rome+memit'));
+    expect(parseFlags(['--split', 'eval'], '/w').out).toBe(DEFAULT_OUT);
+    expect(() => parseFlags(['--split', 'test'])).toThrow(/--split must be one of eval, train, got 'test'/);
+    expect(() => parseFlags(['--hparams', 'rome'])).toThrow(/METHOD=FILE items/);
+    expect(() => parseFlags(['--hparams', 'rome=a.json,rome=b.json'])).toThrow(/'rome' given twice/);
   });
 
   it('reads --dataset-file: only the file by default, shipped sets when named, a larger --n', () => {

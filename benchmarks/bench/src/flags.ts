@@ -13,6 +13,9 @@ export const KNOWEDIT_DATASETS: readonly KnowEditDataset[] = KNOWEDIT_SHAPES.map
   (shape) => `knowedit-${shape}` as const,
 );
 export type BenchDataset = ShippedDataset | KnowEditDataset;
+/** The split of the shipped data sets a run edits: 'eval' is what tables report, 'train' is for tuning. */
+export const BENCH_SPLITS = ['eval', 'train'] as const;
+export type BenchSplit = (typeof BENCH_SPLITS)[number];
 
 export function isKnowEditDataset(dataset: string): dataset is KnowEditDataset {
   return (KNOWEDIT_DATASETS as readonly string[]).includes(dataset);
@@ -54,8 +57,12 @@ export interface BenchFlags {
   datasets: BenchDataset[];
   /** Absolute path of a KnowEdit file (`--dataset-file`), evaluated with the EasyEdit protocol. */
   datasetFile?: string;
-  /** Records per data set per method (the first n of the evaluation split). */
+  /** Records per data set per method (the first n of the split). */
   n: number;
+  /** `--split`: which split of the shipped data sets is edited (default 'eval'). */
+  split: BenchSplit;
+  /** `--hparams id=path,...`: absolute paths of files (JSON or EasyEdit YAML) replacing a method's preset. */
+  hparamsFiles: ReadonlyMap<string, string>;
   /** A checkpoint name ('default', 'micro') or a path to a Hugging Face-layout model folder. */
   model: string;
   /** Whether `--model` was given (otherwise `--smoke` may fall back to the micro model). */
@@ -92,6 +99,11 @@ file) and writes results.json, table.md and report.html.
                        up to ${MAX_FILE_N} with --dataset-file)
   --model M            'default', 'micro' or a path to a Hugging Face model folder (default: default)
   --seed S             non-negative integer seed (default 0)
+  --split S            eval | train (default eval): train edits the first n training records, for tuning
+                       hyperparameters away from the records the table reports
+  --hparams ID=FILE,...
+                       run method ID with the hyperparameters in FILE (JSON, or an EasyEdit YAML file)
+                       instead of its preset; recorded in results.json
   --mode M             single | batch | sequential (default single)
   --out DIR            output folder (default: benchmarks/results/latest for a full default run, that is
                        without --methods, --datasets, --n, --seed, --model or --mode; --smoke:
@@ -132,6 +144,8 @@ const VALUE_FLAGS = [
   '--mode',
   '--out',
   '--shard',
+  '--split',
+  '--hparams',
 ] as const;
 const BOOLEAN_FLAGS = ['--smoke', '--help', '-h'] as const;
 
@@ -211,6 +225,21 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
   if (!(EDIT_MODES as readonly string[]).includes(modeValue))
     throw new FlagError(`--mode must be one of ${EDIT_MODES.join(', ')}, got '${modeValue}'`);
 
+  const splitValue = values.get('--split') ?? 'eval';
+  if (!(BENCH_SPLITS as readonly string[]).includes(splitValue))
+    throw new FlagError(`--split must be one of ${BENCH_SPLITS.join(', ')}, got '${splitValue}'`);
+  const split = splitValue as BenchSplit;
+  const hparamsValue = values.get('--hparams');
+  const hparamsFiles = new Map<string, string>();
+  for (const item of hparamsValue === undefined ? [] : parseList('--hparams', hparamsValue)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0 || eq === item.length - 1)
+      throw new FlagError(`--hparams takes METHOD=FILE items (e.g. rome=my-rome.json), got '${item}'`);
+    const id = item.slice(0, eq);
+    if (hparamsFiles.has(id)) throw new FlagError(`--hparams: method '${id}' given twice`);
+    hparamsFiles.set(id, resolvePath(item.slice(eq + 1), cwd));
+  }
+
   const modelValue = values.get('--model');
   const model = modelValue ?? 'default';
   if (model.trim() === '') throw new FlagError('--model needs a checkpoint name or a path');
@@ -227,6 +256,8 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     seed,
     model: resolvedModel,
     mode,
+    split,
+    hparams: [...hparamsFiles.keys()],
     ...(shard === undefined ? {} : { shard }),
   });
   const outKind: BenchFlags['outKind'] =
@@ -245,6 +276,8 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     datasets: datasets as BenchDataset[],
     ...(datasetFile === undefined ? {} : { datasetFile }),
     n,
+    split,
+    hparamsFiles,
     model: resolvedModel,
     modelGiven: modelValue !== undefined,
     seed,
@@ -278,6 +311,9 @@ export function partialRunName(run: {
   seed: number;
   model: string;
   mode: EditMode;
+  split?: BenchSplit;
+  /** Methods run with `--hparams` files. */
+  hparams?: readonly string[];
   shard?: Shard;
 }): string | undefined {
   const parts: string[] = [];
@@ -289,6 +325,8 @@ export function partialRunName(run: {
   if (run.seed !== 0) parts.push(`seed${run.seed}`);
   if (run.model !== 'default') parts.push(`model-${basename(run.model)}`);
   if (run.mode !== 'single') parts.push(`mode-${run.mode}`);
+  if (run.split !== undefined && run.split !== 'eval') parts.push(`split-${run.split}`);
+  if (run.hparams !== undefined && run.hparams.length > 0) parts.push(`hparams-${run.hparams.join('+')}`);
   if (run.shard !== undefined) parts.push(`shard-${run.shard.index}-of-${run.shard.count}`);
   if (parts.length === 0) return undefined;
   return parts.join('.').replace(/[^A-Za-z0-9+._-]/g, '_');

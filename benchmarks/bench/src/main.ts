@@ -1,6 +1,13 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { type EditRequest, initBackend, LlmeditError, UnknownMethodError } from '@llmedit/core';
+import {
+  type EditRequest,
+  HparamsFileError,
+  initBackend,
+  LlmeditError,
+  readEasyEditYaml,
+  UnknownMethodError,
+} from '@llmedit/core';
 import { loadKnowEditFile } from '@llmedit/datasets';
 import type { BenchMethod } from './bench-method.js';
 import { checkpointBuilt, loadBenchModel } from './bench-model.js';
@@ -129,6 +136,46 @@ export function writeOutputs(results: BenchResults, out: string): WrittenFiles {
   return files;
 }
 
+/**
+ * `--hparams`: each file's hyperparameters, by method id. A `.yaml`/`.yml` file is read as EasyEdit writes
+ * them (alg_name, model_name and device keys set aside); anything else is a JSON object. A method id that is
+ * not in the run, or a file that cannot be read, is a FlagError / HparamsFileError before anything runs.
+ */
+export function readHparamsFiles(
+  files: ReadonlyMap<string, string>,
+  methods: readonly BenchMethod[],
+): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const [id, path] of files) {
+    if (!methods.some((m) => m.method.id === id)) {
+      throw new FlagError(
+        `--hparams: method '${id}' is not in this run (${methods.map((m) => m.method.id).join(', ')})`,
+      );
+    }
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new HparamsFileError(path, `cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+    if (/\.ya?ml$/i.test(path)) {
+      out.set(id, readEasyEditYaml(text, { source: path }).hparams);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new HparamsFileError(path, `not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new HparamsFileError(path, 'expected a JSON object of hyperparameters');
+    }
+    out.set(id, value as Record<string, unknown>);
+  }
+  return out;
+}
+
 /** The `pnpm bench` command. Returns the exit code: 0 done, 1 a method failed, 2 bad flags, 130 interrupted. */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   const stdout = options.stdout ?? process.stdout;
@@ -154,6 +201,16 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   let file: DatasetFile | undefined;
   try {
     file = readDatasetFile(flags);
+  } catch (error) {
+    if (error instanceof LlmeditError) {
+      stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  let hparamsOverrides: Map<string, Record<string, unknown>>;
+  try {
+    hparamsOverrides = readHparamsFiles(flags.hparamsFiles, methods);
   } catch (error) {
     if (error instanceof LlmeditError) {
       stderr.write(`${error.message}\n`);
@@ -237,6 +294,10 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       methodPackages: packageOf,
       signal: controller.signal,
       ...(flags.shard === undefined ? {} : { shard: flags.shard }),
+      split: flags.split,
+      ...(hparamsOverrides.size === 0
+        ? {}
+        : { hparamsOverrides, hparamsFiles: Object.fromEntries(flags.hparamsFiles) }),
       onProgress: (event) => bar.update(event),
       // Partial results stay readable even if the process is killed hard.
       onCheckpoint: (partial) => writeFileAtomic(join(flags.out, 'results.json'), serializeResults(partial)),

@@ -3,7 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { type BackendInfo, type EditMode, tf } from '@llmedit/core';
 import type { MetricValue } from '@llmedit/evaluate';
-import type { BenchDataset } from './flags.js';
+import type { BenchDataset, BenchSplit } from './flags.js';
 import type { PublishedNames } from './published.js';
 
 /** Version of the results.json layout. */
@@ -100,6 +100,10 @@ export interface BenchResults {
     smoke: boolean;
     /** A sharded run's slice (`--shard index/count`): the (method, data set) units it ran. */
     shard?: Shard;
+    /** `--split train` (tuning runs); absent: the evaluation split. */
+    split?: BenchSplit;
+    /** `--hparams`: method id -> the file whose hyperparameters replaced its preset. */
+    hparamsFiles?: Record<string, string>;
   };
   model: {
     name: string;

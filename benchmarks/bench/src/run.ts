@@ -18,7 +18,7 @@ import {
 } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
 import type { BenchMethod, BenchModel, Prepared } from './bench-method.js';
-import { type BenchDataset, isKnowEditDataset, type ShippedDataset } from './flags.js';
+import { type BenchDataset, type BenchSplit, isKnowEditDataset, type ShippedDataset } from './flags.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
 import { RESULTS_SCHEMA } from './results.js';
 
@@ -53,6 +53,15 @@ export interface RunOptions {
   fileRecords?: Partial<Record<BenchDataset, readonly EditRequest[]>>;
   /** Run only this shard's (method, data set) units (see `shardUnits`). */
   shard?: Shard;
+  /**
+   * Which split of the shipped data sets is edited: 'eval' (default, what the table reports) or 'train',
+   * for tuning hyperparameters (the edited training records are then left out of what methods train on).
+   */
+  split?: BenchSplit;
+  /** Method id -> hyperparameters that replace its preset (`--hparams`), merged over its defaults. */
+  hparamsOverrides?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /** Method id -> the file `hparamsOverrides` came from (recorded in results.json). */
+  hparamsFiles?: Record<string, string>;
 }
 
 /**
@@ -104,6 +113,7 @@ export function loadRecords(
   dataset: BenchDataset,
   n: number,
   fileRecords: RunOptions['fileRecords'] = {},
+  split: BenchSplit = 'eval',
 ): DatasetRecords {
   if (isKnowEditDataset(dataset)) {
     const requests = fileRecords[dataset]?.slice(0, n);
@@ -111,15 +121,15 @@ export function loadRecords(
     return { requests, evaluation: requests };
   }
   if (dataset === 'counterfact') {
-    const split = loadCounterFactSplit('eval');
-    const requests = split.requests.slice(0, n);
+    const loaded = loadCounterFactSplit(split);
+    const requests = loaded.requests.slice(0, n);
     const evaluation = requests.map((request, i) => ({
       ...request,
-      generationPrompts: split.records[i]!.generationPrompts,
+      generationPrompts: loaded.records[i]!.generationPrompts,
     }));
     return { requests, evaluation };
   }
-  const requests = loadSplit(dataset, 'eval').slice(0, n);
+  const requests = loadSplit(dataset, split).slice(0, n);
   return { requests, evaluation: requests };
 }
 
@@ -204,6 +214,8 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       mode,
       smoke: options.smoke,
       ...(options.shard === undefined ? {} : { shard: options.shard }),
+      ...(options.split === undefined || options.split === 'eval' ? {} : { split: options.split }),
+      ...(options.hparamsFiles === undefined ? {} : { hparamsFiles: options.hparamsFiles }),
     },
     model: {
       name: bench.name,
@@ -240,7 +252,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   for (const dataset of datasets.filter((d) => units.some((u) => u.dataset === d))) {
     if (signal?.aborted) return finish(false);
     progress(`pre-edit ${dataset}`);
-    const data = loadRecords(dataset, n, options.fileRecords);
+    const data = loadRecords(dataset, n, options.fileRecords, options.split);
     records.set(dataset, data);
     // All records at once (batched generation), on every core: the unedited model does not change.
     const pre = await computePreEditParallel(model, data.evaluation, { ...settings[dataset], cache });
@@ -263,6 +275,8 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       seed,
       mode,
       signal,
+      split: options.split ?? 'eval',
+      hparamsOverride: options.hparamsOverrides?.get(entry.method.id),
       evaluate: { ...settings[dataset], pre: cache, preModelId: model.modelId },
       onRecord: (record) => results.records.push(record),
       onEdited(count) {
@@ -283,6 +297,9 @@ interface RunOneOptions {
   seed: number;
   mode: EditMode;
   signal: AbortSignal | undefined;
+  split: BenchSplit;
+  /** `--hparams` for this method: replaces its preset. */
+  hparamsOverride: Readonly<Record<string, unknown>> | undefined;
   evaluate: PostEditOptions;
   onRecord(record: EditRecord): void;
   /** Progress: `count` more records were edited (or given up, so that the total still adds up). */
@@ -336,7 +353,7 @@ async function runOne(
 
   let hparams: unknown;
   try {
-    hparams = method.hparams.parse(entry.hparams?.(bench, { smoke }) ?? {});
+    hparams = method.hparams.parse(options.hparamsOverride ?? entry.hparams?.(bench, { smoke }) ?? {});
   } catch (error) {
     return end('failed', `hyperparameters: ${messageOf(error)}`);
   }
@@ -364,7 +381,9 @@ async function runOne(
         bench,
         dataset,
         hparams,
-        trainingRequests: () => loadSplit(trainingSplit(dataset), 'train'),
+        // Tuning on the training split: the edited records are not trained on.
+        trainingRequests: () =>
+          loadSplit(trainingSplit(dataset), 'train').slice(options.split === 'train' ? requested : 0),
         seed,
         signal,
       });

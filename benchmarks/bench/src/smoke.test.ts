@@ -98,6 +98,45 @@ describe('pnpm bench on the micro model', () => {
     );
   });
 
+  it('tunes on the training split with a --hparams file, recorded in results.json', async () => {
+    const out = join(dir, 'tune');
+    const file = join(dir, 'ft-l.json');
+    writeFileSync(file, JSON.stringify({ layers: [0], numSteps: 2, lr: 0.01 }));
+    const code = await main(
+      ['--model', 'micro', '--methods', 'ft-l', '--datasets', 'zsre', '--n', '1', '--split', 'train'].concat([
+        '--hparams',
+        `ft-l=${file}`,
+        '--out',
+        out,
+      ]),
+      { stdout: sink(), stderr: sink() },
+    );
+    expect(code).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.options).toMatchObject({ split: 'train', hparamsFiles: { 'ft-l': file } });
+    expect(results.runs[0].hparams).toMatchObject({ layers: [0], numSteps: 2, lr: 0.01 });
+    const { loadSplit } = await import('@llmedit/datasets');
+    expect(results.pre[0].id).toBe(loadSplit('zsre', 'train')[0]!.id ?? '0');
+
+    const stderr = sink();
+    expect(
+      await main(['--model', 'micro', '--methods', 'ft-l', '--hparams', 'rome=x.json'], {
+        stderr,
+        stdout: sink(),
+      }),
+    ).toBe(2);
+    expect(stderr.text).toMatch(/--hparams: method 'rome' is not in this run \(ft-l\)/);
+    writeFileSync(file, '[1]');
+    const bad = sink();
+    expect(
+      await main(['--model', 'micro', '--methods', 'ft-l', '--hparams', `ft-l=${file}`], {
+        stderr: bad,
+        stdout: sink(),
+      }),
+    ).toBe(2);
+    expect(bad.text).toContain('expected a JSON object of hyperparameters');
+  });
+
   it('stops after the current edit when interrupted and keeps the partial results readable', async () => {
     const bench = loadBenchModel('micro');
     const controller = new AbortController();

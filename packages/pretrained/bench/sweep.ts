@@ -11,7 +11,7 @@ import { buildKnowledgeProbes } from '../src/probes/index.js';
 import { trainLanguageModel } from '../src/train/trainer.js';
 
 const info = await initBackend();
-const preset = presets['default-v2']!;
+const preset = presets.default!;
 const steps = Number(process.argv[2]);
 const shapes = process.argv.slice(3).map((s) => s.split('x').map(Number) as [number, number]);
 const { maxDocuments: _, ...corpusOptions } = preset.corpus;

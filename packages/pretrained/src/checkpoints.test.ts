@@ -13,7 +13,6 @@ beforeAll(async () => {
 const limits: [CheckpointName, number][] = [
   ['micro', 1_000_000],
   ['default', 25_000_000],
-  ['default-v2', 25_000_000],
 ];
 
 describe.each(limits)('the committed %s checkpoint', (name, maxBytes) => {

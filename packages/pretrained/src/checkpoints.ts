@@ -17,7 +17,7 @@ export function checkpointDir(name: string): string {
 }
 
 /** The committed checkpoints. */
-export const CHECKPOINT_NAMES = ['default', 'default-v2', 'micro'] as const;
+export const CHECKPOINT_NAMES = ['default', 'micro'] as const;
 export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
 
 /** Load a committed checkpoint (no download: the files ship in this package). */

@@ -8,10 +8,11 @@ export {
 } from './checkpoints.js';
 export * from './corpus/index.js';
 export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './evaluation/probe-accuracy.js';
-export { defaultPreset, defaultV2Preset, type ModelPreset, microPreset, presets } from './presets.js';
+export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';
 export * from './probes/index.js';
 export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
 export {
+  contiguousShards,
   DataParallelGradients,
   type ShardedGradients,
   type ShardLoss,

@@ -25,7 +25,7 @@ const modelName = argument('model', 'default') as CheckpointName;
 const out = argument('out', join(import.meta.dirname, '..', 'artifacts', modelName));
 const seed = Number(argument('seed', '0'));
 
-await initBackend({ prefer: ['wasm'] });
+await initBackend();
 const model = loadPretrained(modelName);
 const hparams = seracHparams.parse({ ...seracPresets[modelName as keyof typeof seracPresets], ...overrides });
 const requests = hparams.trainingDatasets.flatMap((d) => loadSplit(d, 'train'));
@@ -34,7 +34,7 @@ console.error(
 );
 let bar: ProgressBar | undefined;
 let stage = '';
-const artifact = trainSerac(model, requests, hparams, {
+const artifact = await trainSerac(model, requests, hparams, {
   seed,
   onProgress({ stage: now, fraction }) {
     if (now !== stage) {

@@ -35,7 +35,7 @@ beforeAll(async () => {
   await initBackend({ prefer: ['wasm', 'cpu'] });
   micro = loadPretrained('micro');
   dir = mkdtempSync(join(tmpdir(), 'serac-artifact-'));
-  trained = trainSerac(micro, requests, quick, { seed: 0 });
+  trained = await trainSerac(micro, requests, quick, { seed: 0 });
 });
 afterAll(() => {
   trained.dispose();
@@ -98,9 +98,11 @@ describe('SERAC artifact', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
-  it('refuses training input it cannot use, naming the field', () => {
-    expect(() => trainSerac(micro, requests.slice(0, 1), quick, { seed: 0 })).toThrow(/trainingRequests/);
-    expect(() => trainSerac(micro, requests, { ...quick, classifierLayer: 9 }, { seed: 0 })).toThrow(
+  it('refuses training input it cannot use, naming the field', async () => {
+    await expect(trainSerac(micro, requests.slice(0, 1), quick, { seed: 0 })).rejects.toThrow(
+      /trainingRequests/,
+    );
+    await expect(trainSerac(micro, requests, { ...quick, classifierLayer: 9 }, { seed: 0 })).rejects.toThrow(
       InvalidRequestError,
     );
   });

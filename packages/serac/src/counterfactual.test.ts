@@ -180,11 +180,11 @@ describe('counterfactual model', () => {
     tf.dispose([logits, mixed, probs]);
   });
 
-  it('lowers the answer loss when fine-tuned, and leaks no tensor', () => {
+  it('lowers the answer loss when fine-tuned, and leaks no tensor', async () => {
     const model = loadPretrained('micro');
     const tensors = tf.memory().numTensors;
     const losses: number[] = [];
-    const report = trainCounterfactual(model, training, {
+    const report = await trainCounterfactual(model, training, {
       epochs: 30,
       learningRate: 3e-3,
       batchTokens: 256,
@@ -197,5 +197,34 @@ describe('counterfactual model', () => {
     expect(report.steps).toBe(losses.length);
     expect(report.finalLoss).toBeLessThan((losses[0] as number) / 2);
     model.dispose();
+  });
+
+  it('trains data-parallel on two threads to the same weights up to float summation order', async () => {
+    const options = {
+      epochs: 2,
+      learningRate: 3e-3,
+      batchTokens: 256,
+      randomTargetFraction: 0,
+      outOfScopePerEdit: 0,
+      seed: 0,
+    };
+    const one = loadPretrained('micro');
+    const two = loadPretrained('micro');
+    const single = await trainCounterfactual(one, training, options);
+    const tensors = tf.memory().numTensors;
+    const parallel = await trainCounterfactual(two, training, { ...options, threads: 2 });
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(parallel.steps).toBe(single.steps);
+    expect(parallel.finalLoss).toBeCloseTo(single.finalLoss, 3);
+    let largest = 0;
+    for (const name of one.weightNames()) {
+      const a = one.weight(name).dataSync();
+      const b = two.weight(name).dataSync();
+      for (let i = 0; i < a.length; i++)
+        largest = Math.max(largest, Math.abs((a[i] as number) - (b[i] as number)));
+    }
+    expect(largest).toBeLessThan(1e-3);
+    one.dispose();
+    two.dispose();
   });
 });

@@ -9,8 +9,9 @@ import {
   tf,
   type Variable,
 } from '@llmedit/core';
-import { type CausalLM, chunkByTokens, padBatch } from '@llmedit/models';
-import { AdamW, nextTokenLoss, warmupCosine } from '@llmedit/pretrained';
+import { type CausalLM, chunkByTokens } from '@llmedit/models';
+import { AdamW, contiguousShards, DataParallelGradients, warmupCosine } from '@llmedit/pretrained';
+import { type AnswerSequence, answerShardLoss, answerShardLossModule } from './counterfactual-loss.js';
 
 /**
  * The text the counterfactual model reads before the query: the new answer on a line of its own, then the
@@ -176,29 +177,14 @@ export function counterfactualExamples(
   return examples;
 }
 
-/** Mean NLL of the answer tokens of a right-padded batch of examples. Differentiable w.r.t. the weights. */
-function answerLoss(model: CausalLM, examples: readonly CounterfactualExample[]): Scalar {
-  const batch = padBatch(
-    examples.map((e) => e.ids),
-    model.padTokenId,
-    'right',
-  );
-  // Position t predicts token t + 1: the answer's tokens are predicted from answerStart - 1 on.
-  const positions = examples.flatMap((e, b) =>
-    Array.from(
-      { length: e.ids.length - e.answerStart },
-      (_, k) => [b, e.answerStart - 1 + k] as [number, number],
-    ),
-  );
-  return nextTokenLoss(model, batch, positions);
-}
-
 export interface CounterfactualTrainingOptions extends CounterfactualSampling {
   readonly epochs: number;
   readonly learningRate: number;
   /** Padded tokens per optimizer step. */
   readonly batchTokens: number;
   readonly seed: number;
+  /** Threads that compute gradients (data-parallel, `DataParallelGradients`); default 1. */
+  readonly threads?: number;
   readonly signal?: AbortSignal;
   readonly onStep?: (fraction: number, loss: number) => void;
 }
@@ -207,11 +193,11 @@ export interface CounterfactualTrainingOptions extends CounterfactualSampling {
  * Fine-tune `model` in place (AdamW, warmup then cosine decay, clipping at norm 1) on fresh examples each
  * epoch. Returns the steps taken and the running loss at the end.
  */
-export function trainCounterfactual(
+export async function trainCounterfactual(
   model: CausalLM,
   requests: readonly EditRequest[],
   options: CounterfactualTrainingOptions,
-): { steps: number; examples: number; finalLoss: number } {
+): Promise<{ steps: number; examples: number; finalLoss: number }> {
   const rng = createRng(options.seed);
   const epochs = Array.from({ length: options.epochs }, () => {
     const examples = counterfactualExamples(model, requests, options, rng);
@@ -227,10 +213,7 @@ export function trainCounterfactual(
     return { examples, chunks };
   });
   const total = epochs.reduce((sum, e) => sum + e.chunks.length, 0);
-  const names = model.weightNames();
-  const weights = new Map<string, Variable>(names.map((n) => [n, model.weight(n)]));
-  const variables = [...weights.values()];
-  const nameOf = new Map(names.map((n) => [model.weight(n).name, n]));
+  const weights = new Map<string, Variable>(model.weightNames().map((n) => [n, model.weight(n)]));
   const optimizer = new AdamW(
     { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.01, clipNorm: 1 },
     (name) => name.endsWith('.weight') && model.weight(name).rank === 2 && !name.includes('wpe'),
@@ -238,31 +221,30 @@ export function trainCounterfactual(
   const warmup = Math.max(1, Math.round(total * 0.05));
   let step = 0;
   let running = Number.NaN;
+  let pool: DataParallelGradients<readonly AnswerSequence[]> | undefined;
   try {
+    pool = await DataParallelGradients.start(model, {
+      threads: options.threads ?? 1,
+      loss: answerShardLoss,
+      lossModule: answerShardLossModule,
+    });
     for (const { examples, chunks } of epochs) {
       for (const chunk of chunks) {
         options.signal?.throwIfAborted();
-        const { value, grads } = tf.variableGrads(
-          () =>
-            answerLoss(
-              model,
-              chunk.map((i) => examples[i] as CounterfactualExample),
-            ),
-          variables,
-        );
-        const loss = value.dataSync()[0] as number;
-        const byWeight: Record<string, tf.Tensor> = {};
-        for (const [variableName, gradient] of Object.entries(grads)) {
-          byWeight[nameOf.get(variableName) as string] = gradient;
-        }
-        optimizer.apply(weights, byWeight, warmupCosine(step, total, warmup, options.learningRate));
-        tf.dispose([value, ...Object.values(grads)]);
+        const batch = chunk.map((i) => {
+          const { ids, answerStart } = examples[i] as CounterfactualExample;
+          return { ids, answerStart };
+        });
+        const { loss, gradients } = await pool.gradients(contiguousShards(batch, pool.threads));
+        optimizer.apply(weights, gradients, warmupCosine(step, total, warmup, options.learningRate));
+        tf.dispose(Object.values(gradients));
         step++;
         running = Number.isNaN(running) ? loss : 0.95 * running + 0.05 * loss;
         options.onStep?.(step / total, running);
       }
     }
   } finally {
+    await pool?.close();
     optimizer.dispose();
   }
   return { steps: step, examples: epochs.reduce((s, e) => s + e.examples.length, 0), finalLoss: running };

@@ -32,6 +32,8 @@ export interface SeracHparams {
   composedTargetFraction: number;
   /** Training records held out of training to measure the classifier and counterfactual model. */
   validationFraction: number;
+  /** Threads for the counterfactual model's gradients (data-parallel; same updates up to float order). */
+  threads: number;
 }
 
 const ignoredKeys = [
@@ -67,6 +69,7 @@ export const seracHparams: HparamsSpec<SeracHparams> = defineHparams<SeracHparam
     outOfScopePerEdit: 2,
     composedTargetFraction: 0,
     validationFraction: 0.1,
+    threads: 1,
   },
   {
     scopeThreshold: field.number({ min: 0, max: 1 }),
@@ -84,6 +87,7 @@ export const seracHparams: HparamsSpec<SeracHparams> = defineHparams<SeracHparam
     outOfScopePerEdit: field.integer({ min: 0 }),
     composedTargetFraction: field.number({ min: 0, max: 1 }),
     validationFraction: field.number({ min: 0, max: 0.5 }),
+    threads: field.integer({ min: 1 }),
   },
   { ignoredKeys },
 );

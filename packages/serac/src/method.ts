@@ -125,7 +125,7 @@ export function createSeracMethod(options: SeracMethodOptions = {}): EditMethodV
       trainingRequests: readonly EditRequest[],
       hparams,
     ): Promise<SeracArtifactRef> {
-      const artifact = trainSerac(model, trainingRequests, hparams, context);
+      const artifact = await trainSerac(model, trainingRequests, hparams, context);
       try {
         return await saveSeracArtifact(artifact, (options.artifactDir ?? defaultArtifactDir)(model));
       } finally {

@@ -229,12 +229,12 @@ export function fitCopyWeights(model: CausalLM, examples: readonly Counterfactua
  * features, then the counterfactual model, a fine-tuned copy of the base model. A `validationFraction` of the
  * requests is held out and measured. The base model is only read.
  */
-export function trainSerac(
+export async function trainSerac(
   model: CausalLM,
   requests: readonly EditRequest[],
   hparams: SeracHparams,
   context: SeracTrainingContext,
-): SeracArtifact {
+): Promise<SeracArtifact> {
   if (requests.length < 2) {
     throw new InvalidRequestError(
       'serac prepare',
@@ -311,7 +311,8 @@ export function trainSerac(
       rng.fork(3),
     );
     const before = answerAccuracy(counterfactual, validationExamples);
-    const trained = trainCounterfactual(counterfactual, training, {
+    const trained = await trainCounterfactual(counterfactual, training, {
+      threads: hparams.threads,
       epochs: hparams.counterfactualEpochs,
       learningRate: hparams.counterfactualLr,
       batchTokens: hparams.counterfactualBatchTokens,

@@ -49,7 +49,7 @@ for (const kind of kinds) {
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = option('out') ?? join(packageDir, 'figures');
 
-const backend = await initBackend({ prefer: ['wasm', 'cpu'] });
+const backend = await initBackend();
 const model = loadPretrained(modelName as CheckpointName);
 const all = loadKnownFactsFile(datasetPath('known1000')).records;
 const everyKnown = knownFacts(model, all);

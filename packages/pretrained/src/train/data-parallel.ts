@@ -24,6 +24,16 @@ import {
 } from '@llmedit/core';
 import type { CausalLM, ModelConfig } from '@llmedit/models';
 
+/** Items split into at most `n` contiguous, non-empty shards of (nearly) equal size: one per thread. */
+export function contiguousShards<T>(items: readonly T[], n: number): T[][] {
+  const shards: T[][] = [];
+  for (let s = 0; s < n; s++) {
+    const part = items.slice(Math.round((s * items.length) / n), Math.round(((s + 1) * items.length) / n));
+    if (part.length > 0) shards.push(part);
+  }
+  return shards;
+}
+
 /** A shard's loss: the mean over `count` items (tokens, examples), so shards combine by their counts. */
 export type ShardLoss<S> = (model: CausalLM, shard: S) => { loss: Scalar; count: number };
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createRng, tf, type Variable } from '@llmedit/core';
 import { type CausalLM, chunkByTokens, readSafetensors, writeSafetensors } from '@llmedit/models';
 import { AdamW, warmupCosine } from './adamw.js';
-import { DataParallelGradients } from './data-parallel.js';
+import { contiguousShards, DataParallelGradients } from './data-parallel.js';
 import { languageModelShardLoss, languageModelShardLossModule } from './lm-loss.js';
 import { ProgressBar } from './progress.js';
 
@@ -80,19 +80,6 @@ interface SavedState {
   lossCurve: { step: number; loss: number }[];
 }
 
-/** A batch's documents split into `n` contiguous shards of (nearly) equal size; empty ones are dropped. */
-function shardsOf(documents: TokenDocuments, indices: readonly number[], n: number): (readonly number[])[][] {
-  const shards: (readonly number[])[][] = [];
-  for (let s = 0; s < n; s++) {
-    const part = indices.slice(
-      Math.round((s * indices.length) / n),
-      Math.round(((s + 1) * indices.length) / n),
-    );
-    if (part.length > 0) shards.push(part.map((i) => documents[i]!));
-  }
-  return shards;
-}
-
 /**
  * Train a causal LM on token documents with AdamW, linear warmup + cosine decay and gradient clipping.
  * Deterministic for a seed and thread count (batch order and all updates); resumable from `stateDir`.
@@ -163,7 +150,12 @@ export async function trainLanguageModel(
         order = shuffled(batches, options.seed * 1000 + epoch);
       const chunk = order[step % batches.length]!;
       const learningRate = warmupCosine(step, totalSteps, warmup, options.learningRate);
-      const { loss, count, gradients } = await pool.gradients(shardsOf(documents, chunk, pool.threads));
+      const { loss, count, gradients } = await pool.gradients(
+        contiguousShards(
+          chunk.map((i) => documents[i]!),
+          pool.threads,
+        ),
+      );
       optimizer.apply(weights, gradients, learningRate);
       tf.dispose(Object.values(gradients));
       state.tokensSeen += count;
