@@ -1,16 +1,17 @@
 // The methods `pnpm bench` runs, in table order. Adding a method is one entry: import its package by name,
 // say how the published tables call it, and which of its hyperparameter presets fits the model.
+import type { AnyEditMethod } from '@llmedit/core';
 import { ftL, ftM, ftPresets } from '@llmedit/ft';
 import { grace, gracePresets } from '@llmedit/grace';
 import { ike, ikePresets } from '@llmedit/ike';
 import { kn, knLlmedit, knPresets } from '@llmedit/kn';
 import { layerStats } from '@llmedit/locate';
 import { memit, memitPresets } from '@llmedit/memit';
+import { loadMendArtifact, mend, mendArtifactRef, mendPresets, readMendArtifactConfig } from '@llmedit/mend';
 import { rome, romePresets } from '@llmedit/rome';
 import {
   loadSeracArtifact,
   readSeracArtifactConfig,
-  type SeracHparams,
   serac,
   seracArtifactRef,
   seracCopy,
@@ -77,35 +78,61 @@ function withStatistics(
   };
 }
 
-/**
- * SERAC's one-time cost is training its artifact. The default model's is committed (`pnpm --filter
- * @llmedit/serac train`): the bench loads it and reports the training time it recorded. Any other model is
- * trained here on the data set's training split through `doPrepare`. The artifact is loaded once per run
- * (so edits do not each pay for loading the counterfactual model) and freed when the run ends.
- */
-async function seracArtifact({
-  bench,
-  hparams,
-  trainingRequests,
-  seed,
-  signal,
-}: PrepareInput): Promise<Prepared> {
-  let ref = seracArtifactRef('default');
-  let label: string;
-  let cached = false;
-  if (bench.name === 'default') {
-    const { report } = readSeracArtifactConfig(ref.dir);
-    label = `committed artifact (trained in ${(report.seconds / 60).toFixed(1)} min on ${report.trainingRequests} requests), loading`;
-    cached = true;
-  } else {
-    const training = trainingRequests();
-    const context = { seed, ...(signal ? { signal } : {}) };
-    ref = (await serac.doPrepare?.(context, bench.model, training, hparams as SeracHparams)) as typeof ref;
-    label = `SERAC training on ${training.length} requests`;
-  }
-  const artifact = loadSeracArtifact(ref.dir);
-  return { label, artifact, cached, release: () => artifact.dispose() };
+/** What the bench needs of a method whose one-time cost is training an artifact (SERAC, MEND). */
+interface TrainedArtifact<A extends { dispose(): void }> {
+  /** The committed artifact of the default model. */
+  committed: { dir: string };
+  /** Its recorded training time and size. */
+  readReport(dir: string): { seconds: number; trainingRequests: number };
+  load(dir: string, bench: PrepareInput['bench']): A;
+  method: AnyEditMethod;
+  what: string;
 }
+
+/**
+ * A trained artifact as the one-time cost. The default model's is committed (each package's `train` script):
+ * the bench loads it and reports the training time it recorded. Any other model's is trained here on the
+ * data set's training split through `doPrepare`. The artifact is loaded once per run (so edits do not each
+ * pay for loading it) and freed when the run ends.
+ */
+function trainedArtifact<A extends { dispose(): void }>(
+  spec: TrainedArtifact<A>,
+): (input: PrepareInput) => Promise<Prepared> {
+  return async ({ bench, hparams, trainingRequests, seed, signal }) => {
+    let dir = spec.committed.dir;
+    let label: string;
+    let cached = false;
+    if (bench.name === 'default') {
+      const report = spec.readReport(dir);
+      label = `committed artifact (trained in ${(report.seconds / 60).toFixed(1)} min on ${report.trainingRequests} requests), loading`;
+      cached = true;
+    } else {
+      const training = trainingRequests();
+      const context = { seed, ...(signal ? { signal } : {}) };
+      const ref = (await spec.method.doPrepare?.(context, bench.model, training, hparams)) as { dir: string };
+      dir = ref.dir;
+      label = `${spec.what} training on ${training.length} requests`;
+    }
+    const artifact = spec.load(dir, bench);
+    return { label, artifact, cached, release: () => artifact.dispose() };
+  };
+}
+
+const seracArtifact = trainedArtifact({
+  committed: seracArtifactRef('default'),
+  readReport: (dir) => readSeracArtifactConfig(dir).report,
+  load: (dir) => loadSeracArtifact(dir),
+  method: serac,
+  what: 'SERAC',
+});
+
+const mendArtifact = trainedArtifact({
+  committed: mendArtifactRef('default'),
+  readReport: (dir) => readMendArtifactConfig(dir).report,
+  load: (dir, bench) => loadMendArtifact(dir, bench.model),
+  method: mend,
+  what: 'MEND',
+});
 
 export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(
@@ -130,6 +157,11 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(tPatcher, { time: 'T-Patcher' }, fromPresets(tPatcherPresets, undefined, 't-patcher')),
   benchMethod(grace, { memory: 'GRACE' }, fromPresets(gracePresets, undefined, 'grace')),
   benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets, undefined, 'ike')),
+  benchMethod(
+    mend,
+    { survey: 'MEND', rome: 'MEND', time: 'MEND', memory: 'MEND' },
+    { ...fromPresets(mendPresets, undefined, 'mend'), prepare: mendArtifact },
+  ),
   benchMethod(
     serac,
     { survey: 'SERAC', time: 'SERAC', memory: 'SERAC' },

@@ -37,9 +37,12 @@ export {
 } from './meta-loss.js';
 export {
   createMendMethod,
+  MEND_ARTIFACT_NAMES,
+  type MendArtifactName,
   type MendInfo,
   type MendMethodOptions,
   mend,
+  mendArtifactRef,
   releaseMendArtifacts,
 } from './method.js';
 export { type MendPresetName, mendPreset, mendPresets } from './presets.js';

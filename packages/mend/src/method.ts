@@ -1,6 +1,6 @@
 // MEND (Mitchell et al. 2022, "Fast Model Editing at Scale", arXiv:2110.11309; EasyEdit's MEND.py and
 // mend_main.py, reference/easyedit.md 4.10): the edit's gradient factors through the trained editor, W̃ = W − α_ℓ ∇̃W_ℓ.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   defineEditMethod,
   type EditOutcome,
@@ -10,13 +10,14 @@ import {
   type Tensor,
   tf,
 } from '@llmedit/core';
-import type { CausalLM } from '@llmedit/models';
+import { type CausalLM, packageFolder } from '@llmedit/models';
 import {
   isMendArtifact,
   isMendArtifactRef,
   loadMendArtifact,
   MEND_ARTIFACT_FORMAT,
   type MendArtifact,
+  type MendArtifactRef,
   MendModelMismatchError,
   saveMendArtifact,
 } from './artifact.js';
@@ -38,6 +39,15 @@ export interface MendInfo {
 export interface MendMethodOptions {
   /** Where `doPrepare` saves the artifact it trains (default: a folder under the OS temp directory). */
   readonly artifactDir?: (model: CausalLM) => string;
+}
+
+/** The committed artifacts (`artifacts/<name>/`), one per committed checkpoint that has one. */
+export const MEND_ARTIFACT_NAMES = ['default'] as const;
+export type MendArtifactName = (typeof MEND_ARTIFACT_NAMES)[number];
+
+/** The reference to a committed artifact, for `context.artifact` (works from src and dist). */
+export function mendArtifactRef(name: MendArtifactName): MendArtifactRef {
+  return { format: MEND_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
 }
 
 /** Loaded artifacts by folder, per model: a sequence of edits loads its editor once. */

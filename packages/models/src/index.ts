@@ -29,6 +29,7 @@ export {
   type WeightLocation,
 } from './layout.js';
 export { isModelFolder, type LoadModelOptions, loadModel, type SaveModelOptions, saveModel } from './load.js';
+export { packageFolder } from './package-folder.js';
 export {
   encodeTargetPair,
   type IdPair,

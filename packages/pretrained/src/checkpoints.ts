@@ -1,19 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { LlmeditError } from '@llmedit/core';
-import { type CausalLM, loadModel } from '@llmedit/models';
+import { type CausalLM, loadModel, packageFolder } from '@llmedit/models';
 
 /** The folder of a committed checkpoint (`checkpoints/<name>` in this package; works from src and dist). */
 export function checkpointDir(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new LlmeditError('CHECKPOINT', 'cannot locate the @llmedit/pretrained package folder');
-    dir = parent;
-  }
-  return join(dir, 'checkpoints', name);
+  return join(packageFolder(import.meta.url), 'checkpoints', name);
 }
 
 /** The committed checkpoints. */

@@ -1,17 +1,14 @@
 // SERAC: Semi-parametric Editing with a Retrieval-Augmented Counterfactual model (Mitchell et al. 2022,
 // "Memory-Based Model Editing at Scale", arXiv:2206.06520; EasyEdit's SERAC.py, reference/easyedit.md 4.12).
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import {
   defineEditMethod,
   type EditMethodV1,
   type EditOutcome,
   type EditRequest,
   InvalidRequestError,
-  LlmeditError,
 } from '@llmedit/core';
-import type { CausalLM } from '@llmedit/models';
+import { type CausalLM, packageFolder } from '@llmedit/models';
 import {
   isSeracArtifact,
   isSeracArtifactRef,
@@ -43,14 +40,7 @@ export type SeracArtifactName = (typeof SERAC_ARTIFACT_NAMES)[number];
 
 /** The reference to a committed artifact, for `context.artifact` (works from src and dist). */
 export function seracArtifactRef(name: SeracArtifactName): SeracArtifactRef {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir)
-      throw new LlmeditError('SERAC_ARTIFACT', 'cannot locate the @llmedit/serac package folder');
-    dir = parent;
-  }
-  return { format: SERAC_ARTIFACT_FORMAT, dir: join(dir, 'artifacts', name) };
+  return { format: SERAC_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
 }
 
 function resolveArtifact(artifact: unknown): {
