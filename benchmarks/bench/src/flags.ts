@@ -30,7 +30,7 @@ export const KNOWEDIT_SOURCE = 'https://huggingface.co/datasets/zjunlp/KnowEdit'
  */
 export const DEFAULT_N = 30;
 /** Records per data set per method of `--smoke`. */
-export const SMOKE_N = 3;
+export const SMOKE_N = 2;
 /** Size of each evaluation split (datasets package, SPLIT_EVAL_SIZE). */
 export const MAX_N = 300;
 /** `--n` limit with `--dataset-file` (KnowEdit files hold up to 14,390 records). */

@@ -3,10 +3,9 @@ import { describeEditMethod } from '@llmedit/testing';
 import { ike } from './method.js';
 import { ikePreset } from './presets.js';
 
-// Neither committed checkpoint can edit in context: their own model cards measure in-context update
-// accuracy 0.037 (micro) and 0.137 (default), and with the conformance request the default model's
-// p(' French') only goes 0.033 -> 0.086 while 9 of 10 unrelated predictions change (README, "Measured").
-// Efficacy and locality are properties of the model's in-context learning here, not of this code; the
+// Neither committed checkpoint edits reliably in context: their own model cards measure in-context update
+// accuracy 0.037 (micro) and 0.337 (default), and the default model's IKE locality in `pnpm bench` is
+// 0.39-0.40 (most unrelated predictions change once a "New Fact:" context is prepended). Efficacy and locality are properties of the model's in-context learning here, not of this code; the
 // wrapper's exactness (same scores as the base model reading the context text) is tested in
 // context-model.test.ts, and the bench reports the metrics.
 const incapable =
@@ -18,13 +17,15 @@ describeEditMethod(ike, {
 });
 
 // On the default model: the edit must at least raise the target's probability well above its unedited
-// 0.033 (measured 0.086 with k = 4), i.e. the context is read and used.
+// value, i.e. the context is read and used. Its cpu-backend pass reads the long contexts with an 8-layer
+// model: minutes under CI load, hence the timeout.
 describeEditMethod(ike, {
   hparams: ikePreset('default'),
   model: () => loadPretrained('default'),
   minTargetProbability: 0.06,
+  timeout: 600_000,
   skip: {
     keepsUnrelated:
-      'the default checkpoint is not robust to in-context facts: 9 of 10 unrelated predictions change with any "New Fact:" prefix (README, Measured)',
+      "the default checkpoint is not robust to in-context facts: IKE's locality in pnpm bench is 0.39-0.40 (README, Measured)",
   },
 });

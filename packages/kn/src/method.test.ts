@@ -103,8 +103,8 @@ describe('hparams', () => {
       expect(knPreset(name)).toEqual(knHparams.defaults);
       expect(knLlmeditPreset(name).editScale).toBe(2);
     }
-    // kn-llmedit on the default model searches one middle layer (chosen in the README's experiment).
-    expect(knLlmeditPreset('default').layers).toEqual([2]);
+    // kn-llmedit on the default model searches one middle layer (chosen on the training split, README).
+    expect(knLlmeditPreset('default').layers).toEqual([4]);
     expect(knLlmeditPreset('default').layers!.every((l) => l < defaultPreset.config.numLayers)).toBe(true);
     expect(knLlmeditPreset('micro').layers!.every((l) => l < microPreset.config.numLayers)).toBe(true);
   });
