@@ -233,7 +233,7 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     ['Mode / seed', `${o.mode} / ${o.seed}${o.smoke ? ' (smoke run)' : ''}`],
     ['Backend', describeBackend(env.backend)],
     ['Machine', `${env.cpus} × ${env.cpuModel}, ${env.platform}, Node ${env.node}`],
-    ['Commit', env.gitCommit ?? 'unknown'],
+    ['Commit', `${env.gitCommit ?? 'unknown'}${env.gitDirty === true ? ' (with uncommitted changes)' : ''}`],
     [
       'Packages',
       Object.entries(env.packages)

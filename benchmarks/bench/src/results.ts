@@ -80,6 +80,12 @@ export interface Environment {
   cpuModel: string;
   /** `git rev-parse HEAD`, when the run is inside a git checkout. */
   gitCommit: string | null;
+  /**
+   * Whether tracked files differed from that commit when the run started (a preset edited but not yet
+   * committed): then the commit alone does not reproduce the numbers, the recorded hyperparameters do.
+   * Absent in results written before it existed and outside git.
+   */
+  gitDirty?: boolean;
   /** Versions of the packages that produced the numbers. */
   packages: Record<string, string>;
 }
@@ -138,6 +144,21 @@ export function gitCommit(cwd: string): string | null {
   }
 }
 
+/** Whether the checkout `cwd` is in has uncommitted changes to tracked files; undefined outside git. */
+export function gitDirty(cwd: string): boolean | undefined {
+  try {
+    const out = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    });
+    return out.trim() !== '';
+  } catch {
+    return undefined;
+  }
+}
+
 /** Versions from package.json files, found through module resolution (`name/package.json`). */
 export function packageVersions(names: readonly string[]): Record<string, string> {
   const versions: Record<string, string> = {};
@@ -159,13 +180,16 @@ export function packageVersions(names: readonly string[]): Record<string, string
 
 export function environment(backend: BackendInfo, cwd: string, packages: readonly string[]): Environment {
   const cpuList = cpus();
+  const commit = gitCommit(cwd);
+  const dirty = commit === null ? undefined : gitDirty(cwd);
   return {
     backend,
     node: process.version,
     platform: `${platform()} ${release()}`,
     cpus: cpuList.length,
     cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-    gitCommit: gitCommit(cwd),
+    gitCommit: commit,
+    ...(dirty === undefined ? {} : { gitDirty: dirty }),
     packages: { ...packageVersions(packages), '@tensorflow/tfjs-core': tf.version_core },
   };
 }

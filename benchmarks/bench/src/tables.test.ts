@@ -201,7 +201,19 @@ describe('tables', () => {
     ])
       expect(md).toContain(title);
     expect(md).not.toContain('Partial results');
+    expect(md).toContain('of each evaluation split)');
+    expect(md).not.toContain('uncommitted');
     expect(renderMarkdown({ ...results, complete: false }, tables)).toContain('Partial results');
+    // A tuning run and a run from a dirty checkout say so in the caption and the report.
+    const tuning = {
+      ...results,
+      options: { ...results.options, split: 'train' as const },
+      environment: { ...results.environment, gitCommit: 'a'.repeat(40), gitDirty: true },
+    };
+    const tuningMd = renderMarkdown(tuning, tables);
+    expect(tuningMd).toContain('of each training split: a tuning run)');
+    expect(tuningMd).toContain('`aaaaaaaaaaaa` with uncommitted changes');
+    expect(renderHtml(tuning, tables)).toContain('(with uncommitted changes)');
     const html = renderHtml(results, tables);
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(4);

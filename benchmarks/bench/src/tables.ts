@@ -516,10 +516,11 @@ export function renderMarkdown(
     `Model \`${results.model.name}\` (${results.model.architecture}, ${results.model.numLayers} layers, ` +
       `hidden ${results.model.hiddenSize}, ${(results.model.parameters / 1e6).toFixed(2)} M parameters, ` +
       `hash \`${results.model.hash}\`); ${o.n} records per data set per method (the first ${o.n} of each ` +
-      `evaluation split), ${o.mode} mode, seed ${o.seed}${o.smoke ? ', smoke run' : ''}. Backend ` +
+      `${o.split === 'train' ? 'training split: a tuning run' : 'evaluation split'}), ${o.mode} mode, seed ${o.seed}${o.smoke ? ', smoke run' : ''}. Backend ` +
       `${describeBackend(env.backend)}, ` +
       `Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), commit ` +
-      `${env.gitCommit === null ? 'unknown' : `\`${env.gitCommit.slice(0, 12)}\``}; ` +
+      `${env.gitCommit === null ? 'unknown' : `\`${env.gitCommit.slice(0, 12)}\``}` +
+      `${env.gitDirty === true ? ' with uncommitted changes (results.json has every hyperparameter)' : ''}; ` +
       `${(results.wallMs / 60000).toFixed(1)} min wall-clock. Regenerate with \`pnpm bench\`.`,
     '',
     "Our numbers come from a small model trained on the benchmark's own facts, not from GPT-J or T5-XL: " +
