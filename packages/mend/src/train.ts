@@ -13,7 +13,7 @@ import {
   type Variable,
 } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
-import { AdamW, DataParallelGradients, shardGradients } from '@llmedit/pretrained';
+import { AdamW, contiguousShards, DataParallelGradients, shardGradients } from '@llmedit/pretrained';
 import {
   MEND_ARTIFACT_FORMAT,
   MEND_ARTIFACT_VERSION,
@@ -103,16 +103,11 @@ function applyDeltas(model: CausalLM, deltas: ReadonlyMap<string, Tensor>) {
 type WeightGradients = (items: readonly MetaItem[], names: readonly string[]) => Promise<Map<string, Tensor>>;
 
 function shardsOf(items: readonly MetaItem[], threads: number, hparams: MendHparams): MetaShard[] {
-  const shards: MetaShard[] = [];
-  const size = Math.ceil(items.length / threads);
-  for (let i = 0; i < items.length; i += size) {
-    shards.push({
-      items: items.slice(i, i + size),
-      editCoefficient: hparams.editCoefficient,
-      localityCoefficient: hparams.localityCoefficient,
-    });
-  }
-  return shards;
+  return contiguousShards(items, threads).map((part) => ({
+    items: part,
+    editCoefficient: hparams.editCoefficient,
+    localityCoefficient: hparams.localityCoefficient,
+  }));
 }
 
 /** Validation: each held-out edit alone, its L_MEND terms and target accuracy, then the weights restored. */
