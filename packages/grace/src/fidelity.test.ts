@@ -19,7 +19,8 @@ const first: EditRequest = { prompt: 'Satyajit Ray speaks', subject: 'Satyajit R
 const second: EditRequest = { prompt: 'Satyajit Ray writes', subject: 'Satyajit Ray', targetNew: 'German' };
 
 /** The FFN input (the query space) at every position of `ids`, by a plain forward of the base model. */
-function queries(ids: number[], layer: number): Float64Array[] {
+function queries(tokens: readonly number[], layer: number): Float64Array[] {
+  const ids = [...tokens];
   const point = model.layout.mlpIn(layer);
   const { captured } = model.forward(
     { ids: [ids], attentionMask: [ids.map(() => 1)] },
