@@ -1,7 +1,7 @@
 import { InvalidRequestError } from '@llmedit/core';
 import { describe, expect, it } from 'vitest';
 import { datasetPath, loadZsreFile } from './node.js';
-import { loadZsre } from './zsre.js';
+import { loadZsre, zsreToRomeRequest } from './zsre.js';
 
 function goodRecord(): Record<string, unknown> {
   return {
@@ -92,6 +92,29 @@ describe('zsRE on the shipped files', () => {
       inverseRelation: [{ prompt: "Who is Marian Clairmont's sister?", groundTruth: 'Claire Clairmont' }],
     });
     expect(requests.filter((r) => r.subject === undefined)).toHaveLength(5);
+  });
+});
+
+describe("zsRE under ROME's protocol (dsets/zsre.py MENDQADataset)", () => {
+  it('edits the question to the true answer answers[0], not alt, and keeps rephrase and the NQ probe', () => {
+    const { records } = loadZsre([goodRecord()], { file: 'zsre.json' });
+    expect(zsreToRomeRequest(records[0]!)).toEqual({
+      id: '0',
+      prompt: 'What university did Watts Humphrey attend?',
+      subject: 'Watts Humphrey',
+      targetNew: 'Illinois Institute of Technology',
+      groundTruth: 'Illinois Institute of Technology',
+      rephrasePrompts: ['What university did Watts Humphrey take part in?'],
+      // The "?" ROME appends to the NQ question is the evaluation's (the 'rome-zsre' suite), not the data's.
+      locality: {
+        neighborhood: [
+          {
+            prompt: 'nq question: who played desmond doss father in hacksaw ridge',
+            groundTruth: 'Hugo Weaving',
+          },
+        ],
+      },
+    });
   });
 });
 

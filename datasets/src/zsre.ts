@@ -127,6 +127,30 @@ export function zsreToRequest(rec: ZsreRecord): EditRequest {
 }
 
 /**
+ * The EditRequest of a zsRE record under ROME's own zsRE protocol (kmeng01/rome `dsets/zsre.py`,
+ * `MENDQADataset`): the edit installs the true answer `answers[0]` (not `alt`) on `src`, with `rephrase` as
+ * the paraphrase and the NQ question (`loc`, `loc_ans`) as the neighborhood probe. `groundTruth` is also
+ * `answers[0]` (ROME's `target_true` is a placeholder its zsRE metrics never read). Evaluate it with
+ * `@llmedit/evaluate`'s `'rome-zsre'` suite, which appends ROME's "?" to the NQ question.
+ */
+export function zsreToRomeRequest(rec: ZsreRecord): EditRequest {
+  const answer = rec.answers[0] as string;
+  const request: EditRequest = {
+    id: String(rec.index),
+    prompt: rec.src,
+    targetNew: answer,
+    groundTruth: answer,
+    rephrasePrompts: [rec.rephrase],
+  };
+  const subject = locateSubject(rec.src, rec.subject);
+  if (subject !== undefined) request.subject = subject;
+  if (rec.loc !== undefined && rec.locAns !== undefined) {
+    request.locality = { neighborhood: [{ prompt: rec.loc, groundTruth: rec.locAns }] };
+  }
+  return request;
+}
+
+/**
  * Loads zsRE in the MEND layout (`zsre_mend_eval.json`, `zsre_mend_eval_portability_gpt4.json`) and
  * EasyEdit's `zsre_subject_replace.json` / `zsre_inverse_relation.json` variants.
  */

@@ -1,5 +1,6 @@
 // EasyEdit's evaluation protocol (reference/easyedit.md sections 2.1-2.5) and ROME's CounterFact suite
-// (Meng et al. 2022, "Locating and Editing Factual Associations in GPT", section 3.2 and appendix; section 2.9).
+// (Meng et al. 2022, "Locating and Editing Factual Associations in GPT", section 3.2 and appendix; section 2.9);
+// ROME's own zsRE protocol is in rome-zsre.ts.
 import { type EditRequest, InvalidRequestError, type PromptAnswer } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
 import { ngramEntropy } from './ngram-entropy.js';
@@ -12,6 +13,7 @@ import {
   type RecordResult,
 } from './protocol.js';
 import { requestKey, stableStringify } from './record-key.js';
+import { romeZsreMetrics } from './rome-zsre.js';
 import { type GenerationOptions, type SampleItem, sampleTexts } from './sampling.js';
 import { type BatchOptions, PairScores } from './scoring.js';
 import {
@@ -26,8 +28,13 @@ import {
 /** An edit request, optionally with ROME's generation prompts (CounterFact `generation_prompts`) for GE. */
 export type EvaluationRequest = EditRequest & { generationPrompts?: readonly string[] };
 
-/** 'easyedit': reliability, generalization, locality, portability (+ fluency); 'counterfact': ROME's ES..NM (+ GE). */
-export type Suite = 'easyedit' | 'counterfact';
+/**
+ * 'easyedit': reliability, generalization, locality, portability (+ fluency); 'counterfact': ROME's ES..NM
+ * (+ GE); 'rome-zsre': ROME's zsRE protocol (efficacy, paraphrase, specificity; rome-zsre.ts).
+ */
+export type Suite = 'easyedit' | 'counterfact' | 'rome-zsre';
+
+const SUITES: readonly Suite[] = ['easyedit', 'counterfact', 'rome-zsre'];
 
 export interface EvaluateOptions extends BatchOptions {
   /** Metric suites to compute. Default ['easyedit']. */
@@ -67,7 +74,7 @@ export interface Settings {
 export function settingsOf(options: EvaluateOptions): Settings {
   const suites = new Set<Suite>(options.suites ?? ['easyedit']);
   for (const s of suites) {
-    if (s !== 'easyedit' && s !== 'counterfact')
+    if (!SUITES.includes(s))
       throw new InvalidRequestError('evaluate', 'suites', `has unknown suite '${String(s)}'`);
   }
   const generation = <T extends object>(v: boolean | T | undefined): T | undefined =>
@@ -247,10 +254,15 @@ export function runSuites(
     geByRecord.set(g.record, list);
   });
 
+  // ROME's zsRE protocol needs no pre-edit reference: pre and post are the same computation.
+  const romeZsre = settings.suites.has('rome-zsre')
+    ? romeZsreMetrics(model, requests, ids, { ...options, neighborhoodKey: settings.neighborhoodKey })
+    : undefined;
+
   const localityArgmax: Record<string, number[][]>[] = [];
   const results = requests.map((request, i): RecordResult => {
     const id = ids[i]!;
-    const metrics: Record<string, MetricValue> = {};
+    const metrics: Record<string, MetricValue> = { ...romeZsre?.[i] };
     const rephrases = request.rephrasePrompts ?? [];
     const argmax: Record<string, number[][]> = {};
     if (settings.suites.has('easyedit')) {

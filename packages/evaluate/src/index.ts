@@ -43,6 +43,15 @@ export {
   type TaggedValue,
 } from './protocol.js';
 export { requestKey } from './record-key.js';
+export {
+  pooledAccuracy,
+  type RomeZsreCheck,
+  type RomeZsreChecks,
+  type RomeZsreRequest,
+  romeZsreChecks,
+  romeZsreMetrics,
+  romeZsreRequestChecks,
+} from './rome-zsre.js';
 export { type GenerationOptions, generateFastText, type SampleItem, sampleTexts } from './sampling.js';
 export { type BatchOptions, PairScores, scoreSharedPrompts } from './scoring.js';
 export {

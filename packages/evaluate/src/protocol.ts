@@ -24,6 +24,12 @@ export const PROTOCOL_TAGS = {
   ngramEntropy: 'generation/ngram-entropy',
   /** 1 when some accepted answer (alias) is reproduced exactly under teacher forcing (MQuAKE). */
   aliasExactMatch: 'teacher-forced/alias-exact-match',
+  /**
+   * ROME's zsRE protocol: share of next-token checks (prompt text + decoded answer prefix, tokenized alone)
+   * whose argmax is the answer token, pooled over a record's prompts and tokens; locality against the
+   * ground truth.
+   */
+  pooledTokenAccuracy: 'rome-zsre/pooled-token-accuracy',
 } as const;
 
 export type ProtocolTag = (typeof PROTOCOL_TAGS)[keyof typeof PROTOCOL_TAGS];
