@@ -92,10 +92,10 @@ describe('FT hyperparameters', () => {
       expect(ftPreset('ft-l', name).objectiveOptimization).toBe('prompt_last');
       expect(ftPreset('ft-m', name).objectiveOptimization).toBe('target_new');
     }
-    expect(ftPreset('ft-l', 'gpt2')).toEqual(ftLHparams.defaults);
+    expect(ftPreset('ft-l', 'gpt2-xl')).toEqual(ftLHparams.defaults);
     // The default model runs EasyEdit's GPT-2 XL file as it is (layer 0, lr 5e-4, eps 5e-4, 25 steps).
-    expect(ftPreset('ft-l', 'default')).toEqual(ftPreset('ft-l', 'gpt2'));
-    expect(ftPreset('ft-m', 'default')).toEqual(ftPreset('ft-m', 'gpt2'));
+    expect(ftPreset('ft-l', 'default')).toEqual(ftPreset('ft-l', 'gpt2-xl'));
+    expect(ftPreset('ft-m', 'default')).toEqual(ftPreset('ft-m', 'gpt2-xl'));
     expect(ftPreset('ft-l', 'micro').layers).toEqual([1]);
   });
 });

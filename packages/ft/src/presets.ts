@@ -6,22 +6,33 @@ import {
   readEasyEditYaml,
 } from '@llmedit/core';
 import defaultModel from '../hparams/default.json' with { type: 'json' };
-import gpt2 from '../hparams/gpt2.json' with { type: 'json' };
+import gptJ6b from '../hparams/gpt-j-6b.json' with { type: 'json' };
+import gpt2Xl from '../hparams/gpt2-xl.json' with { type: 'json' };
+import llama27b from '../hparams/llama-2-7b.json' with { type: 'json' };
+import llama38b from '../hparams/llama-3-8b.json' with { type: 'json' };
 import micro from '../hparams/micro.json' with { type: 'json' };
+import mistral7b from '../hparams/mistral-7b.json' with { type: 'json' };
 import type { FtHparams } from './hparams.js';
 import { ftL, ftM } from './method.js';
 
 export type FtMethodId = 'ft-l' | 'ft-m';
 
 /**
- * Per-model hyperparameter presets (`hparams/<model>.json`): `gpt2` holds EasyEdit's GPT-2 XL values,
- * `default` the same values for llmedit's default model (layer 0 is the first block there too: nothing in
- * the file depends on GPT-2 XL's depth or width), `micro` the values tuned for llmedit's micro test model.
+ * Per-model hyperparameter presets (`hparams/<model>.json`): the public checkpoints' files hold EasyEdit's
+ * `hparams/FT/*.yaml` values for both FT-L and FT-M (`gpt2-xl`, `gpt-j-6b`, `llama-2-7b`, `llama-3-8b`,
+ * `mistral-7b`; the README lists the file of each), `default` GPT-2 XL's values for llmedit's default model
+ * (layer 0 is the first block there too: nothing in the file depends on GPT-2 XL's depth or width), `micro`
+ * the values tuned for llmedit's micro test model.
  */
-export const ftPresets = { gpt2, default: defaultModel, micro } as const satisfies Record<
-  string,
-  Record<FtMethodId, Partial<FtHparams>>
->;
+export const ftPresets = {
+  'gpt2-xl': gpt2Xl,
+  'gpt-j-6b': gptJ6b,
+  'llama-2-7b': llama27b,
+  'llama-3-8b': llama38b,
+  'mistral-7b': mistral7b,
+  default: defaultModel,
+  micro,
+} as const satisfies Record<string, Record<FtMethodId, Partial<Record<keyof FtHparams, unknown>>>>;
 
 export type FtPresetName = keyof typeof ftPresets;
 

@@ -15,6 +15,7 @@ import {
   findKnowledgeNeurons,
   type KnHparams,
   type KnInfo,
+  type KnLlmeditPresetName,
   type KnPresetName,
   kn,
   knLlmedit,
@@ -67,7 +68,7 @@ const layers = option('layers')
 const llmedit = option('method') === 'kn-llmedit';
 const method = llmedit ? knLlmedit : kn;
 const hparams = {
-  ...(llmedit ? knLlmeditPreset(presetName) : knPreset(presetName)),
+  ...(llmedit ? knLlmeditPreset(presetName as KnLlmeditPresetName) : knPreset(presetName)),
   ...(layers === undefined ? {} : { layers }),
 };
 const requests = loadCounterFactSplit('eval').requests.slice(0, n);

@@ -33,6 +33,7 @@ export {
   tokenEmbeddingName,
 } from './operations.js';
 export {
+  type KnLlmeditPresetName,
   type KnPresetName,
   knFromEasyEdit,
   knLlmeditPreset,

@@ -27,7 +27,7 @@ describe('kn through edit()', () => {
       method: knLlmedit,
       model,
       requests: [MICRO_REQUEST],
-      hparams: knLlmeditPreset('gpt2'),
+      hparams: knLlmeditPreset('gpt2-xl'),
     });
     const info = result.outcomes[0]!.info as unknown as KnInfo;
     expect(info.neurons.length).toBeGreaterThan(0);
@@ -62,7 +62,7 @@ describe('kn through edit()', () => {
       method: knLlmedit,
       model,
       requests: [MICRO_REQUEST],
-      hparams: { ...knLlmeditPreset('gpt2'), maxNeurons: 2 },
+      hparams: { ...knLlmeditPreset('gpt2-xl'), maxNeurons: 2 },
     });
     const info = capped.outcomes[0]!.info as unknown as KnInfo;
     expect(info.neurons).toHaveLength(2);
@@ -99,10 +99,14 @@ describe('hparams', () => {
   it('ships presets that parse, searching layers the committed models have', () => {
     for (const name of Object.keys(knPresets) as (keyof typeof knPresets)[]) {
       expect(knPreset(name).steps).toBeGreaterThan(0);
-      // `kn` is EasyEdit's gpt2-xl.yaml on every model: every layer searched.
+    }
+    // `kn` is EasyEdit's gpt2-xl.yaml on GPT-2 XL and the embedded models: every layer searched.
+    for (const name of ['gpt2-xl', 'default', 'micro'] as const) {
       expect(knPreset(name)).toEqual(knHparams.defaults);
       expect(knLlmeditPreset(name).editScale).toBe(2);
     }
+    // EasyEdit's LLaMA-2 file: one step, batch 1 (hparams/KN/llama-7b.yaml).
+    expect(knPreset('llama-2-7b')).toMatchObject({ steps: 1, batchSize: 1 });
     // kn-llmedit on the default model searches one middle layer (chosen on the training split, README).
     expect(knLlmeditPreset('default').layers).toEqual([4]);
     expect(knLlmeditPreset('default').layers!.every((l) => l < defaultPreset.config.numLayers)).toBe(true);

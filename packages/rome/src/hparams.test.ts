@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidHparamsError } from '@llmedit/core';
+import { InvalidHparamsError, MissingPresetError } from '@llmedit/core';
 import { describe, expect, it } from 'vitest';
 import { ROME_GPT2_XL_DEFAULTS, romeHparams, rRomeHparams, rRomeKeyMode } from './hparams.js';
 import { rome, rRome } from './method.js';
@@ -80,8 +80,16 @@ describe('ROME hyperparameters', () => {
   it('ships presets that parse for both methods', () => {
     for (const name of Object.keys(romePresets) as (keyof typeof romePresets)[]) {
       expect(romePreset(name).layers.length).toBeGreaterThan(0);
-      expect(romePreset(name, 'r-rome').enableRandomPrefixKeys).toBe(true);
+      if ('r-rome' in romePresets[name]) {
+        expect(romePreset(name, 'r-rome').enableRandomPrefixKeys).toBe(true);
+      } else {
+        // EasyEdit has no R-ROME file for this checkpoint: a typed error, not another model's values.
+        expect(() => romePreset(name, 'r-rome')).toThrow(MissingPresetError);
+      }
     }
     expect(romePreset('gpt2-xl')).toEqual(romeHparams.defaults);
+    // EasyEdit's hparams/ROME/llama-7b.yaml and gpt-j-6B.yaml: layer 5, the last layer for the loss.
+    expect(romePreset('llama-2-7b')).toMatchObject({ layers: [5], vLossLayer: 31, vWeightDecay: 1e-3 });
+    expect(romePreset('gpt-j-6b', 'r-rome')).toMatchObject({ layers: [5], vLossLayer: 27 });
   });
 });

@@ -2,22 +2,43 @@ import {
   type EasyEditHparamsFile,
   InvalidHparamsError,
   loadEasyEditYaml,
+  MissingPresetError,
   type ReadEasyEditYamlOptions,
   readEasyEditYaml,
 } from '@llmedit/core';
 import defaultModel from '../hparams/default.json' with { type: 'json' };
+import gptJ6b from '../hparams/gpt-j-6b.json' with { type: 'json' };
 import gpt2Xl from '../hparams/gpt2-xl.json' with { type: 'json' };
+import llama27b from '../hparams/llama-2-7b.json' with { type: 'json' };
+import llama38b from '../hparams/llama-3-8b.json' with { type: 'json' };
 import micro from '../hparams/micro.json' with { type: 'json' };
+import mistral7b from '../hparams/mistral-7b.json' with { type: 'json' };
 import type { RomeHparams, RRomeHparams } from './hparams.js';
 import { rome, rRome } from './method.js';
 
 export type RomeMethodId = 'rome' | 'r-rome';
 
 /**
- * Per-model presets (`hparams/<model>.json`): `gpt2-xl` holds EasyEdit's GPT-2 XL values, `default` and
- * `micro` the values tuned for llmedit's embedded models.
+ * Per-model presets (`hparams/<model>.json`), one entry per method. The public checkpoints' files hold
+ * EasyEdit's values (`gpt2-xl`, `gpt-j-6b`, `llama-2-7b`, `llama-3-8b`, `mistral-7b`; the README lists the
+ * EasyEdit file of each; a checkpoint EasyEdit gives no R-ROME file for has no `r-rome` entry); `default`
+ * and `micro` the values tuned for llmedit's embedded models.
  */
-export const romePresets = { 'gpt2-xl': gpt2Xl, default: defaultModel, micro } as const;
+export const romePresets = {
+  'gpt2-xl': gpt2Xl,
+  'gpt-j-6b': gptJ6b,
+  'llama-2-7b': llama27b,
+  'llama-3-8b': llama38b,
+  'mistral-7b': mistral7b,
+  default: defaultModel,
+  micro,
+} as const satisfies Record<
+  string,
+  {
+    rome: Partial<Record<keyof RomeHparams, unknown>>;
+    'r-rome'?: Partial<Record<keyof RRomeHparams, unknown>>;
+  }
+>;
 
 export type RomePresetName = keyof typeof romePresets;
 
@@ -25,8 +46,17 @@ export type RomePresetName = keyof typeof romePresets;
 export function romePreset(model: RomePresetName, method?: 'rome'): RomeHparams;
 export function romePreset(model: RomePresetName, method: 'r-rome'): RRomeHparams;
 export function romePreset(model: RomePresetName, method: RomeMethodId = 'rome'): RomeHparams | RRomeHparams {
-  const values = romePresets[model][method];
+  const preset: { rome: unknown; 'r-rome'?: unknown } = romePresets[model];
+  const values = preset[method];
+  if (values === undefined) throw new MissingPresetError(method, model, presetNames(method));
   return method === 'rome' ? rome.hparams.parse(values) : rRome.hparams.parse(values);
+}
+
+/** The models with a preset for `method`. */
+function presetNames(method: RomeMethodId): string[] {
+  return Object.entries(romePresets)
+    .filter(([, preset]) => (preset as { rome: unknown; 'r-rome'?: unknown })[method] !== undefined)
+    .map(([name]) => name);
 }
 
 export type RomeFromFile =

@@ -119,17 +119,23 @@ export class UnknownLocationError extends LlmeditError {
   }
 }
 
-/** No hyperparameter preset of a method fits the model; pass the method's hyperparameters explicitly. */
+/**
+ * No hyperparameter preset of a method fits the model; pass the method's hyperparameters explicitly.
+ * `options.shape` describes the model (e.g. 'gpt2, 12 layers, hidden 768') and `options.remedy` replaces the
+ * generic advice with the caller's own (a CLI names its flags).
+ */
 export class MissingPresetError extends LlmeditError {
   constructor(
     readonly methodId: string,
     readonly model: string,
     readonly known: readonly string[],
+    options: { shape?: string; remedy?: string } = {},
   ) {
     super(
       'MISSING_PRESET',
-      `Method '${methodId}' has no hyperparameter preset for model '${model}' ` +
-        `(presets: ${known.join(', ') || '(none)'}); pass its hyperparameters explicitly`,
+      `Method '${methodId}' has no hyperparameter preset for model '${model}'` +
+        `${options.shape === undefined ? '' : ` (${options.shape})`} ` +
+        `(presets: ${known.join(', ') || '(none)'}); ${options.remedy ?? 'pass its hyperparameters explicitly'}`,
     );
   }
 }
