@@ -1,10 +1,5 @@
 import { defineConfig } from 'tsup';
 import { tsupPreset } from '../../tsup.preset.ts';
 
-// Gradient workers import the meta-loss by file: its own entry beside the bundle. Shims give the CJS build
-// import.meta.url (the meta-loss module's URL and the committed artifact's folder are found from it).
-export default defineConfig({
-  ...tsupPreset,
-  entry: { index: 'src/index.ts', 'meta-loss': 'src/meta-loss.ts' },
-  shims: true,
-});
+// Shims give the CJS build import.meta.url (the committed artifact's folder is found from it).
+export default defineConfig({ ...tsupPreset, shims: true });

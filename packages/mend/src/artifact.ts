@@ -1,7 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LlmeditError } from '@llmedit/core';
-import { type CausalLM, readSafetensors, writeSafetensors } from '@llmedit/models';
+import {
+  type ArtifactLayout,
+  readArtifactConfig,
+  readArtifactTensors,
+  writeArtifactFiles,
+} from '@llmedit/meta-train';
+import type { CausalLM } from '@llmedit/models';
 import { MendEditor } from './editor.js';
 import type { MendHparams } from './hparams.js';
 
@@ -83,8 +87,14 @@ export class MendModelMismatchError extends LlmeditError {
   }
 }
 
-const CONFIG_FILE = 'mend.json';
-const EDITOR_FILE = 'editor.safetensors';
+const LAYOUT: ArtifactLayout = {
+  format: MEND_ARTIFACT_FORMAT,
+  version: MEND_ARTIFACT_VERSION,
+  configFile: 'mend.json',
+  tensorsFile: 'editor.safetensors',
+  trainCommand: 'pnpm --filter @llmedit/mend train --model <name>',
+  fail: (dir, message) => new MendArtifactError(dir, message),
+};
 
 /** Assemble an in-memory artifact (it takes ownership of `editor`). */
 export function mendArtifact(config: MendArtifactConfig, editor: MendEditor): MendArtifact {
@@ -102,40 +112,13 @@ export function mendArtifact(config: MendArtifactConfig, editor: MendEditor): Me
 
 /** Write `mend.json` and `editor.safetensors`. */
 export function saveMendArtifact(artifact: MendArtifact, dir: string): MendArtifactRef {
-  mkdirSync(dir, { recursive: true });
-  writeSafetensors(join(dir, EDITOR_FILE), artifact.editor.toHost());
-  writeFileSync(join(dir, CONFIG_FILE), `${JSON.stringify(artifact.config, null, 2)}\n`);
+  writeArtifactFiles(LAYOUT, dir, artifact.config, artifact.editor.toHost());
   return { format: MEND_ARTIFACT_FORMAT, dir };
 }
 
 /** Read and check a saved artifact's mend.json (format and version) without loading the editor. */
 export function readMendArtifactConfig(dir: string): MendArtifactConfig {
-  const path = join(dir, CONFIG_FILE);
-  if (!existsSync(path)) {
-    throw new MendArtifactError(
-      dir,
-      `has no ${CONFIG_FILE} (train one: pnpm --filter @llmedit/mend train --model <name>)`,
-    );
-  }
-  let config: MendArtifactConfig;
-  try {
-    config = JSON.parse(readFileSync(path, 'utf8')) as MendArtifactConfig;
-  } catch (error) {
-    throw new MendArtifactError(dir, `${CONFIG_FILE} is not JSON: ${(error as Error).message}`);
-  }
-  if (config.format !== MEND_ARTIFACT_FORMAT) {
-    throw new MendArtifactError(
-      dir,
-      `${CONFIG_FILE} has format ${JSON.stringify(config.format)}, expected '${MEND_ARTIFACT_FORMAT}'`,
-    );
-  }
-  if (config.version !== MEND_ARTIFACT_VERSION) {
-    throw new MendArtifactError(
-      dir,
-      `is version ${config.version}; this package reads version ${MEND_ARTIFACT_VERSION} (train it again)`,
-    );
-  }
-  return config;
+  return readArtifactConfig<MendArtifactConfig>(LAYOUT, dir);
 }
 
 /**
@@ -146,13 +129,8 @@ export function loadMendArtifact(dir: string, model: CausalLM): MendArtifact {
   const config = readMendArtifactConfig(dir);
   if (config.baseModelId !== model.modelId)
     throw new MendModelMismatchError(config.baseModelId, model.modelId);
-  if (!existsSync(join(dir, EDITOR_FILE))) throw new MendArtifactError(dir, `has no ${EDITOR_FILE}`);
-  const tensors = readSafetensors(join(dir, EDITOR_FILE));
-  const host = new Map(
-    [...tensors].map(([name, t]) => [name, { shape: [...t.shape], data: Float32Array.from(t.data) }]),
-  );
-  const editor = MendEditor.fromHost(model, config.hparams, host);
-  if (typeof editor === 'string') throw new MendArtifactError(dir, `${EDITOR_FILE} needs ${editor}`);
+  const editor = MendEditor.fromHost(model, config.hparams, readArtifactTensors(LAYOUT, dir));
+  if (typeof editor === 'string') throw new MendArtifactError(dir, `${LAYOUT.tensorsFile} needs ${editor}`);
   return mendArtifact(config, editor);
 }
 

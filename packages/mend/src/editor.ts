@@ -1,8 +1,8 @@
 // MEND (Mitchell et al. 2022, arXiv:2110.11309) sec. 3.1-3.2: normalised z = [ũ; δ̃] through
 // h = z + σ(s¹_ℓ ⊙ (U₁V₁z + b₁) + o¹_ℓ), g(z) = h + σ(s²_ℓ ⊙ (U₂V₂h + b₂) + o²_ℓ); ∇̃W_ℓ = Σ_i ũ'_i δ̃'_iᵀ; W̃ = W − α_ℓ ∇̃W_ℓ.
 import { createRng, randomNormalArray, type Tensor, type Tensor2D, tf, type Variable } from '@llmedit/core';
+import type { HostTensors, LayerFactors } from '@llmedit/meta-train';
 import type { CausalLM, WeightLocation } from '@llmedit/models';
-import type { LayerFactors } from './factors.js';
 
 /** A weight the editor writes: the MLP output projection of one block. */
 export interface EditedWeight {
@@ -18,9 +18,6 @@ export interface EditedWeight {
   /** Its index in `stepSizes`. */
   readonly index: number;
 }
-
-/** Host copies of tensors, by name: the editor's saved form. */
-export type HostTensors = Map<string, { shape: number[]; data: Float32Array }>;
 
 /**
  * Running mean and variance of each coordinate of z = [u; δ] (Chan et al.'s pairwise update), computed

@@ -16,25 +16,7 @@ export {
   saveMendArtifact,
 } from './artifact.js';
 export { type EditedWeight, type EditorShape, editedWeights, MendEditor, RunningNorm } from './editor.js';
-export {
-  disposeFactors,
-  editFactors,
-  type LayerFactors,
-  requestExample,
-  summedTargetNll,
-  type TargetBatch,
-  type TargetExample,
-  targetBatch,
-  targetExample,
-} from './factors.js';
 export { type MendEditLoss, type MendHparams, mendHparams } from './hparams.js';
-export {
-  type MetaItem,
-  type MetaShard,
-  mendMetaLoss,
-  metaLossTerms,
-  nextTokenLogProbs,
-} from './meta-loss.js';
 export {
   createMendMethod,
   MEND_ARTIFACT_NAMES,

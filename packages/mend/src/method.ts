@@ -1,6 +1,6 @@
 // MEND (Mitchell et al. 2022, "Fast Model Editing at Scale", arXiv:2110.11309; EasyEdit's MEND.py and
 // mend_main.py, reference/easyedit.md 4.10): the edit's gradient factors through the trained editor, W̃ = W − α_ℓ ∇̃W_ℓ.
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   defineEditMethod,
   type EditOutcome,
@@ -10,6 +10,7 @@ import {
   type Tensor,
   tf,
 } from '@llmedit/core';
+import { artifactCache, disposeFactors, editFactors, requestExample } from '@llmedit/meta-train';
 import { type CausalLM, packageFolder } from '@llmedit/models';
 import {
   isMendArtifact,
@@ -21,7 +22,6 @@ import {
   MendModelMismatchError,
   saveMendArtifact,
 } from './artifact.js';
-import { disposeFactors, editFactors, requestExample } from './factors.js';
 import { type MendHparams, mendHparams } from './hparams.js';
 import { trainMend } from './train.js';
 
@@ -50,8 +50,7 @@ export function mendArtifactRef(name: MendArtifactName): MendArtifactRef {
   return { format: MEND_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
 }
 
-/** Loaded artifacts by folder, per model: a sequence of edits loads its editor once. */
-const loaded = new WeakMap<CausalLM, Map<string, MendArtifact>>();
+const loaded = artifactCache(loadMendArtifact);
 
 function artifactFor(model: CausalLM, artifact: unknown): MendArtifact {
   if (isMendArtifact(artifact)) {
@@ -60,19 +59,7 @@ function artifactFor(model: CausalLM, artifact: unknown): MendArtifact {
     }
     return artifact;
   }
-  if (isMendArtifactRef(artifact)) {
-    const dir = resolve(artifact.dir);
-    let cache = loaded.get(model);
-    const hit = cache?.get(dir);
-    if (hit !== undefined) return hit;
-    const fresh = loadMendArtifact(dir, model);
-    if (cache === undefined) {
-      cache = new Map();
-      loaded.set(model, cache);
-    }
-    cache.set(dir, fresh);
-    return fresh;
-  }
+  if (isMendArtifactRef(artifact)) return loaded.get(model, artifact.dir);
   throw new InvalidRequestError(
     'mend',
     'context.artifact',
@@ -85,8 +72,7 @@ function artifactFor(model: CausalLM, artifact: unknown): MendArtifact {
  * sequence of edits reads the artifact once).
  */
 export function releaseMendArtifacts(model: CausalLM): void {
-  for (const artifact of loaded.get(model)?.values() ?? []) artifact.dispose();
-  loaded.delete(model);
+  loaded.release(model);
 }
 
 /** Create the MEND method (`mend` uses the defaults). */

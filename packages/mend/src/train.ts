@@ -1,17 +1,30 @@
 // MEND meta-training (Mitchell et al. 2022, arXiv:2110.11309, sec. 3.2 and Algorithm 1): edit with the current
 // editor, take L_MEND on the edited weights, and back-propagate it to the editor through W̃ = W − α_ℓ ∇̃W_ℓ.
 import {
-  createRng,
   type EditProgress,
   type EditRequest,
   InvalidHparamsError,
   InvalidRequestError,
-  type Rng,
-  siblingModuleUrl,
   type Tensor,
   tf,
   type Variable,
 } from '@llmedit/core';
+import {
+  applyDeltas,
+  disposeFactors,
+  editFactors,
+  type MetaItem,
+  type MetaShard,
+  metaItems,
+  metaLoss,
+  metaLossModule,
+  metaLossTerms,
+  metaSample,
+  requestExample,
+  splitTrainingPool,
+  type TargetExample,
+  targetHits,
+} from '@llmedit/meta-train';
 import type { CausalLM } from '@llmedit/models';
 import { AdamW, contiguousShards, DataParallelGradients, shardGradients } from '@llmedit/pretrained';
 import {
@@ -22,81 +35,12 @@ import {
   mendArtifact,
 } from './artifact.js';
 import { MendEditor } from './editor.js';
-import { disposeFactors, editFactors, requestExample, type TargetExample, targetExample } from './factors.js';
 import type { MendHparams } from './hparams.js';
-import {
-  type MetaItem,
-  type MetaShard,
-  mendMetaLoss,
-  metaLossTerms,
-  nextTokenLogProbs,
-} from './meta-loss.js';
 
 export interface MendTrainingContext {
   readonly seed: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: EditProgress) => void;
-}
-
-/** One sampled meta-training edit before the base model's locality predictions are attached. */
-interface Sample {
-  readonly edit: TargetExample;
-  readonly loss: TargetExample;
-  readonly localityIds: number[];
-}
-
-/** Unrelated sequences for a request: its own locality prompts with their answers (ZsRE's NQ questions, CounterFact's neighbours). */
-function localityTexts(request: EditRequest): string[] {
-  return Object.values(request.locality ?? {})
-    .flat()
-    .map((l) => (l.groundTruth === undefined ? l.prompt : `${l.prompt} ${l.groundTruth}`));
-}
-
-function sample(
-  model: CausalLM,
-  pool: readonly EditRequest[],
-  index: number,
-  hparams: MendHparams,
-  rng: Rng,
-): Sample {
-  const request = pool[index]!;
-  const edit = requestExample(model, request, hparams.maxLength, index);
-  const rephrases = request.rephrasePrompts ?? [];
-  const loss =
-    hparams.editLoss === 'rephrase' && rephrases.length > 0
-      ? targetExample(model, rephrases[rng.int(rephrases.length)]!, request.targetNew, hparams.maxLength)
-      : edit;
-  // Half the time the request's own locality text, else another record's prompt (both unrelated to the edit).
-  const own = localityTexts(request);
-  let text: string;
-  if (own.length > 0 && rng.next() < 0.5) text = own[rng.int(own.length)]!;
-  else {
-    let other = rng.int(pool.length - 1);
-    if (other >= index) other++;
-    text = pool[other]?.prompt ?? request.prompt;
-  }
-  const ids = model.requireTokenizer().encode(text).slice(0, hparams.maxLength);
-  return { edit, loss, localityIds: ids.length > 0 ? ids : edit.promptIds.slice() };
-}
-
-/** Attaches the unedited model's predictions on each sample's locality sequence. */
-function metaItems(model: CausalLM, samples: readonly Sample[]): MetaItem[] {
-  const base = nextTokenLogProbs(
-    model,
-    samples.map((s) => s.localityIds),
-  );
-  return samples.map((s, i) => ({ edit: s.loss, localityIds: s.localityIds, localityBase: base[i]! }));
-}
-
-/** Adds the editor's deltas to the model's weights; returns the snapshot that undoes it. */
-function applyDeltas(model: CausalLM, deltas: ReadonlyMap<string, Tensor>) {
-  const snapshot = model.snapshotWeights([...deltas.keys()]);
-  for (const [name, delta] of deltas) {
-    const next = tf.add(model.weight(name), delta);
-    model.setWeight(name, next);
-    next.dispose();
-  }
-  return snapshot;
 }
 
 /** L_MEND's gradient w.r.t. the edited weights, on this thread or data-parallel over the items. */
@@ -131,19 +75,9 @@ export function validateEditor(
       editNll += terms.edit.dataSync()[0]!;
       localityKl += terms.locality.dataSync()[0]!;
       tf.dispose([terms.edit, terms.locality]);
-      const ids = [...edit.promptIds, ...edit.targetIds.slice(0, -1)];
-      const logProbs = nextTokenLogProbs(model, [ids])[0]!;
-      const vocab = model.config.vocabSize;
-      edit.targetIds.forEach((id, k) => {
-        const row = logProbs.subarray(
-          (edit.promptIds.length - 1 + k) * vocab,
-          (edit.promptIds.length + k) * vocab,
-        );
-        let best = 0;
-        for (let v = 1; v < vocab; v++) if (row[v]! > row[best]!) best = v;
-        if (best === id) correct++;
-        targets++;
-      });
+      const { hits, tokens } = targetHits(model, edit);
+      correct += hits;
+      targets += tokens;
     } finally {
       snapshot.restore();
       snapshot.dispose();
@@ -184,20 +118,21 @@ export async function trainMend(
   if (requests.length < 3)
     throw new InvalidRequestError('mend', 'trainingRequests', 'needs at least 3 requests');
   const started = performance.now();
-  const rng = createRng(context.seed);
-  const order = requests.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const shuffled = order.map((i) => requests[i]!);
-  const validationCount = Math.min(hparams.validationEdits, Math.floor(shuffled.length / 3));
-  const validationPool = shuffled.slice(0, validationCount);
-  const trainPool = shuffled.slice(validationCount);
+  const { rng, validationPool, trainPool } = splitTrainingPool(
+    requests,
+    context.seed,
+    hparams.validationEdits,
+  );
   const validationRng = rng.fork(1);
   const validation = validationPool.map((_, i) => {
-    const s = sample(model, validationPool, i, { ...hparams, editLoss: 'prompt' }, validationRng);
-    return { edit: s.edit, item: metaItems(model, [s])[0]! };
+    const s = metaSample(
+      model,
+      validationPool,
+      i,
+      { maxLength: hparams.maxLength, rephrase: false },
+      validationRng,
+    );
+    return { edit: s.edit, item: metaItems(model, [{ loss: s.edit, localityIds: s.localityIds }])[0]! };
   });
 
   const editor = MendEditor.create(model, hparams, context.seed);
@@ -209,8 +144,8 @@ export async function trainMend(
     hparams.threads > 1
       ? await DataParallelGradients.start<MetaShard>(model, {
           threads: hparams.threads,
-          loss: mendMetaLoss,
-          lossModule: { url: siblingModuleUrl(import.meta.url, 'meta-loss'), name: 'mendMetaLoss' },
+          loss: metaLoss,
+          lossModule: metaLossModule,
         })
       : undefined;
   const weightGradients: WeightGradients = async (items, edited) => {
@@ -224,7 +159,7 @@ export async function trainMend(
       return out;
     }
     const variables = edited.map((n) => model.weight(n));
-    const { grads } = shardGradients(model, variables, mendMetaLoss, shardsOf(items, 1, hparams)[0]!);
+    const { grads } = shardGradients(model, variables, metaLoss, shardsOf(items, 1, hparams)[0]!);
     return new Map(edited.map((n, i) => [n, grads[i]!]));
   };
 
@@ -252,8 +187,12 @@ export async function trainMend(
       const picks = Array.from({ length: Math.min(hparams.batchSize, trainPool.length) }, () =>
         rng.int(trainPool.length),
       );
-      const samples = picks.map((i) => sample(model, trainPool, i, hparams, rng));
-      const items = metaItems(model, samples);
+      const options = { maxLength: hparams.maxLength, rephrase: hparams.editLoss === 'rephrase' };
+      const samples = picks.map((i) => metaSample(model, trainPool, i, options, rng));
+      const items = metaItems(
+        model,
+        samples.map((s) => ({ loss: s.rephrase ?? s.edit, localityIds: s.localityIds })),
+      );
       const factors = editFactors(
         model,
         samples.map((s) => s.edit),

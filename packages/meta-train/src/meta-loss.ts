@@ -1,8 +1,8 @@
-// MEND (Mitchell et al. 2022, arXiv:2110.11309) sec. 3.2: L_MEND = c_e·L_e(θ̃) + c_loc·L_loc(θ̃), with
+// MEND (Mitchell et al. 2022, arXiv:2110.11309) sec. 3.2 (KE's Lagrangian reuses both terms): L_MEND = c_e·L_e(θ̃) + c_loc·L_loc(θ̃), with
 // L_e = −log p_θ̃(y_e | x_e) and L_loc = KL(p_θ(·|x_loc) ‖ p_θ̃(·|x_loc)), both on the edited weights θ̃.
-import { type Scalar, type Tensor2D, tf } from '@llmedit/core';
+import { type Scalar, siblingModuleUrl, type Tensor2D, tf } from '@llmedit/core';
 import { type CausalLM, padBatch } from '@llmedit/models';
-import type { ShardLoss } from '@llmedit/pretrained';
+import type { ShardLoss, ShardLossModule } from '@llmedit/pretrained';
 import { summedTargetNll, type TargetExample, targetBatch } from './factors.js';
 
 /** One meta-training edit: where its edit loss is taken, and one unrelated sequence with the base model's predictions. */
@@ -86,11 +86,17 @@ export function metaLossTerms(model: CausalLM, shard: MetaShard): { edit: Scalar
   });
 }
 
-/** L_MEND of a shard for `DataParallelGradients` (by module URL): the mean over its edits, and their number. */
-export const mendMetaLoss: ShardLoss<MetaShard> = (model, shard) => {
+/** c_e·L_e + c_loc·L_loc of a shard for `DataParallelGradients`: the mean over its edits, and their number. */
+export const metaLoss: ShardLoss<MetaShard> = (model, shard) => {
   const loss = tf.tidy(() => {
     const { edit, locality } = metaLossTerms(model, shard);
     return tf.add(tf.mul(edit, shard.editCoefficient), tf.mul(locality, shard.localityCoefficient)) as Scalar;
   });
   return { loss, count: shard.items.length };
+};
+
+/** Where `DataParallelGradients` workers import `metaLoss` from (this module's own file, from src or dist). */
+export const metaLossModule: ShardLossModule = {
+  url: siblingModuleUrl(import.meta.url, 'meta-loss'),
+  name: 'metaLoss',
 };
