@@ -67,17 +67,7 @@ describe("IKE reads EasyEdit's in-context text", () => {
     expect(Math.max(...scores.map((s, i) => Math.abs(s - swapped[i]!)))).toBeGreaterThan(1e-3);
   });
 
-  // Known departure (reported for issue 12): EasyEdit's apply_ike_to_model appends a copy demonstration of
-  // the edited fact itself, f'New Fact: {new_fact}\nPrompt: {new_fact}\n\n', after the retrieved ones, so
-  // the text read is demos + that copy + "New Fact: {p} {t}\nPrompt: {x}". llmedit leaves the copy out.
-  // `it.fails` passes while the departure stands and flags the day it is closed.
-  it.fails("EasyEdit's self-copy demonstration of the new fact precedes the query", async () => {
-    const { scores } = await editedScores(probe, 'French');
-    const copy = 'New Fact: Satyajit Ray speaks French\nPrompt: Satyajit Ray speaks French\n\n';
-    const text = `${nearest}${near}${copy}New Fact: Satyajit Ray speaks French\nPrompt: ${probe}`;
-    const expected = baseScores(text, 'French');
-    scores.forEach((s, i) => {
-      expect(s).toBeCloseTo(expected[i]!, 4);
-    });
-  });
+  // No self-copy demonstration: EasyEdit's text path has `icl_examples.append(f'New Fact: {new_fact}\nPrompt:
+  // {new_fact}\n\n')` commented out (easyeditor/models/ike/ike_main.py line 59 at HEAD); only the multimodal
+  // path (line 99) appends it. The test above pins the text read: demonstrations, then the query.
 });
