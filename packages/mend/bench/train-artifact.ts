@@ -4,30 +4,21 @@
 import { join } from 'node:path';
 import { currentBackend, initBackend } from '@llmedit/core';
 import { loadSplit } from '@llmedit/datasets';
-import { type CheckpointName, loadPretrained, ProgressBar } from '@llmedit/pretrained';
+import {
+  type CheckpointName,
+  loadPretrained,
+  ProgressBar,
+  parseTrainArtifactArgs,
+} from '@llmedit/pretrained';
 import { saveMendArtifact } from '../src/artifact.js';
 import { mendHparams } from '../src/hparams.js';
 import { mendPresets } from '../src/presets.js';
 import { trainMend } from '../src/train.js';
 
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
-}
-const overrides: Record<string, unknown> = {};
-process.argv.forEach((arg, i) => {
-  if (arg !== '--set') return;
-  const [key, value] = (process.argv[i + 1] ?? '').split('=');
-  if (key === undefined || value === undefined) return;
-  overrides[key] = value.startsWith('[')
-    ? JSON.parse(value)
-    : Number.isNaN(Number(value))
-      ? value
-      : Number(value);
-});
-const modelName = argument('model', 'default') as CheckpointName;
-const out = argument('out', join(import.meta.dirname, '..', 'artifacts', modelName));
-const seed = Number(argument('seed', '0'));
+const args = parseTrainArtifactArgs(process.argv.slice(2));
+const modelName = args.model as CheckpointName;
+const out = args.out ?? join(import.meta.dirname, '..', 'artifacts', modelName);
+const { seed, overrides } = args;
 
 await initBackend();
 const model = loadPretrained(modelName);

@@ -11,6 +11,7 @@ export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './ev
 export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';
 export * from './probes/index.js';
 export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
+export { parseTrainArtifactArgs, type TrainArtifactArgs } from './train/artifact-args.js';
 export {
   contiguousShards,
   DataParallelGradients,
