@@ -1,0 +1,163 @@
+// KnowledgeEditor (De Cao et al. 2021, "Editing Factual Knowledge in Language Models", arXiv:2104.08164; EasyEdit's
+// trainer/algs/KE.py): θ' = θ + g_φ(x, a, ∇_θ L(θ; x, a)) on the MLP output projections of the last blocks.
+import { join } from 'node:path';
+import {
+  defineEditMethod,
+  type EditOutcome,
+  type EditRequest,
+  InvalidHparamsError,
+  InvalidRequestError,
+  type Tensor,
+  tf,
+} from '@llmedit/core';
+import { artifactCache, requestExample } from '@llmedit/meta-train';
+import { type CausalLM, packageFolder } from '@llmedit/models';
+import {
+  isKeArtifact,
+  isKeArtifactRef,
+  KE_ARTIFACT_FORMAT,
+  type KeArtifact,
+  type KeArtifactRef,
+  KeModelMismatchError,
+  loadKeArtifact,
+  saveKeArtifact,
+} from './artifact.js';
+import { conditionIds, editGradients } from './gradient.js';
+import { type KeHparams, keHparams } from './hparams.js';
+import { trainKe } from './train.js';
+
+/** Per-edit diagnostics in `EditOutcome.info`. */
+export interface KeInfo {
+  readonly layers: readonly number[];
+  /** Frobenius norm of each weight change, by weight name. */
+  readonly updateNorms: Readonly<Record<string, number>>;
+  /** Frobenius norm of the fine-tuning gradient the hypernetwork read, by weight name. */
+  readonly gradientNorms: Readonly<Record<string, number>>;
+}
+
+export interface KeMethodOptions {
+  /** Where `doPrepare` saves the artifact it trains (default: a folder under the OS temp directory). */
+  readonly artifactDir?: (model: CausalLM) => string;
+}
+
+/** The committed artifacts (`artifacts/<name>/`), one per committed checkpoint that has one. */
+export const KE_ARTIFACT_NAMES = ['default'] as const;
+export type KeArtifactName = (typeof KE_ARTIFACT_NAMES)[number];
+
+/** The reference to a committed artifact, for `context.artifact` (works from src and dist). */
+export function keArtifactRef(name: KeArtifactName): KeArtifactRef {
+  return { format: KE_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
+}
+
+const loaded = artifactCache(loadKeArtifact);
+
+function artifactFor(model: CausalLM, artifact: unknown): KeArtifact {
+  if (isKeArtifact(artifact)) {
+    if (artifact.config.baseModelId !== model.modelId) {
+      throw new KeModelMismatchError(artifact.config.baseModelId, model.modelId);
+    }
+    return artifact;
+  }
+  if (isKeArtifactRef(artifact)) return loaded.get(model, artifact.dir);
+  throw new InvalidRequestError(
+    'ke',
+    'context.artifact',
+    `must be a KeArtifact or { format: '${KE_ARTIFACT_FORMAT}', dir } (from prepare or trainKe), got ${JSON.stringify(artifact)?.slice(0, 80) ?? String(artifact)}`,
+  );
+}
+
+/** Frees the hypernetworks that `ke` loaded from folders for `model`. */
+export function releaseKeArtifacts(model: CausalLM): void {
+  loaded.release(model);
+}
+
+function norms(tensors: ReadonlyMap<string, Tensor>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, t] of tensors) {
+    const norm = tf.tidy(() => tf.norm(t));
+    out[name] = norm.dataSync()[0]!;
+    norm.dispose();
+  }
+  return out;
+}
+
+/** Create the KE method (`ke` uses the defaults). */
+export function createKeMethod(options: KeMethodOptions = {}) {
+  return defineEditMethod<KeHparams, CausalLM>({
+    specificationVersion: 'v1',
+    id: 'ke',
+    displayName: 'KE (KnowledgeEditor hypernetwork)',
+    paper: 'De Cao et al. 2021, Editing Factual Knowledge in Language Models, arXiv:2104.08164',
+    capabilities: {
+      batch: true,
+      sequential: true,
+      multimodal: false,
+      requiresTraining: true,
+      modifiesWeights: true,
+    },
+    hparams: keHparams,
+    async doPrepare(context, model, trainingRequests: readonly EditRequest[], hparams) {
+      const artifact = await trainKe(model, trainingRequests, hparams, context);
+      try {
+        const { tmpdir } = await import('node:os');
+        const dir = options.artifactDir?.(model) ?? join(tmpdir(), 'llmedit-ke', model.modelId);
+        return saveKeArtifact(artifact, dir);
+      } finally {
+        artifact.dispose();
+      }
+    },
+    async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
+      context.signal?.throwIfAborted();
+      const { editor } = artifactFor(model, context.artifact);
+      const layers = editor.weights.map((w) => w.layer);
+      if (hparams.layers.join() !== layers.join()) {
+        throw new InvalidHparamsError(
+          'layers',
+          `[${hparams.layers.join(', ')}] differs from the layers the artifact's hypernetwork was trained for ([${layers.join(', ')}])`,
+        );
+      }
+      const examples = requests.map((r, i) => requestExample(model, r, hparams.maxLength, i));
+      const conditions = requests.map((r) => conditionIds(model, r, hparams.maxLength));
+      const gradients = editGradients(model, examples, editor.weights);
+      const gradientNorms = norms(gradients);
+      let deltas: Map<string, Tensor>;
+      try {
+        deltas = editor.deltas(conditions, gradients);
+      } finally {
+        tf.dispose([...gradients.values()]);
+      }
+      const snapshot = model.snapshotWeights([...deltas.keys()]);
+      try {
+        for (const [name, delta] of deltas) {
+          const next = tf.add(model.weight(name), delta);
+          model.setWeight(name, next);
+          next.dispose();
+        }
+      } catch (error) {
+        snapshot.restore();
+        snapshot.dispose();
+        tf.dispose([...deltas.values()]);
+        throw error;
+      }
+      const info: KeInfo = { layers, updateNorms: norms(deltas), gradientNorms };
+      let disposed = false;
+      return {
+        model,
+        deltas,
+        restore() {
+          if (!disposed) snapshot.restore();
+        },
+        dispose() {
+          if (disposed) return;
+          disposed = true;
+          snapshot.dispose();
+          tf.dispose([...deltas.values()]);
+        },
+        info: info as unknown as Readonly<Record<string, unknown>>,
+      };
+    },
+  });
+}
+
+/** KE: the method object for core's `edit()`; pass the trained artifact as `context.artifact`. */
+export const ke = createKeMethod();
