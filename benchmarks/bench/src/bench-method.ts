@@ -1,5 +1,6 @@
 import { type AnyEditMethod, type EditRequest, MissingPresetError } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
+import { describeShape, missingPresetRemedy } from './checkpoints.js';
 import type { BenchDataset } from './flags.js';
 import type { PublishedNames } from './published.js';
 
@@ -9,10 +10,11 @@ export interface BenchModel {
   /** 'default' or 'micro' for the committed checkpoints, else the model folder's path. */
   name: string;
   /**
-   * Key of the per-model hyperparameter presets: the checkpoint name ('default', 'micro'), or the
-   * architecture ('gpt2', 'llama') for a user's Hugging Face folder.
+   * Key of the per-model hyperparameter presets: the checkpoint name ('default', 'micro'), or for a user's
+   * Hugging Face folder the public checkpoint whose config shape it has ('gpt2-xl', 'llama-2-7b': see
+   * `KNOWN_CHECKPOINTS`); undefined when no known checkpoint has its shape.
    */
-  preset: string;
+  preset: string | undefined;
 }
 
 /** What a one-time setup (training a hypernetwork, layer statistics) gets. */
@@ -67,11 +69,12 @@ export function benchMethod(
 }
 
 /**
- * Hyperparameters from a method package's per-model presets (`hparams/<model>.json`): the preset named like
- * the model (checkpoint name, or architecture for a user's folder). No other model's preset stands in: a
- * model without one is a `MissingPresetError` naming the method and the model (the run of that method
- * fails with it). `key` picks one method's entry in packages whose presets hold several methods (FT's
- * { 'ft-l': ..., 'ft-m': ... }); `methodId` names the method in the error (default `key`).
+ * Hyperparameters from a method package's per-model presets (`hparams/<model>.json`): the preset named by
+ * `bench.preset` (checkpoint name, or the known checkpoint whose shape a user's folder has). No other
+ * model's preset stands in: a model without one is a `MissingPresetError` naming the method, the model and
+ * its shape, and saying to pass `--hparams` (the run of that method fails with it). `key` picks one
+ * method's entry in packages whose presets hold several methods (FT's { 'ft-l': ..., 'ft-m': ... });
+ * `methodId` names the method in the error (default `key`).
  */
 export function fromPresets(
   presets: Readonly<Record<string, unknown>>,
@@ -79,12 +82,20 @@ export function fromPresets(
   methodId: string = key ?? '(method)',
 ): Pick<BenchMethod, 'hparams'> {
   return {
-    hparams({ preset }) {
-      const own = Object.hasOwn(presets, preset) ? presets[preset] : undefined;
+    hparams({ preset, name, model }) {
+      const own = preset !== undefined && Object.hasOwn(presets, preset) ? presets[preset] : undefined;
       const value =
         own === undefined || own === null || key === undefined ? own : (own as Record<string, unknown>)[key];
       if (value === undefined || value === null) {
-        throw new MissingPresetError(methodId, preset, Object.keys(presets));
+        const config = model.config as Parameters<typeof describeShape>[0] | undefined;
+        const shape =
+          config === undefined
+            ? undefined
+            : `${describeShape(config)}${preset !== undefined && preset !== name ? `: the shape of ${preset}` : ''}`;
+        throw new MissingPresetError(methodId, name, Object.keys(presets), {
+          ...(shape === undefined ? {} : { shape }),
+          remedy: missingPresetRemedy(methodId),
+        });
       }
       return value as Readonly<Record<string, unknown>>;
     },

@@ -19,6 +19,7 @@ describe('parseFlags', () => {
       n: DEFAULT_N,
       split: 'eval',
       hparamsFiles: new Map(),
+      layersAuto: false,
       model: 'default',
       modelGiven: false,
       seed: 0,

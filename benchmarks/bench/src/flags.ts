@@ -63,6 +63,11 @@ export interface BenchFlags {
   split: BenchSplit;
   /** `--hparams id=path,...`: absolute paths of files (JSON or EasyEdit YAML) replacing a method's preset. */
   hparamsFiles: ReadonlyMap<string, string>;
+  /**
+   * `--layers auto`: ROME / R-ROME / MEMIT on a model without a preset run with GPT-2 XL's values at the
+   * layer(s) a causal trace picks.
+   */
+  layersAuto: boolean;
   /** A checkpoint name ('default', 'micro') or a path to a Hugging Face-layout model folder. */
   model: string;
   /** Whether `--model` was given (otherwise `--smoke` may fall back to the micro model). */
@@ -104,6 +109,9 @@ file) and writes results.json, table.md and report.html.
   --hparams ID=FILE,...
                        run method ID with the hyperparameters in FILE (JSON, or an EasyEdit YAML file)
                        instead of its preset; recorded in results.json
+  --layers auto        for rome, r-rome and memit on a model without a preset: GPT-2 XL's values at the
+                       layer a causal trace of the model picks (MEMIT: it and the layers below, as many as
+                       GPT-2 XL's preset edits); the chosen layers are recorded in results.json
   --mode M             single | batch | sequential (default single)
   --out DIR            output folder (default: benchmarks/results/latest for a full default run, that is
                        without --methods, --datasets, --n, --seed, --model or --mode; --smoke:
@@ -146,6 +154,7 @@ const VALUE_FLAGS = [
   '--shard',
   '--split',
   '--hparams',
+  '--layers',
 ] as const;
 const BOOLEAN_FLAGS = ['--smoke', '--help', '-h'] as const;
 
@@ -240,6 +249,12 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     hparamsFiles.set(id, resolvePath(item.slice(eq + 1), cwd));
   }
 
+  const layersValue = values.get('--layers');
+  if (layersValue !== undefined && layersValue !== 'auto') {
+    throw new FlagError(`--layers takes 'auto' (the layers a causal trace picks), got '${layersValue}'`);
+  }
+  const layersAuto = layersValue === 'auto';
+
   const modelValue = values.get('--model');
   const model = modelValue ?? 'default';
   if (model.trim() === '') throw new FlagError('--model needs a checkpoint name or a path');
@@ -258,6 +273,7 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     mode,
     split,
     hparams: [...hparamsFiles.keys()],
+    layersAuto,
     ...(shard === undefined ? {} : { shard }),
   });
   const outKind: BenchFlags['outKind'] =
@@ -278,6 +294,7 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     n,
     split,
     hparamsFiles,
+    layersAuto,
     model: resolvedModel,
     modelGiven: modelValue !== undefined,
     seed,
@@ -314,6 +331,8 @@ export function partialRunName(run: {
   split?: BenchSplit;
   /** Methods run with `--hparams` files. */
   hparams?: readonly string[];
+  /** `--layers auto`. */
+  layersAuto?: boolean;
   shard?: Shard;
 }): string | undefined {
   const parts: string[] = [];
@@ -327,6 +346,7 @@ export function partialRunName(run: {
   if (run.mode !== 'single') parts.push(`mode-${run.mode}`);
   if (run.split !== undefined && run.split !== 'eval') parts.push(`split-${run.split}`);
   if (run.hparams !== undefined && run.hparams.length > 0) parts.push(`hparams-${run.hparams.join('+')}`);
+  if (run.layersAuto === true) parts.push('layers-auto');
   if (run.shard !== undefined) parts.push(`shard-${run.shard.index}-of-${run.shard.count}`);
   if (parts.length === 0) return undefined;
   return parts.join('.').replace(/[^A-Za-z0-9+._-]/g, '_');

@@ -11,6 +11,7 @@ import {
 import { loadKnowEditFile } from '@llmedit/datasets';
 import type { BenchMethod } from './bench-method.js';
 import { checkpointBuilt, loadBenchModel } from './bench-model.js';
+import { describeShape } from './checkpoints.js';
 import {
   type BenchDataset,
   type BenchFlags,
@@ -256,7 +257,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     throw error;
   }
   stdout.write(
-    `llmedit bench: backend ${backend.name}, model ${bench.name} (${bench.model.modelId}), ` +
+    `llmedit bench: backend ${backend.name}, model ${bench.name} (${bench.model.modelId}; presets: ` +
+      `${bench.preset ?? `none, no checkpoint with presets has its shape (${describeShape(bench.model.config)})`}), ` +
       `${methods.map((m) => m.method.id).join(', ')} on ${datasets.join(', ')}, n=${flags.n}, ` +
       `${flags.mode} mode, seed ${flags.seed}\n`,
   );
@@ -295,6 +297,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       signal: controller.signal,
       ...(flags.shard === undefined ? {} : { shard: flags.shard }),
       split: flags.split,
+      ...(flags.layersAuto ? { layersAuto: true } : {}),
       ...(hparamsOverrides.size === 0
         ? {}
         : { hparamsOverrides, hparamsFiles: Object.fromEntries(flags.hparamsFiles) }),

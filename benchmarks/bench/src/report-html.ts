@@ -8,6 +8,7 @@ import {
   formatCell,
   formatNumber,
   formatPublished,
+  modelCaption,
   type Table,
   UNEDITED_ROW,
 } from './tables.js';
@@ -251,8 +252,7 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
 <h1>llmedit benchmark</h1>
 ${results.complete ? '' : '<p class="warn">Partial results: the run was interrupted before it finished.</p>'}
 <table>${facts.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`).join('')}</table>
-<p class="caption">Our numbers come from a small model trained on the benchmark's own facts, not from GPT-J or T5-XL:
-compare rankings, not magnitudes. Grey columns are the published numbers (hover for the source); the last row of
+<p class="caption">${escapeHtml(modelCaption(results))} Grey columns are the published numbers (hover for the source); the last row of
 each table gives Spearman ρ and Kendall τ-b between our column and the published one over the methods in both.</p>
 ${sections.join('\n')}
 <h2>Rank agreement</h2>

@@ -4,6 +4,7 @@ import { cpus, platform, release } from 'node:os';
 import { type BackendInfo, type EditMode, tf } from '@llmedit/core';
 import type { MetricValue } from '@llmedit/evaluate';
 import type { BenchDataset, BenchSplit } from './flags.js';
+import type { AutoLayers } from './layers-auto.js';
 import type { PublishedNames } from './published.js';
 
 /** Version of the results.json layout. */
@@ -56,6 +57,11 @@ export interface MethodRun {
   hparams?: unknown;
   /** The one-time cost before the first edit, when the method has one. */
   prepare?: { label: string; wallMs: number; cached: boolean };
+  /**
+   * `--layers auto` on a model without a preset: the layers that replaced GPT-2 XL's, and the causal trace
+   * that chose them (the trace runs once per run; its time is counted where it ran).
+   */
+  layersAuto?: AutoLayers;
   requested: number;
   edited: number;
   failed: number;
@@ -110,6 +116,8 @@ export interface BenchResults {
     split?: BenchSplit;
     /** `--hparams`: method id -> the file whose hyperparameters replaced its preset. */
     hparamsFiles?: Record<string, string>;
+    /** `--layers auto` was given. */
+    layersAuto?: true;
   };
   model: {
     name: string;
@@ -120,6 +128,11 @@ export interface BenchResults {
     hiddenSize: number;
     vocabSize: number;
     parameters: number;
+    /**
+     * The presets the methods ran with: 'default' / 'micro' for the committed checkpoints, the public
+     * checkpoint a folder's config matched ('gpt2-xl'), null when none did. Absent in older results.
+     */
+    preset?: string | null;
   };
   evaluation: Partial<Record<BenchDataset, unknown>>;
   environment: Environment;

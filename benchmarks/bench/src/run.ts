@@ -5,6 +5,7 @@ import {
   type EditResult,
   type EditStep,
   edit,
+  MissingPresetError,
 } from '@llmedit/core';
 import { loadCounterFactSplit, loadSplit } from '@llmedit/datasets';
 import {
@@ -18,7 +19,9 @@ import {
 } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
 import type { BenchMethod, BenchModel, Prepared } from './bench-method.js';
+import { LAYERS_AUTO_BASE_PRESET, LAYERS_AUTO_METHODS } from './checkpoints.js';
 import { type BenchDataset, type BenchSplit, isKnowEditDataset, type ShippedDataset } from './flags.js';
+import { type LayerTrace, layersBelow, traceEditLayer } from './layers-auto.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
 import { RESULTS_SCHEMA } from './results.js';
 
@@ -62,6 +65,11 @@ export interface RunOptions {
   hparamsOverrides?: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
   /** Method id -> the file `hparamsOverrides` came from (recorded in results.json). */
   hparamsFiles?: Record<string, string>;
+  /**
+   * `--layers auto`: ROME / R-ROME / MEMIT without a preset for the model run with GPT-2 XL's values at the
+   * layers a causal trace picks (see layers-auto.ts).
+   */
+  layersAuto?: boolean;
 }
 
 /**
@@ -216,6 +224,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       ...(options.shard === undefined ? {} : { shard: options.shard }),
       ...(options.split === undefined || options.split === 'eval' ? {} : { split: options.split }),
       ...(options.hparamsFiles === undefined ? {} : { hparamsFiles: options.hparamsFiles }),
+      ...(options.layersAuto === true ? { layersAuto: true as const } : {}),
     },
     model: {
       name: bench.name,
@@ -225,6 +234,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       hiddenSize: model.config.hiddenSize,
       vocabSize: model.config.vocabSize,
       parameters,
+      preset: bench.preset ?? null,
     },
     evaluation: settings,
     environment: options.environment,
@@ -266,6 +276,15 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     });
   }
 
+  // --layers auto: one causal trace per run, on the first method that needs it.
+  let layerTrace: LayerTrace | undefined;
+  const traceLayers = options.layersAuto
+    ? () => {
+        layerTrace ??= traceEditLayer(model, { seed });
+        return layerTrace;
+      }
+    : undefined;
+
   for (const { method: entry, dataset } of units) {
     if (signal?.aborted) return finish(false);
     const data = records.get(dataset)!;
@@ -277,6 +296,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       signal,
       split: options.split ?? 'eval',
       hparamsOverride: options.hparamsOverrides?.get(entry.method.id),
+      traceLayers,
       evaluate: { ...settings[dataset], pre: cache, preModelId: model.modelId },
       onRecord: (record) => results.records.push(record),
       onEdited(count) {
@@ -286,6 +306,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       onStart: () => progress(`${entry.method.id} on ${dataset}`),
     });
     results.runs.push(run);
+    if (run.status === 'failed') progress(`${entry.method.id} on ${dataset} failed: ${run.reason}`);
     options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
   }
   return finish(!signal?.aborted);
@@ -300,11 +321,44 @@ interface RunOneOptions {
   split: BenchSplit;
   /** `--hparams` for this method: replaces its preset. */
   hparamsOverride: Readonly<Record<string, unknown>> | undefined;
+  /** `--layers auto`: the run's causal trace (computed on first use). */
+  traceLayers: (() => LayerTrace) | undefined;
   evaluate: PostEditOptions;
   onRecord(record: EditRecord): void;
   /** Progress: `count` more records were edited (or given up, so that the total still adds up). */
   onEdited(count: number): void;
   onStart(): void;
+}
+
+/**
+ * The method's preset for the model; with `--layers auto`, for ROME / R-ROME / MEMIT without one, GPT-2 XL's
+ * preset with its edited layers replaced by the traced peak and the layers below it (as many as GPT-2 XL's
+ * preset edits) and the loss read at the model's last layer (every EasyEdit preset uses the last layer:
+ * 47 of 48 on GPT-2 XL, 27 of 28 on GPT-J, 31 of 32 on LLaMA-2-7B). The chosen layers go into `run`.
+ */
+function presetValues(
+  entry: BenchMethod,
+  options: Pick<RunOneOptions, 'bench' | 'smoke' | 'traceLayers'>,
+  run: MethodRun,
+): Readonly<Record<string, unknown>> {
+  const { bench, smoke, traceLayers } = options;
+  try {
+    return entry.hparams?.(bench, { smoke }) ?? {};
+  } catch (error) {
+    if (
+      traceLayers === undefined ||
+      !LAYERS_AUTO_METHODS.has(entry.method.id) ||
+      !(error instanceof MissingPresetError)
+    ) {
+      throw error;
+    }
+    const base = entry.hparams?.({ ...bench, preset: LAYERS_AUTO_BASE_PRESET }, { smoke }) ?? {};
+    const count = Array.isArray(base.layers) ? base.layers.length : 1;
+    const trace = traceLayers();
+    const layers = layersBelow(trace.peak, count);
+    run.layersAuto = { ...trace, layers };
+    return { ...base, layers, vLossLayer: bench.model.config.numLayers - 1 };
+  }
 }
 
 async function runOne(
@@ -314,7 +368,7 @@ async function runOne(
   options: RunOneOptions,
 ): Promise<MethodRun> {
   const { method } = entry;
-  const { bench, smoke, seed, mode, signal } = options;
+  const { bench, seed, mode, signal } = options;
   const requested = data.requests.length;
   const t0 = performance.now();
   const run: MethodRun = {
@@ -353,7 +407,7 @@ async function runOne(
 
   let hparams: unknown;
   try {
-    hparams = method.hparams.parse(options.hparamsOverride ?? entry.hparams?.(bench, { smoke }) ?? {});
+    hparams = method.hparams.parse(options.hparamsOverride ?? presetValues(entry, options, run));
   } catch (error) {
     return end('failed', `hyperparameters: ${messageOf(error)}`);
   }
@@ -424,6 +478,7 @@ async function runOne(
   });
 
   if (mode === 'single') {
+    let firstError: string | undefined;
     for (let i = 0; i < requested; i++) {
       if (signal?.aborted) return end('partial', 'interrupted');
       let result: EditResult<unknown, CausalLM, RecordResult> | undefined;
@@ -443,13 +498,19 @@ async function runOne(
         run.edited++;
       } catch (error) {
         if (signal?.aborted) return end('partial', 'interrupted');
-        options.onRecord(recordOf(i, undefined, 1, undefined, messageOf(error)));
+        const message = messageOf(error);
+        options.onRecord(recordOf(i, undefined, 1, undefined, message));
+        firstError ??= message;
         run.failed++;
       } finally {
         result?.revert();
         result?.dispose();
       }
       tick(1);
+    }
+    // A method that edited nothing did not run: the whole run of it failed, with the (first) reason.
+    if (run.edited === 0 && firstError !== undefined) {
+      return end('failed', `every edit failed (${run.failed} of ${requested}): ${firstError}`);
     }
     return end('done');
   }

@@ -164,19 +164,25 @@ describe('pnpm bench on the micro model', () => {
   });
 
   it('fails a smoke run on any failed edit; a full run reports it in the results and exits 0', async () => {
+    // The first edit of each run throws, the second succeeds (a method whose every edit fails is a failed
+    // run: run-status.test.ts).
+    let calls = 0;
     const broken = benchMethod(
       {
         ...ftL,
-        async doEdit() {
-          throw new Error('boom');
+        async doEdit(...args: Parameters<typeof ftL.doEdit>) {
+          calls++;
+          if (calls % 2 === 1) throw new Error('boom');
+          return ftL.doEdit(...args);
         },
       },
       {},
     );
     const run = async (extra: string[]) => {
+      calls = 0;
       const stderr = sink();
       const code = await main(
-        ['--model', 'micro', '--datasets', 'zsre', '--n', '1', '--out', join(dir, 'broken'), ...extra],
+        ['--model', 'micro', '--datasets', 'zsre', '--n', '2', '--out', join(dir, 'broken'), ...extra],
         { stdout: sink(), stderr, methods: [broken], evaluation: { zsre: { suites: ['easyedit'] } } },
       );
       return { code, stderr: stderr.text };

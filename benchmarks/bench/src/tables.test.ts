@@ -7,6 +7,7 @@ import {
   buildTables,
   formatCell,
   formatNumber,
+  modelCaption,
   renderMarkdown,
   renderMarkdownTable,
   type Table,
@@ -220,6 +221,38 @@ describe('tables', () => {
     // Self-contained: no external scripts, styles or images.
     expect(html).not.toMatch(/<script|<link|src="http/);
     expect(html).toContain('<th class="pub"');
+  });
+
+  it('describes the model actually benchmarked in table.md and report.html', () => {
+    const withModel = (model: Partial<BenchResults['model']>) => ({
+      ...results,
+      model: { ...results.model, ...model },
+    });
+    const small = "a small model trained on the benchmark's own facts";
+    expect(modelCaption(withModel({ name: 'default' }))).toContain(small);
+    expect(modelCaption(results)).toContain('the micro test model');
+    expect(modelCaption(results)).not.toContain(small);
+    // A user's GPT-2 small folder: its path and shape, and that no preset matched it.
+    const folder = withModel({
+      name: '/models/gpt2',
+      numLayers: 12,
+      hiddenSize: 768,
+      parameters: 124.44e6,
+      preset: null,
+    });
+    const caption = modelCaption(folder);
+    expect(caption).toContain(
+      'the checkpoint in `/models/gpt2` (gpt2, 12 layers, hidden 768, 124.44 M parameters;',
+    );
+    expect(caption).toContain('matches no checkpoint with presets');
+    expect(caption).not.toContain(small);
+    expect(renderMarkdown(folder, tables)).toContain(caption);
+    expect(renderHtml(folder, tables)).toContain(escapeHtml(caption));
+    expect(renderHtml(folder, tables)).not.toContain(small);
+    // A GPT-2 XL folder ran with GPT-2 XL's presets.
+    expect(modelCaption(withModel({ name: '/models/gpt2-xl', numLayers: 48, preset: 'gpt2-xl' }))).toContain(
+      'its config has the shape of gpt2-xl, whose presets',
+    );
   });
 
   it('formats numbers without negative zero and escapes HTML', () => {

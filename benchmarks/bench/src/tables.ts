@@ -392,6 +392,37 @@ export function tableC(results: BenchResults): Table {
   };
 }
 
+/**
+ * What the numbers come from, for the captions: the committed default model, the micro test model, or a
+ * user's checkpoint folder (its path, shape and which presets its config matched).
+ */
+export function modelCaption(results: BenchResults): string {
+  const m = results.model;
+  if (m.name === 'default') {
+    return (
+      "Our numbers come from a small model trained on the benchmark's own facts, not from GPT-J or T5-XL: " +
+      'compare rankings, not magnitudes.'
+    );
+  }
+  if (m.name === 'micro') {
+    return (
+      "Our numbers come from the micro test model (llmedit's 2-layer model for unit tests), not from GPT-J " +
+      'or T5-XL: they check the pipeline, not the methods; compare nothing.'
+    );
+  }
+  const presets =
+    m.preset === undefined
+      ? ''
+      : m.preset === null
+        ? '; its config matches no checkpoint with presets, so hyperparameters came from --hparams or --layers auto'
+        : `; its config has the shape of ${m.preset}, whose presets (EasyEdit's values) were used`;
+  return (
+    `Our numbers come from the checkpoint in \`${m.name}\` (${m.architecture}, ${m.numLayers} layers, ` +
+    `hidden ${m.hiddenSize}, ${(m.parameters / 1e6).toFixed(2)} M parameters${presets}). The published ` +
+    'numbers beside come from GPT-J, GPT-2 XL and T5-XL: compare rankings, not magnitudes.'
+  );
+}
+
 /** Every table of a run, in report order. */
 export function buildTables(results: BenchResults): Table[] {
   const agg = aggregateResults(results);
@@ -523,8 +554,7 @@ export function renderMarkdown(
       `${env.gitDirty === true ? ' with uncommitted changes (results.json has every hyperparameter)' : ''}; ` +
       `${(results.wallMs / 60000).toFixed(1)} min wall-clock. Regenerate with \`pnpm bench\`.`,
     '',
-    "Our numbers come from a small model trained on the benchmark's own facts, not from GPT-J or T5-XL: " +
-      'compare rankings, not magnitudes. Rank agreement is Spearman ρ and Kendall τ-b (tie-corrected) ' +
+    `${modelCaption(results)} Rank agreement is Spearman ρ and Kendall τ-b (tie-corrected) ` +
       'between our column and the published one, over the methods present in both (the unedited row and ' +
       "methods a paper reports as failing, '—', are left out).",
     '',
