@@ -15,7 +15,7 @@ describe('parseFlags', () => {
     const f = parseFlags([], '/home/u');
     expect(f).toEqual({
       methods: undefined,
-      datasets: ['zsre', 'counterfact'],
+      datasets: ['zsre', 'counterfact', 'zsre-rome'],
       n: DEFAULT_N,
       split: 'eval',
       hparamsFiles: new Map(),
@@ -54,6 +54,9 @@ describe('parseFlags', () => {
     expect(f.smoke).toBe(true);
     expect(f.n).toBe(SMOKE_N);
     expect(f.out).toBe(SMOKE_OUT);
+    // ROME's zsRE protocol only when named (it would add a third round of edits to every method).
+    expect(f.datasets).toEqual(['zsre', 'counterfact']);
+    expect(parseFlags(['--smoke', '--datasets', 'zsre-rome'], '/w').datasets).toEqual(['zsre-rome']);
     expect(parseFlags(['--smoke', '--n', '5', '--out', '/tmp/x'], '/w')).toMatchObject({
       n: 5,
       out: '/tmp/x',
@@ -74,7 +77,7 @@ describe('parseFlags', () => {
     expect(partial(['--model', '/m/gpt2 xl']).out).toBe(join(PARTIAL_OUT_ROOT, 'model-gpt2_xl'));
     // Spelling out the defaults is still the default run; --out always wins.
     expect(
-      partial(['--methods', 'all', '--datasets', 'zsre,counterfact', '--n', String(DEFAULT_N)]).out,
+      partial(['--methods', 'all', '--datasets', 'zsre,counterfact,zsre-rome', '--n', String(DEFAULT_N)]).out,
     ).toBe(DEFAULT_OUT);
     expect(partial(['--methods', 'rome', '--out', 'results/latest'])).toMatchObject({
       out: '/w/results/latest',
@@ -84,6 +87,7 @@ describe('parseFlags', () => {
       ['--methods', 'kn'],
       ['--seed', '2'],
       ['--datasets', 'zsre'],
+      ['--datasets', 'zsre,counterfact'],
     ]) {
       expect(partial(argv).out).not.toBe(DEFAULT_OUT);
     }

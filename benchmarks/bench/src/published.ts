@@ -1,5 +1,5 @@
 // Published result tables, copied from /work/shared/reference/tables.md (see that file for provenance):
-// Yao et al. 2023 Table 1 (arXiv 2305.13172), Meng et al. 2022 ROME Table 4 (arXiv 2202.05262), the
+// Yao et al. 2023 Table 1 (arXiv 2305.13172), Meng et al. 2022 ROME Tables 4 and 1 (arXiv 2202.05262), the
 // wall-clock times of Yao et al. as quoted by Larimar (arXiv 2403.11901, Table 7) and EasyEdit's README
 // GPU-memory table. Cells that could not be verified are left out; '-' (the method fails on that model) is null.
 
@@ -290,6 +290,62 @@ export const ROME_TABLE_4 = {
 export type RomeModel = (typeof ROME_TABLE_4.models)[number];
 
 /**
+ * ROME Table 1 (zsRE, GPT-2 XL, 10,000 records of zsre_mend_eval.json): editor -> metric -> value, percent
+ * (the paper's 95% intervals are at most ±0.7 and are left out). Measured with ROME's own zsRE protocol
+ * (experiments/py/eval_utils_zsre.py): each record edited to its true answer answers[0]; Efficacy /
+ * Paraphrase: token accuracy of that answer after the question / its rephrase; Specificity: token accuracy
+ * of the NQ question's ground-truth answer after the edit. KE-zsRE and MEND-zsRE are KE and MEND trained
+ * on zsRE edits; the unedited row is GPT-2 XL itself.
+ */
+export const ROME_TABLE_1 = {
+  source: {
+    label: 'ROME',
+    citation:
+      'Meng et al. 2022, Locating and Editing Factual Associations in GPT, Table 1 (zsRE, GPT-2 XL; ' +
+      'arXiv 2202.05262; PRIMARY, cross-checked with Larimar arXiv 2403.11901 Table 12)',
+  },
+  models: ['GPT-2 XL'] as const,
+  values: {
+    'GPT-2 XL': {
+      efficacy: {
+        [UNEDITED]: 22.2,
+        FT: 99.6,
+        'FT+L': 92.3,
+        KE: 65.5,
+        'KE-zsRE': 92.4,
+        MEND: 75.9,
+        'MEND-zsRE': 99.4,
+        ROME: 99.8,
+      },
+      paraphrase: {
+        [UNEDITED]: 21.3,
+        FT: 82.1,
+        'FT+L': 47.2,
+        KE: 61.4,
+        'KE-zsRE': 90.0,
+        MEND: 65.3,
+        'MEND-zsRE': 99.3,
+        ROME: 88.1,
+      },
+      specificity: {
+        [UNEDITED]: 24.2,
+        FT: 23.2,
+        'FT+L': 23.4,
+        KE: 24.9,
+        'KE-zsRE': 23.8,
+        MEND: 24.1,
+        'MEND-zsRE': 24.1,
+        ROME: 24.2,
+      },
+    },
+  },
+} as const satisfies {
+  source: PublishedSource;
+  models: readonly string[];
+  values: Record<string, Record<string, PublishedColumn>>;
+};
+
+/**
  * Seconds per edit: Yao et al.'s wall-clock time for 10 CounterFact edits divided by 10 (SECONDARY: quoted
  * in Larimar, arXiv 2403.11901, Appendix A, Table 7; GPU and whether training time is included unknown).
  */
@@ -338,7 +394,10 @@ export const EASYEDIT_GPU_MEMORY = {
 export interface PublishedNames {
   /** Yao et al. Table 1 row. */
   survey?: string;
-  /** ROME Table 4 row. */
+  /**
+   * ROME Table 4 row, and Table 1's (zsRE), which names the editors the same way (FT, FT+L, KE, MEND, ROME;
+   * Table 1 has no KN row).
+   */
   rome?: string;
   /** Row of Yao et al.'s time table. */
   time?: string;

@@ -216,6 +216,7 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     if (t.id.startsWith('A-'))
       chart = tableChart(t, ['reliability', 'generalization', 'locality', 'portability'], '%');
     else if (t.id === 'B1') chart = tableChart(t, ['S', 'ES', 'PS', 'NS'], '%');
+    else if (t.id === 'B3') chart = tableChart(t, ['efficacy', 'paraphrase', 'specificity'], '%');
     else if (t.id === 'C') chart = costChart(t);
     sections.push(
       `<h2>${escapeHtml(t.title)}</h2><p class="caption">${escapeHtml(t.caption)}</p>` +

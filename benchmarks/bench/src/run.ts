@@ -7,7 +7,13 @@ import {
   edit,
   MissingPresetError,
 } from '@llmedit/core';
-import { loadCounterFactSplit, loadSplit } from '@llmedit/datasets';
+import {
+  loadCounterFactSplit,
+  loadSplit,
+  loadZsreSplit,
+  type SplitDataset,
+  zsreToRomeRequest,
+} from '@llmedit/datasets';
 import {
   computePreEditParallel,
   type EvaluationRequest,
@@ -20,7 +26,7 @@ import {
 import type { CausalLM } from '@llmedit/models';
 import type { BenchMethod, BenchModel, Prepared } from './bench-method.js';
 import { LAYERS_AUTO_BASE_PRESET, LAYERS_AUTO_METHODS } from './checkpoints.js';
-import { type BenchDataset, type BenchSplit, isKnowEditDataset, type ShippedDataset } from './flags.js';
+import { type BenchDataset, type BenchSplit, isKnowEditDataset } from './flags.js';
 import { type LayerTrace, layersBelow, traceEditLayer } from './layers-auto.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
 import { RESULTS_SCHEMA } from './results.js';
@@ -93,9 +99,11 @@ export const GE_PROMPTS = 2;
  * The evaluation of each data set. ZsRE: the EasyEdit protocol (reliability, generalization, locality,
  * portability) and fluency. CounterFact: the same plus ROME's suite (ES, PS, NS, EM, PM, NM, and GE over
  * the record's first GE_PROMPTS generation prompts). Generations are seeded top-5 samples of 100 tokens, as
- * ROME's generate_fast.
+ * ROME's generate_fast. ZsRE under ROME's protocol ('zsre-rome'): the 'rome-zsre' suite only (efficacy,
+ * paraphrase, specificity; no generation, so it stays cheap).
  */
 export function evaluationSettings(dataset: BenchDataset, seed: number): PostEditOptions {
+  if (dataset === 'zsre-rome') return { suites: ['rome-zsre'], seed };
   // KnowEdit is evaluated as EasyEdit's run_knowedit script does: the EasyEdit protocol and fluency.
   if (dataset === 'zsre' || isKnowEditDataset(dataset)) return { suites: ['easyedit'], fluency: true, seed };
   return {
@@ -137,6 +145,11 @@ export function loadRecords(
     }));
     return { requests, evaluation };
   }
+  if (dataset === 'zsre-rome') {
+    // ROME's MENDQADataset: each record is edited to its true answer answers[0].
+    const requests = loadZsreSplit(split).records.slice(0, n).map(zsreToRomeRequest);
+    return { requests, evaluation: requests };
+  }
   const requests = loadSplit(dataset, split).slice(0, n);
   return { requests, evaluation: requests };
 }
@@ -148,9 +161,10 @@ function packageField(name: string | undefined): { package?: string } {
 /**
  * The shipped training split a method trains on (SERAC's classifier, IKE's demonstrations) for a data set:
  * its own, or for a KnowEdit set the shipped split of the same question style (KnowEdit's files are
- * evaluated as given; their train files are not read).
+ * evaluated as given; their train files are not read). ZsRE under ROME's protocol trains on ZsRE's.
  */
-export function trainingSplit(dataset: BenchDataset): ShippedDataset {
+export function trainingSplit(dataset: BenchDataset): SplitDataset {
+  if (dataset === 'zsre-rome') return 'zsre';
   if (!isKnowEditDataset(dataset)) return dataset;
   return dataset === 'knowedit-zsre' ? 'zsre' : 'counterfact';
 }

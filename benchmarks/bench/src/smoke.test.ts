@@ -45,8 +45,12 @@ describe('pnpm bench on the micro model', () => {
     // Every method package's version is recorded, found from the method itself (no hand-kept list).
     expect(results.methods[0]).toMatchObject({ id: 'ft-l', package: '@llmedit/ft' });
     expect(results.environment.packages['@llmedit/ft']).toMatch(/^\d+\.\d+\.\d+/);
-    expect(results.records).toHaveLength(4);
-    expect(results.pre).toHaveLength(4);
+    // 2 records of each data set: zsre, counterfact and zsre-rome (ROME's zsRE protocol).
+    expect(results.records).toHaveLength(6);
+    expect(results.pre).toHaveLength(6);
+    const romeZsre = results.records.find((r: { dataset: string }) => r.dataset === 'zsre-rome');
+    expect(Object.keys(romeZsre.metrics).sort()).toEqual(['efficacy', 'paraphrase', 'specificity']);
+    expect(romeZsre.metrics.efficacy.tag).toBe('rome-zsre/pooled-token-accuracy');
     const cf = results.records.find((r: { dataset: string }) => r.dataset === 'counterfact');
     for (const metric of [
       'reliability',
@@ -64,7 +68,8 @@ describe('pnpm bench on the micro model', () => {
     const md = readFileSync(join(out, 'table.md'), 'utf8');
     expect(md).toMatch(/\| ft-l \| \d+\.\d \[/);
     expect(stdout.text).toContain('## Table B1');
-    expect(stderr.text).toMatch(/\[#+\] 4\/4 100%/);
+    expect(stdout.text).toContain("## Table B3 (ZsRE): ROME's zsRE protocol");
+    expect(stderr.text).toMatch(/\[#+\] 6\/6 100%/);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<svg');
 
     // Same seed, same numbers (timings aside).

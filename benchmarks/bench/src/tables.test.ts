@@ -270,3 +270,97 @@ describe('tables', () => {
     expect(recordLines).toHaveLength(results.records.length);
   });
 });
+
+describe("Table B3: ZsRE under ROME's protocol beside ROME Table 1", () => {
+  const pooled = (value: number): MetricValue => ({
+    value,
+    tag: 'rome-zsre/pooled-token-accuracy',
+    count: 3,
+  });
+  // Per method: efficacy, paraphrase, specificity of its two zsre-rome records.
+  const values: Record<string, [number, number, number][]> = {
+    'ft-l': [
+      [1, 0.5, 0.2],
+      [1, 0.5, 0.4],
+    ],
+    rome: [
+      [1, 1, 0.3],
+      [1, 0.5, 0.3],
+    ],
+    kn: [
+      [0, 0, 0.3],
+      [0, 0, 0.3],
+    ],
+    'my-method': [
+      [0.5, 0.5, 0.5],
+      [0.5, 0.5, 0.5],
+    ],
+  };
+  const metricsOf = ([e, p, s]: [number, number, number]) => ({
+    efficacy: pooled(e),
+    paraphrase: pooled(p),
+    specificity: pooled(s),
+  });
+  const base = fakeResults();
+  const results: BenchResults = {
+    ...base,
+    options: { ...base.options, datasets: ['zsre', 'counterfact', 'zsre-rome'] },
+    pre: [
+      ...base.pre,
+      { dataset: 'zsre-rome', index: 0, id: '0', metrics: metricsOf([0, 0, 0.3]) },
+      { dataset: 'zsre-rome', index: 1, id: '1', metrics: metricsOf([0.5, 0, 0.3]) },
+    ],
+    records: [
+      ...base.records,
+      ...Object.entries(values).flatMap(([method, rows]) =>
+        rows.map(
+          (row, index): EditRecord => ({
+            method,
+            dataset: 'zsre-rome',
+            index,
+            id: String(index),
+            mode: 'single',
+            step: 1,
+            editMs: 500,
+            peakBytes: 1024,
+            peakExtraBytes: 1024,
+            metrics: metricsOf(row),
+          }),
+        ),
+      ),
+    ],
+  };
+  const tables = buildTables(results);
+
+  it('adds B3 after B1/B2 and no Table A for zsre-rome', () => {
+    expect(tables.map((t) => t.id)).toEqual(['A-zsre', 'A-counterfact', 'B1', 'B2', 'B3', 'C']);
+  });
+
+  it("puts our rows (unedited included) beside ROME's GPT-2 XL rows, matched by the ROME names", () => {
+    const b3 = table(tables, 'B3');
+    expect(b3.columns.map((c) => c.label)).toEqual(['Efficacy', 'Paraphrase', 'Specificity']);
+    const [efficacy, paraphrase, specificity] = b3.columns;
+    expect(efficacy!.ours.get(UNEDITED_ROW)!.mean).toBeCloseTo(25, 10);
+    expect(paraphrase!.ours.get('rome')!.mean).toBeCloseTo(75, 10);
+    expect(specificity!.ours.get('ft-l')!.mean).toBeCloseTo(30, 10);
+    const gpt2xl = efficacy!.published[0]!;
+    expect(gpt2xl.label).toBe('GPT-2 XL');
+    expect(gpt2xl.citation).toMatch(/Table 1 \(zsRE, GPT-2 XL/);
+    expect(Object.fromEntries(gpt2xl.values)).toEqual({ 'ft-l': 92.3, rome: 99.8, [UNEDITED_ROW]: 22.2 });
+    // KN has a Table 4 row but none in Table 1; my-method has no ROME name.
+    expect(paraphrase!.published[0]!.values.get('ft-l')).toBe(47.2);
+    expect(specificity!.published[0]!.values.get('rome')).toBe(24.2);
+    // Ours: rome 75 > ft-l 50 on paraphrase; ROME 88.1 > FT+L 47.2.
+    expect(paraphrase!.published[0]!.agreement.keys).toEqual(['ft-l', 'rome']);
+    expect(paraphrase!.published[0]!.agreement.rho).toBeCloseTo(1, 12);
+  });
+
+  it('renders B3 in table.md and report.html, and its seconds per edit in Table C', () => {
+    const md = renderMarkdown(results, tables);
+    expect(md).toContain("## Table B3 (ZsRE): ROME's zsRE protocol");
+    expect(md).toContain('| Efficacy | Efficacy: GPT-2 XL |');
+    expect(md).toContain('Meng et al. 2022, Locating and Editing Factual Associations in GPT, Table 1');
+    expect(renderHtml(results, tables)).toContain('Table B3 (ZsRE): ROME&#39;s zsRE protocol');
+    expect(table(tables, 'C').columns.map((c) => c.key)).toContain('seconds-zsre-rome');
+  });
+});

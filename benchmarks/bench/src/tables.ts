@@ -5,6 +5,7 @@ import {
   EASYEDIT_GPU_MEMORY,
   type PublishedColumn,
   type PublishedNames,
+  ROME_TABLE_1,
   ROME_TABLE_4,
   SURVEY_TABLE_1,
   UNEDITED,
@@ -159,7 +160,11 @@ const SURVEY_METRICS = [
   { key: 'fluency', metric: 'fluency', label: 'Fluency' },
 ] as const;
 
-const SHIPPED_LABEL: Record<ShippedDataset, string> = { zsre: 'ZsRE', counterfact: 'CounterFact' };
+const SHIPPED_LABEL: Record<ShippedDataset, string> = {
+  zsre: 'ZsRE',
+  counterfact: 'CounterFact',
+  'zsre-rome': "ZsRE, ROME's protocol",
+};
 
 /** 'ZsRE', 'CounterFact', 'KnowEdit wikibio'. */
 function datasetLabel(dataset: BenchDataset): string {
@@ -182,7 +187,10 @@ export function tableA(results: BenchResults, agg: Aggregates, dataset: BenchDat
       if (cell !== undefined) ours.set(row.id, cell);
     }
     const published: PublishedBeside[] = [];
-    if (!knowEdit && (key === 'reliability' || key === 'generalization' || key === 'locality')) {
+    if (
+      (dataset === 'zsre' || dataset === 'counterfact') &&
+      (key === 'reliability' || key === 'generalization' || key === 'locality')
+    ) {
       for (const model of SURVEY_TABLE_1.models) {
         published.push(
           publishedBeside(
@@ -270,6 +278,58 @@ export function tableB(results: BenchResults, agg: Aggregates, part: 1 | 2): Tab
           'paraphrase / neighborhood prompts, in points; GE: generation entropy x 100 of 100-token top-5 samples from ' +
           `the record's first ${GE_PROMPTS} generation prompts. 95% bootstrap intervals. Beside: ROME Table 4 ` +
           '(GPT-2 XL, GPT-J).',
+    rows: rows.rows,
+    columns,
+  };
+}
+
+const ROME_ZSRE_METRICS = [
+  { key: 'efficacy', label: 'Efficacy' },
+  { key: 'paraphrase', label: 'Paraphrase' },
+  { key: 'specificity', label: 'Specificity' },
+] as const;
+
+/**
+ * Table B3 (ROME Table 1 layout, zsRE under ROME's own protocol: the 'zsre-rome' data set): Efficacy,
+ * Paraphrase, Specificity beside ROME's published GPT-2 XL numbers. Published editors are matched by the
+ * methods' ROME names (`published.rome`, as in Table B).
+ */
+export function tableB3(results: BenchResults, agg: Aggregates): Table {
+  const rows = methodRows(results, true);
+  const columns: Column[] = ROME_ZSRE_METRICS.map(({ key, label }) => {
+    const ours = new Map<string, Cell>();
+    for (const row of rows.rows) {
+      const report =
+        row.id === UNEDITED_ROW ? agg.pre.get('zsre-rome') : agg.post.get(groupKey(row.id, 'zsre-rome'));
+      const cell = cellOf(report, key, 100);
+      if (cell !== undefined) ours.set(row.id, cell);
+    }
+    const published = ROME_TABLE_1.models.map((model) => {
+      const column: PublishedColumn = ROME_TABLE_1.values[model][key];
+      return publishedBeside(
+        model,
+        ROME_TABLE_1.source.citation,
+        1,
+        column,
+        rows,
+        (n) => n.rome,
+        ours,
+        column[UNEDITED],
+      );
+    });
+    return { key, label, digits: 1, ours, published };
+  });
+  return {
+    id: 'B3',
+    title: "Table B3 (ZsRE): ROME's zsRE protocol",
+    caption:
+      "ROME's own zsRE evaluation (experiments/py/eval_utils_zsre.py): each record is edited to its true " +
+      "answer answers[0] (not EasyEdit's alt). Efficacy / Paraphrase: share of the answer tokens that are the " +
+      'argmax after the question / its rephrase plus the preceding answer tokens (each prefix re-tokenized as ' +
+      'text); Specificity: the same for the NQ question, with "?" appended, against its ground-truth answer ' +
+      "(not against the unedited model). Pooled over a record's tokens, then the mean over records; percent " +
+      'with 95% bootstrap intervals. Beside: ROME Table 1 (GPT-2 XL), matched by the ROME names of Table B ' +
+      '(ft-l is FT+L, mend is MEND); its FT, KE-zsRE and MEND-zsRE rows are matched to none of ours.',
     rows: rows.rows,
     columns,
   };
@@ -426,9 +486,13 @@ export function modelCaption(results: BenchResults): string {
 /** Every table of a run, in report order. */
 export function buildTables(results: BenchResults): Table[] {
   const agg = aggregateResults(results);
-  const tables = results.options.datasets.map((d) => tableA(results, agg, d));
+  // ZsRE under ROME's protocol has its own table (B3), not a Table A.
+  const tables = results.options.datasets
+    .filter((d) => d !== 'zsre-rome')
+    .map((d) => tableA(results, agg, d));
   if (results.options.datasets.includes('counterfact'))
     tables.push(tableB(results, agg, 1), tableB(results, agg, 2));
+  if (results.options.datasets.includes('zsre-rome')) tables.push(tableB3(results, agg));
   tables.push(tableC(results));
   return tables;
 }
