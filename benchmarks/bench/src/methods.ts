@@ -1,9 +1,12 @@
 // The methods `pnpm bench` runs, in table order. Adding a method is one entry: import its package by name,
 // say how the published tables call it, and which of its hyperparameter presets fits the model.
+
+import { calinet, calinetPresets } from '@llmedit/calinet';
 import type { AnyEditMethod } from '@llmedit/core';
 import { ftL, ftM, ftPresets } from '@llmedit/ft';
 import { grace, gracePresets } from '@llmedit/grace';
 import { ike, ikePresets } from '@llmedit/ike';
+import { ke, keArtifactRef, kePresets, loadKeArtifact, readKeArtifactConfig } from '@llmedit/ke';
 import { kn, knLlmedit, knPresets } from '@llmedit/kn';
 import { layerStats } from '@llmedit/locate';
 import { memit, memitPresets } from '@llmedit/memit';
@@ -78,7 +81,7 @@ function withStatistics(
   };
 }
 
-/** What the bench needs of a method whose one-time cost is training an artifact (SERAC, MEND). */
+/** What the bench needs of a method whose one-time cost is training an artifact (SERAC, MEND, KE). */
 interface TrainedArtifact<A extends { dispose(): void }> {
   /** The committed artifact of the default model. */
   committed: { dir: string };
@@ -134,6 +137,14 @@ const mendArtifact = trainedArtifact({
   what: 'MEND',
 });
 
+const keArtifact = trainedArtifact({
+  committed: keArtifactRef('default'),
+  readReport: (dir) => readKeArtifactConfig(dir).report,
+  load: (dir, bench) => loadKeArtifact(dir, bench.model),
+  method: ke,
+  what: 'KE',
+});
+
 export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(
     ftL,
@@ -155,12 +166,18 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
   // llmedit's KN rule (packages/kn README): no published row.
   benchMethod(knLlmedit, {}, fromPresets(knPresets, 'kn-llmedit')),
   benchMethod(tPatcher, { time: 'T-Patcher' }, fromPresets(tPatcherPresets, undefined, 't-patcher')),
+  benchMethod(calinet, { time: 'CaliNet' }, fromPresets(calinetPresets, undefined, 'calinet')),
   benchMethod(grace, { memory: 'GRACE' }, fromPresets(gracePresets, undefined, 'grace')),
   benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets, undefined, 'ike')),
   benchMethod(
     mend,
     { survey: 'MEND', rome: 'MEND', time: 'MEND', memory: 'MEND' },
     { ...fromPresets(mendPresets, undefined, 'mend'), prepare: mendArtifact },
+  ),
+  benchMethod(
+    ke,
+    { survey: 'KE', rome: 'KE', time: 'KE' },
+    { ...fromPresets(kePresets, undefined, 'ke'), prepare: keArtifact },
   ),
   benchMethod(
     serac,

@@ -1,14 +1,6 @@
 // SERAC's counterfactual model h_ψ(z_e, x) (Mitchell et al. 2022, arXiv:2206.06520, section 3.1): an LM
 // fine-tuned to answer x given the edit z_e in its context, by the next-token NLL of the answer (eq. 2's L_e term).
-import {
-  createRng,
-  type EditRequest,
-  type Rng,
-  type Scalar,
-  type Tensor,
-  tf,
-  type Variable,
-} from '@llmedit/core';
+import { createRng, type EditRequest, type Rng, type Tensor, tf, type Variable } from '@llmedit/core';
 import { type CausalLM, chunkByTokens } from '@llmedit/models';
 import { AdamW, contiguousShards, DataParallelGradients, warmupCosine } from '@llmedit/pretrained';
 import { type AnswerSequence, answerShardLoss, answerShardLossModule } from './counterfactual-loss.js';
