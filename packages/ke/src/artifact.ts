@@ -1,11 +1,5 @@
 import { LlmeditError } from '@llmedit/core';
-import {
-  type ArtifactLayout,
-  readArtifactConfig,
-  readArtifactTensors,
-  writeArtifactFiles,
-} from '@llmedit/meta-train';
-import type { CausalLM } from '@llmedit/models';
+import { type ArtifactRef, artifactKind, type EditorArtifact } from '@llmedit/meta-train';
 import { KeEditor } from './editor.js';
 import type { KeHparams } from './hparams.js';
 
@@ -53,18 +47,11 @@ export interface KeArtifactConfig {
   readonly report: KeTrainingReport;
 }
 
-/** A trained KnowledgeEditor for one base model. Owns the hypernetwork's variables. */
-export interface KeArtifact {
-  readonly config: KeArtifactConfig;
-  readonly editor: KeEditor;
-  dispose(): void;
-}
+/** A trained Ke editor for one base model. Owns the editor's variables. */
+export type KeArtifact = EditorArtifact<KeArtifactConfig, KeEditor>;
 
 /** The JSON form `doPrepare` returns and `context.artifact` accepts: where a saved artifact lives. */
-export interface KeArtifactRef {
-  readonly format: typeof KE_ARTIFACT_FORMAT;
-  readonly dir: string;
-}
+export type KeArtifactRef = ArtifactRef<typeof KE_ARTIFACT_FORMAT>;
 
 /** A saved artifact is missing, of another format or version, or damaged. */
 export class KeArtifactError extends LlmeditError {
@@ -89,68 +76,40 @@ export class KeModelMismatchError extends LlmeditError {
   }
 }
 
-const LAYOUT: ArtifactLayout = {
-  format: KE_ARTIFACT_FORMAT,
-  version: KE_ARTIFACT_VERSION,
-  configFile: 'ke.json',
-  tensorsFile: 'editor.safetensors',
-  trainCommand: 'pnpm --filter @llmedit/ke train --model <name>',
-  fail: (dir, message) => new KeArtifactError(dir, message),
-};
+/** Ke's artifact folder: `ke.json` and `editor.safetensors`. */
+export const keArtifacts = artifactKind<KeArtifactConfig, KeEditor>({
+  layout: {
+    format: KE_ARTIFACT_FORMAT,
+    version: KE_ARTIFACT_VERSION,
+    configFile: 'ke.json',
+    tensorsFile: 'editor.safetensors',
+    trainCommand: 'pnpm --filter @llmedit/ke train --model <name>',
+    fail: (dir, message) => new KeArtifactError(dir, message),
+  },
+  method: 'ke',
+  trainer: 'trainKe',
+  isEditor: (value): value is KeEditor => value instanceof KeEditor,
+  fromHost: (model, config, tensors) => KeEditor.fromHost(model, config.hparams, tensors),
+  mismatch: (artifactModelId, modelId) => new KeModelMismatchError(artifactModelId, modelId),
+});
 
 /** Assemble an in-memory artifact (it takes ownership of `editor`). */
-export function keArtifact(config: KeArtifactConfig, editor: KeEditor): KeArtifact {
-  let disposed = false;
-  return {
-    config,
-    editor,
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      editor.dispose();
-    },
-  };
-}
+export const keArtifact = keArtifacts.create;
 
 /** Write `ke.json` and `editor.safetensors`. */
-export function saveKeArtifact(artifact: KeArtifact, dir: string): KeArtifactRef {
-  writeArtifactFiles(LAYOUT, dir, artifact.config, artifact.editor.toHost());
-  return { format: KE_ARTIFACT_FORMAT, dir };
-}
+export const saveKeArtifact = keArtifacts.save;
 
-/** Read and check a saved artifact's ke.json (format and version) without loading the hypernetwork. */
-export function readKeArtifactConfig(dir: string): KeArtifactConfig {
-  return readArtifactConfig<KeArtifactConfig>(LAYOUT, dir);
-}
+/** Read and check a saved artifact's ke.json (format and version) without loading the editor. */
+export const readKeArtifactConfig = keArtifacts.readConfig;
 
 /**
  * Load a saved artifact for `model` (Node). Refuses, with `KeModelMismatchError`, an artifact trained for
- * another model. The caller owns it: `dispose()` frees the hypernetwork.
+ * another model. The caller owns it: `dispose()` frees the editor.
  */
-export function loadKeArtifact(dir: string, model: CausalLM): KeArtifact {
-  const config = readKeArtifactConfig(dir);
-  if (config.baseModelId !== model.modelId) throw new KeModelMismatchError(config.baseModelId, model.modelId);
-  const editor = KeEditor.fromHost(model, config.hparams, readArtifactTensors(LAYOUT, dir));
-  if (typeof editor === 'string') throw new KeArtifactError(dir, `${LAYOUT.tensorsFile} needs ${editor}`);
-  return keArtifact(config, editor);
-}
+export const loadKeArtifact = keArtifacts.load;
 
 /** Whether `value` is a `KeArtifactRef` (the JSON form). */
-export function isKeArtifactRef(value: unknown): value is KeArtifactRef {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { format?: unknown }).format === KE_ARTIFACT_FORMAT &&
-    typeof (value as { dir?: unknown }).dir === 'string'
-  );
-}
+export const isKeArtifactRef = keArtifacts.isRef;
 
 /** Whether `value` is a loaded `KeArtifact`. */
-export function isKeArtifact(value: unknown): value is KeArtifact {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { editor?: unknown }).editor instanceof KeEditor &&
-    typeof (value as { dispose?: unknown }).dispose === 'function'
-  );
-}
+export const isKeArtifact = keArtifacts.isArtifact;

@@ -6,22 +6,12 @@ import {
   type EditOutcome,
   type EditRequest,
   InvalidHparamsError,
-  InvalidRequestError,
   type Tensor,
   tf,
 } from '@llmedit/core';
-import { artifactCache, requestExample } from '@llmedit/meta-train';
+import { applyWeightDeltas, frobeniusNorms, requestExample } from '@llmedit/meta-train';
 import { type CausalLM, packageFolder } from '@llmedit/models';
-import {
-  isKeArtifact,
-  isKeArtifactRef,
-  KE_ARTIFACT_FORMAT,
-  type KeArtifact,
-  type KeArtifactRef,
-  KeModelMismatchError,
-  loadKeArtifact,
-  saveKeArtifact,
-} from './artifact.js';
+import { KE_ARTIFACT_FORMAT, type KeArtifactRef, keArtifacts, saveKeArtifact } from './artifact.js';
 import { conditionIds, editGradients } from './gradient.js';
 import { type KeHparams, keHparams } from './hparams.js';
 import { trainKe } from './train.js';
@@ -49,36 +39,9 @@ export function keArtifactRef(name: KeArtifactName): KeArtifactRef {
   return { format: KE_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
 }
 
-const loaded = artifactCache(loadKeArtifact);
-
-function artifactFor(model: CausalLM, artifact: unknown): KeArtifact {
-  if (isKeArtifact(artifact)) {
-    if (artifact.config.baseModelId !== model.modelId) {
-      throw new KeModelMismatchError(artifact.config.baseModelId, model.modelId);
-    }
-    return artifact;
-  }
-  if (isKeArtifactRef(artifact)) return loaded.get(model, artifact.dir);
-  throw new InvalidRequestError(
-    'ke',
-    'context.artifact',
-    `must be a KeArtifact or { format: '${KE_ARTIFACT_FORMAT}', dir } (from prepare or trainKe), got ${JSON.stringify(artifact)?.slice(0, 80) ?? String(artifact)}`,
-  );
-}
-
 /** Frees the hypernetworks that `ke` loaded from folders for `model`. */
 export function releaseKeArtifacts(model: CausalLM): void {
-  loaded.release(model);
-}
-
-function norms(tensors: ReadonlyMap<string, Tensor>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, t] of tensors) {
-    const norm = tf.tidy(() => tf.norm(t));
-    out[name] = norm.dataSync()[0]!;
-    norm.dispose();
-  }
-  return out;
+  keArtifacts.release(model);
 }
 
 /** Create the KE method (`ke` uses the defaults). */
@@ -108,7 +71,7 @@ export function createKeMethod(options: KeMethodOptions = {}) {
     },
     async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
       context.signal?.throwIfAborted();
-      const { editor } = artifactFor(model, context.artifact);
+      const { editor } = keArtifacts.resolve(model, context.artifact);
       const layers = editor.weights.map((w) => w.layer);
       if (hparams.layers.join() !== layers.join()) {
         throw new InvalidHparamsError(
@@ -119,42 +82,15 @@ export function createKeMethod(options: KeMethodOptions = {}) {
       const examples = requests.map((r, i) => requestExample(model, r, hparams.maxLength, i));
       const conditions = requests.map((r) => conditionIds(model, r, hparams.maxLength));
       const gradients = editGradients(model, examples, editor.weights);
-      const gradientNorms = norms(gradients);
+      const gradientNorms = frobeniusNorms(gradients);
       let deltas: Map<string, Tensor>;
       try {
         deltas = editor.deltas(conditions, gradients);
       } finally {
         tf.dispose([...gradients.values()]);
       }
-      const snapshot = model.snapshotWeights([...deltas.keys()]);
-      try {
-        for (const [name, delta] of deltas) {
-          const next = tf.add(model.weight(name), delta);
-          model.setWeight(name, next);
-          next.dispose();
-        }
-      } catch (error) {
-        snapshot.restore();
-        snapshot.dispose();
-        tf.dispose([...deltas.values()]);
-        throw error;
-      }
-      const info: KeInfo = { layers, updateNorms: norms(deltas), gradientNorms };
-      let disposed = false;
-      return {
-        model,
-        deltas,
-        restore() {
-          if (!disposed) snapshot.restore();
-        },
-        dispose() {
-          if (disposed) return;
-          disposed = true;
-          snapshot.dispose();
-          tf.dispose([...deltas.values()]);
-        },
-        info: info as unknown as Readonly<Record<string, unknown>>,
-      };
+      const info: Omit<KeInfo, 'updateNorms'> = { layers, gradientNorms };
+      return applyWeightDeltas(model, deltas, info);
     },
   });
 }

@@ -2,42 +2,20 @@
 // Run: pnpm --filter @llmedit/mend train [--model default|micro] [--out artifacts/<model>] [--seed 0]
 //        [--set key=value ...] (any MendHparams key, e.g. --set steps=500)
 import { join } from 'node:path';
-import { currentBackend, initBackend } from '@llmedit/core';
-import { loadSplit } from '@llmedit/datasets';
-import {
-  type CheckpointName,
-  loadPretrained,
-  ProgressBar,
-  parseTrainArtifactArgs,
-} from '@llmedit/pretrained';
+import { runArtifactTraining } from '@llmedit/pretrained';
 import { saveMendArtifact } from '../src/artifact.js';
 import { mendHparams } from '../src/hparams.js';
 import { mendPresets } from '../src/presets.js';
 import { trainMend } from '../src/train.js';
 
-const args = parseTrainArtifactArgs(process.argv.slice(2));
-const modelName = args.model as CheckpointName;
-const out = args.out ?? join(import.meta.dirname, '..', 'artifacts', modelName);
-const { seed, overrides } = args;
-
-await initBackend();
-const model = loadPretrained(modelName);
-const preset = mendPresets[modelName as keyof typeof mendPresets] ?? {};
-const hparams = mendHparams.parse({ ...preset, ...overrides });
-const requests = hparams.trainingDatasets.flatMap((d) => loadSplit(d, 'train'));
-console.error(
-  `MEND meta-training for ${modelName} (${model.modelId}) on ${requests.length} training requests, layers [${hparams.layers.join(', ')}], backend ${currentBackend()?.name}`,
-);
-const bar = new ProgressBar(hparams.steps, 'meta-train'.padEnd(12), 100);
-const artifact = await trainMend(model, requests, hparams, {
-  seed,
-  onProgress({ fraction }) {
-    bar.update(Math.round(fraction * hparams.steps), {});
-  },
+await runArtifactTraining({
+  what: 'MEND',
+  packageDir: join(import.meta.dirname, '..'),
+  presets: mendPresets,
+  parse: (values) => mendHparams.parse(values),
+  describe: (hparams) => `layers [${hparams.layers.join(', ')}]`,
+  train: trainMend,
+  save: saveMendArtifact,
+  report: (artifact) => artifact.config.report,
+  dispose: (artifact) => artifact.dispose(),
 });
-bar.finish();
-saveMendArtifact(artifact, out);
-console.log(JSON.stringify(artifact.config.report, null, 2));
-console.log(`saved to ${out}`);
-artifact.dispose();
-model.dispose();

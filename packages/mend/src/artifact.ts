@@ -1,11 +1,5 @@
 import { LlmeditError } from '@llmedit/core';
-import {
-  type ArtifactLayout,
-  readArtifactConfig,
-  readArtifactTensors,
-  writeArtifactFiles,
-} from '@llmedit/meta-train';
-import type { CausalLM } from '@llmedit/models';
+import { type ArtifactRef, artifactKind, type EditorArtifact } from '@llmedit/meta-train';
 import { MendEditor } from './editor.js';
 import type { MendHparams } from './hparams.js';
 
@@ -51,18 +45,11 @@ export interface MendArtifactConfig {
   readonly report: MendTrainingReport;
 }
 
-/** A trained MEND editor for one base model. Owns the editor's variables. */
-export interface MendArtifact {
-  readonly config: MendArtifactConfig;
-  readonly editor: MendEditor;
-  dispose(): void;
-}
+/** A trained Mend editor for one base model. Owns the editor's variables. */
+export type MendArtifact = EditorArtifact<MendArtifactConfig, MendEditor>;
 
 /** The JSON form `doPrepare` returns and `context.artifact` accepts: where a saved artifact lives. */
-export interface MendArtifactRef {
-  readonly format: typeof MEND_ARTIFACT_FORMAT;
-  readonly dir: string;
-}
+export type MendArtifactRef = ArtifactRef<typeof MEND_ARTIFACT_FORMAT>;
 
 /** A saved artifact is missing, of another format or version, or damaged. */
 export class MendArtifactError extends LlmeditError {
@@ -87,69 +74,40 @@ export class MendModelMismatchError extends LlmeditError {
   }
 }
 
-const LAYOUT: ArtifactLayout = {
-  format: MEND_ARTIFACT_FORMAT,
-  version: MEND_ARTIFACT_VERSION,
-  configFile: 'mend.json',
-  tensorsFile: 'editor.safetensors',
-  trainCommand: 'pnpm --filter @llmedit/mend train --model <name>',
-  fail: (dir, message) => new MendArtifactError(dir, message),
-};
+/** Mend's artifact folder: `mend.json` and `editor.safetensors`. */
+export const mendArtifacts = artifactKind<MendArtifactConfig, MendEditor>({
+  layout: {
+    format: MEND_ARTIFACT_FORMAT,
+    version: MEND_ARTIFACT_VERSION,
+    configFile: 'mend.json',
+    tensorsFile: 'editor.safetensors',
+    trainCommand: 'pnpm --filter @llmedit/mend train --model <name>',
+    fail: (dir, message) => new MendArtifactError(dir, message),
+  },
+  method: 'mend',
+  trainer: 'trainMend',
+  isEditor: (value): value is MendEditor => value instanceof MendEditor,
+  fromHost: (model, config, tensors) => MendEditor.fromHost(model, config.hparams, tensors),
+  mismatch: (artifactModelId, modelId) => new MendModelMismatchError(artifactModelId, modelId),
+});
 
 /** Assemble an in-memory artifact (it takes ownership of `editor`). */
-export function mendArtifact(config: MendArtifactConfig, editor: MendEditor): MendArtifact {
-  let disposed = false;
-  return {
-    config,
-    editor,
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      editor.dispose();
-    },
-  };
-}
+export const mendArtifact = mendArtifacts.create;
 
 /** Write `mend.json` and `editor.safetensors`. */
-export function saveMendArtifact(artifact: MendArtifact, dir: string): MendArtifactRef {
-  writeArtifactFiles(LAYOUT, dir, artifact.config, artifact.editor.toHost());
-  return { format: MEND_ARTIFACT_FORMAT, dir };
-}
+export const saveMendArtifact = mendArtifacts.save;
 
 /** Read and check a saved artifact's mend.json (format and version) without loading the editor. */
-export function readMendArtifactConfig(dir: string): MendArtifactConfig {
-  return readArtifactConfig<MendArtifactConfig>(LAYOUT, dir);
-}
+export const readMendArtifactConfig = mendArtifacts.readConfig;
 
 /**
  * Load a saved artifact for `model` (Node). Refuses, with `MendModelMismatchError`, an artifact trained for
  * another model. The caller owns it: `dispose()` frees the editor.
  */
-export function loadMendArtifact(dir: string, model: CausalLM): MendArtifact {
-  const config = readMendArtifactConfig(dir);
-  if (config.baseModelId !== model.modelId)
-    throw new MendModelMismatchError(config.baseModelId, model.modelId);
-  const editor = MendEditor.fromHost(model, config.hparams, readArtifactTensors(LAYOUT, dir));
-  if (typeof editor === 'string') throw new MendArtifactError(dir, `${LAYOUT.tensorsFile} needs ${editor}`);
-  return mendArtifact(config, editor);
-}
+export const loadMendArtifact = mendArtifacts.load;
 
 /** Whether `value` is a `MendArtifactRef` (the JSON form). */
-export function isMendArtifactRef(value: unknown): value is MendArtifactRef {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { format?: unknown }).format === MEND_ARTIFACT_FORMAT &&
-    typeof (value as { dir?: unknown }).dir === 'string'
-  );
-}
+export const isMendArtifactRef = mendArtifacts.isRef;
 
 /** Whether `value` is a loaded `MendArtifact`. */
-export function isMendArtifact(value: unknown): value is MendArtifact {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { editor?: unknown }).editor instanceof MendEditor &&
-    typeof (value as { dispose?: unknown }).dispose === 'function'
-  );
-}
+export const isMendArtifact = mendArtifacts.isArtifact;

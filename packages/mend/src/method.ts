@@ -6,22 +6,11 @@ import {
   type EditOutcome,
   type EditRequest,
   InvalidHparamsError,
-  InvalidRequestError,
   type Tensor,
-  tf,
 } from '@llmedit/core';
-import { artifactCache, disposeFactors, editFactors, requestExample } from '@llmedit/meta-train';
+import { applyWeightDeltas, disposeFactors, editFactors, requestExample } from '@llmedit/meta-train';
 import { type CausalLM, packageFolder } from '@llmedit/models';
-import {
-  isMendArtifact,
-  isMendArtifactRef,
-  loadMendArtifact,
-  MEND_ARTIFACT_FORMAT,
-  type MendArtifact,
-  type MendArtifactRef,
-  MendModelMismatchError,
-  saveMendArtifact,
-} from './artifact.js';
+import { MEND_ARTIFACT_FORMAT, type MendArtifactRef, mendArtifacts, saveMendArtifact } from './artifact.js';
 import { type MendHparams, mendHparams } from './hparams.js';
 import { trainMend } from './train.js';
 
@@ -50,29 +39,12 @@ export function mendArtifactRef(name: MendArtifactName): MendArtifactRef {
   return { format: MEND_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
 }
 
-const loaded = artifactCache(loadMendArtifact);
-
-function artifactFor(model: CausalLM, artifact: unknown): MendArtifact {
-  if (isMendArtifact(artifact)) {
-    if (artifact.config.baseModelId !== model.modelId) {
-      throw new MendModelMismatchError(artifact.config.baseModelId, model.modelId);
-    }
-    return artifact;
-  }
-  if (isMendArtifactRef(artifact)) return loaded.get(model, artifact.dir);
-  throw new InvalidRequestError(
-    'mend',
-    'context.artifact',
-    `must be a MendArtifact or { format: '${MEND_ARTIFACT_FORMAT}', dir } (from prepare or trainMend), got ${JSON.stringify(artifact)?.slice(0, 80) ?? String(artifact)}`,
-  );
-}
-
 /**
  * Frees the editors that `mend` loaded from folders for `model` (they stay loaded across edits so that a
  * sequence of edits reads the artifact once).
  */
 export function releaseMendArtifacts(model: CausalLM): void {
-  loaded.release(model);
+  mendArtifacts.release(model);
 }
 
 /** Create the MEND method (`mend` uses the defaults). */
@@ -103,7 +75,7 @@ export function createMendMethod(options: MendMethodOptions = {}) {
     },
     async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
       context.signal?.throwIfAborted();
-      const artifact = artifactFor(model, context.artifact);
+      const artifact = mendArtifacts.resolve(model, context.artifact);
       const { editor } = artifact;
       const layers = editor.weights.map((w) => w.layer);
       if (hparams.layers.join() !== layers.join()) {
@@ -121,40 +93,8 @@ export function createMendMethod(options: MendMethodOptions = {}) {
       } finally {
         disposeFactors(factors);
       }
-      const names = [...deltas.keys()];
-      const snapshot = model.snapshotWeights(names);
-      const updateNorms: Record<string, number> = {};
-      try {
-        for (const [name, delta] of deltas) {
-          const next = tf.add(model.weight(name), delta);
-          model.setWeight(name, next);
-          next.dispose();
-          const norm = tf.tidy(() => tf.norm(delta));
-          updateNorms[name] = norm.dataSync()[0]!;
-          norm.dispose();
-        }
-      } catch (error) {
-        snapshot.restore();
-        snapshot.dispose();
-        tf.dispose([...deltas.values()]);
-        throw error;
-      }
-      const info: MendInfo = { layers, updateNorms, stepSizes: editor.stepSizes(), tokens };
-      let disposed = false;
-      return {
-        model,
-        deltas,
-        restore() {
-          if (!disposed) snapshot.restore();
-        },
-        dispose() {
-          if (disposed) return;
-          disposed = true;
-          snapshot.dispose();
-          tf.dispose([...deltas.values()]);
-        },
-        info: info as unknown as Readonly<Record<string, unknown>>,
-      };
+      const info: Omit<MendInfo, 'updateNorms'> = { layers, stepSizes: editor.stepSizes(), tokens };
+      return applyWeightDeltas(model, deltas, info);
     },
   });
 }

@@ -7,6 +7,13 @@ export {
   writeArtifactFiles,
 } from './artifact-files.js';
 export {
+  type ArtifactConfigBase,
+  type ArtifactKindSpec,
+  type ArtifactRef,
+  artifactKind,
+  type EditorArtifact,
+} from './artifact-kind.js';
+export {
   disposeFactors,
   editFactors,
   type LayerFactors,
@@ -25,6 +32,7 @@ export {
   metaLossTerms,
   nextTokenLogProbs,
 } from './meta-loss.js';
+export { applyWeightDeltas, frobeniusNorms } from './outcome.js';
 export {
   applyDeltas,
   type MetaSample,

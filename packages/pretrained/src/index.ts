@@ -12,6 +12,7 @@ export { defaultPreset, type ModelPreset, microPreset, presets } from './presets
 export * from './probes/index.js';
 export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
 export { parseTrainArtifactArgs, type TrainArtifactArgs } from './train/artifact-args.js';
+export { type ArtifactTraining, runArtifactTraining } from './train/artifact-command.js';
 export {
   contiguousShards,
   DataParallelGradients,
