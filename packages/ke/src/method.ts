@@ -1,6 +1,3 @@
-// KnowledgeEditor (De Cao et al. 2021, "Editing Factual Knowledge in Language Models", arXiv:2104.08164; EasyEdit's
-// trainer/algs/KE.py): θ' = θ + g_φ(x, a, ∇_θ L(θ; x, a)) on the MLP output projections of the last blocks.
-import { join } from 'node:path';
 import {
   defineEditMethod,
   type EditOutcome,
@@ -10,8 +7,8 @@ import {
   tf,
 } from '@llmedit/core';
 import { applyWeightDeltas, frobeniusNorms, requestExample } from '@llmedit/meta-train';
-import { type CausalLM, packageFolder } from '@llmedit/models';
-import { KE_ARTIFACT_FORMAT, type KeArtifactRef, keArtifacts, saveKeArtifact } from './artifact.js';
+import type { CausalLM } from '@llmedit/models';
+import { type KeArtifactRef, keArtifacts } from './artifact.js';
 import { conditionIds, editGradients } from './gradient.js';
 import { type KeHparams, keHparams } from './hparams.js';
 import { trainKe } from './train.js';
@@ -36,7 +33,7 @@ export type KeArtifactName = (typeof KE_ARTIFACT_NAMES)[number];
 
 /** The reference to a committed artifact, for `context.artifact` (works from src and dist). */
 export function keArtifactRef(name: KeArtifactName): KeArtifactRef {
-  return { format: KE_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
+  return keArtifacts.committedRef(import.meta.url, name);
 }
 
 /** Frees the hypernetworks that `ke` loaded from folders for `model`. */
@@ -61,13 +58,7 @@ export function createKeMethod(options: KeMethodOptions = {}) {
     hparams: keHparams,
     async doPrepare(context, model, trainingRequests: readonly EditRequest[], hparams) {
       const artifact = await trainKe(model, trainingRequests, hparams, context);
-      try {
-        const { tmpdir } = await import('node:os');
-        const dir = options.artifactDir?.(model) ?? join(tmpdir(), 'llmedit-ke', model.modelId);
-        return saveKeArtifact(artifact, dir);
-      } finally {
-        artifact.dispose();
-      }
+      return keArtifacts.keep(artifact, model, options.artifactDir?.(model));
     },
     async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
       context.signal?.throwIfAborted();

@@ -7,10 +7,10 @@ import {
   InvalidRequestError,
   type Tensor,
   tf,
-  type Variable,
 } from '@llmedit/core';
 import {
   applyDeltas,
+  gradientsThroughDeltas,
   type MetaItem,
   type MetaShard,
   metaItems,
@@ -251,19 +251,14 @@ export async function trainKe(
           snapshot.dispose();
           tf.dispose([...deltas.values()]);
         }
-        // Chain rule through θ' = θ + Δ(φ): dL/dφ = Σ_W <dL/dθ'_W, dΔ_W/dφ>, the weights' gradients held constant.
-        const { value, grads } = tf.variableGrads(
-          () => {
-            const again = editor.deltas([example.condition], editGradient);
-            const terms = [...again].map(([name, delta]) => tf.sum(tf.mul(delta, gradients.get(name)!)));
-            return tf.addN(terms) as never;
-          },
-          [...trainables.values()] as Variable[],
+        const grads = gradientsThroughDeltas(
+          trainables,
+          () => editor.deltas([example.condition], editGradient),
+          gradients,
         );
         tf.dispose([...gradients.values(), ...editGradient.values()]);
-        value.dispose();
-        for (const [name, v] of trainables) {
-          const scaled = tf.div(grads[v.name]!, hparams.editsPerStep);
+        for (const name of trainables.keys()) {
+          const scaled = tf.div(grads[name]!, hparams.editsPerStep);
           const previous = accumulated.get(name);
           accumulated.set(name, previous === undefined ? scaled : tf.add(previous, scaled));
           if (previous !== undefined) tf.dispose([previous, scaled]);

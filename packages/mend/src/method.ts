@@ -1,6 +1,3 @@
-// MEND (Mitchell et al. 2022, "Fast Model Editing at Scale", arXiv:2110.11309; EasyEdit's MEND.py and
-// mend_main.py, reference/easyedit.md 4.10): the edit's gradient factors through the trained editor, W̃ = W − α_ℓ ∇̃W_ℓ.
-import { join } from 'node:path';
 import {
   defineEditMethod,
   type EditOutcome,
@@ -9,8 +6,8 @@ import {
   type Tensor,
 } from '@llmedit/core';
 import { applyWeightDeltas, disposeFactors, editFactors, requestExample } from '@llmedit/meta-train';
-import { type CausalLM, packageFolder } from '@llmedit/models';
-import { MEND_ARTIFACT_FORMAT, type MendArtifactRef, mendArtifacts, saveMendArtifact } from './artifact.js';
+import type { CausalLM } from '@llmedit/models';
+import { type MendArtifactRef, mendArtifacts } from './artifact.js';
 import { type MendHparams, mendHparams } from './hparams.js';
 import { trainMend } from './train.js';
 
@@ -36,7 +33,7 @@ export type MendArtifactName = (typeof MEND_ARTIFACT_NAMES)[number];
 
 /** The reference to a committed artifact, for `context.artifact` (works from src and dist). */
 export function mendArtifactRef(name: MendArtifactName): MendArtifactRef {
-  return { format: MEND_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
+  return mendArtifacts.committedRef(import.meta.url, name);
 }
 
 /**
@@ -64,14 +61,7 @@ export function createMendMethod(options: MendMethodOptions = {}) {
     hparams: mendHparams,
     async doPrepare(context, model, trainingRequests: readonly EditRequest[], hparams) {
       const artifact = await trainMend(model, trainingRequests, hparams, context);
-      try {
-        const { tmpdir } = await import('node:os');
-        const { join } = await import('node:path');
-        const dir = options.artifactDir?.(model) ?? join(tmpdir(), 'llmedit-mend', model.modelId);
-        return saveMendArtifact(artifact, dir);
-      } finally {
-        artifact.dispose();
-      }
+      return mendArtifacts.keep(artifact, model, options.artifactDir?.(model));
     },
     async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
       context.signal?.throwIfAborted();

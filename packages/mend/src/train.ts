@@ -7,12 +7,12 @@ import {
   InvalidRequestError,
   type Tensor,
   tf,
-  type Variable,
 } from '@llmedit/core';
 import {
   applyDeltas,
   disposeFactors,
   editFactors,
+  gradientsThroughDeltas,
   type MetaItem,
   type MetaShard,
   metaItems,
@@ -210,24 +210,15 @@ export async function trainMend(
           snapshot.dispose();
           tf.dispose([...deltas.values()]);
         }
-        // Chain rule through W̃ = W + Δ(φ): dL/dφ = Σ_ℓ <dL/dW̃_ℓ, dΔ_ℓ/dφ>, the weights' gradients held constant.
         const trainables = editor.trainables();
-        const { value, grads } = tf.variableGrads(
-          () => {
-            const again = editor.deltas(factors);
-            const terms = [...again].map(([name, delta]) => tf.sum(tf.mul(delta, gradients.get(name)!)));
-            return tf.addN(terms) as never;
-          },
-          [...trainables.values()] as Variable[],
-        );
+        const byName = gradientsThroughDeltas(trainables, () => editor.deltas(factors), gradients);
         tf.dispose([...gradients.values()]);
-        const byName = Object.fromEntries([...trainables].map(([name, v]) => [name, grads[v.name]!]));
         const { step_sizes: stepGradient, ...networkGradients } = byName;
         networkOptimizer.apply(trainables, networkGradients, hparams.learningRate);
         if (hparams.stepSizeLearningRate > 0 && stepGradient !== undefined) {
           stepOptimizer.apply(trainables, { step_sizes: stepGradient }, hparams.stepSizeLearningRate);
         }
-        tf.dispose([value, ...Object.values(grads)]);
+        tf.dispose(Object.values(byName));
       } finally {
         disposeFactors(factors);
       }

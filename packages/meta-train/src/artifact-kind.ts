@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { InvalidRequestError } from '@llmedit/core';
-import type { CausalLM } from '@llmedit/models';
+import { type CausalLM, packageFolder } from '@llmedit/models';
 import {
   type ArtifactLayout,
   artifactCache,
@@ -89,11 +90,28 @@ export function artifactKind<
     spec.isEditor((value as { editor?: unknown }).editor) &&
     typeof (value as { dispose?: unknown }).dispose === 'function';
   const loaded = artifactCache(load);
+  const save = (artifact: Artifact, dir: string): ArtifactRef<C['format']> => {
+    writeArtifactFiles(layout, dir, artifact.config, artifact.editor.toHost());
+    return { format: layout.format, dir };
+  };
   return {
     create,
-    save(artifact: Artifact, dir: string): ArtifactRef<C['format']> {
-      writeArtifactFiles(layout, dir, artifact.config, artifact.editor.toHost());
-      return { format: layout.format, dir };
+    save,
+    /**
+     * `doPrepare`'s result: save a freshly trained artifact to `dir` (default: a folder per method and model
+     * under the OS temp directory), free it, and return where it lives.
+     */
+    async keep(artifact: Artifact, model: CausalLM, dir?: string): Promise<ArtifactRef<C['format']>> {
+      try {
+        const { tmpdir } = await import('node:os');
+        return save(artifact, dir ?? join(tmpdir(), `llmedit-${spec.method}`, model.modelId));
+      } finally {
+        artifact.dispose();
+      }
+    },
+    /** The committed artifact `artifacts/<name>` of the package whose module is at `moduleUrl` (src or dist). */
+    committedRef(moduleUrl: string, name: string): ArtifactRef<C['format']> {
+      return { format: layout.format, dir: join(packageFolder(moduleUrl), 'artifacts', name) };
     },
     readConfig,
     load,

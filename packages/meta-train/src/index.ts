@@ -13,6 +13,7 @@ export {
   artifactKind,
   type EditorArtifact,
 } from './artifact-kind.js';
+export { gradientsThroughDeltas } from './chain-rule.js';
 export {
   disposeFactors,
   editFactors,
