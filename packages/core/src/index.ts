@@ -9,6 +9,7 @@ export {
   type InitBackendOptions,
   initBackend,
 } from './backend.js';
+export { CACHE_DIR_ENV_VAR, type CacheEnv, userCacheDir } from './cache-dir.js';
 export {
   EDIT_MODES,
   EditDisposedError,
