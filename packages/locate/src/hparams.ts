@@ -35,7 +35,7 @@ export interface LocateEditHparams {
   mom2NSamples: number;
   /** Precision of the stored statistics; llmedit stores float32 and solves in float64. */
   mom2Dtype: 'float32' | 'float64';
-  /** Statistics folder (default: $LLMEDIT_STATS_DIR or .cache/llmedit/stats). */
+  /** Statistics folder (default: `stats` in the user's cache folder, see `defaultStatsDir`). */
   statsDir?: string;
 }
 

@@ -24,7 +24,6 @@ export {
   type LayerStatsOptions,
   layerStats,
   layerStatsPath,
-  STATS_DIR_ENV_VAR,
   secondMomentFactor,
   statsModuleName,
 } from './layer-stats.js';

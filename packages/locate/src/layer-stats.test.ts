@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf } from '@llmedit/core';
+import { CACHE_DIR_ENV_VAR, tf } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { microModel } from '../test/micro.js';
@@ -15,7 +15,6 @@ import {
   LayerStatsError,
   layerStats,
   layerStatsPath,
-  STATS_DIR_ENV_VAR,
   secondMomentFactor,
 } from './layer-stats.js';
 
@@ -134,12 +133,38 @@ describe('layer statistics', () => {
     ).rejects.toThrow(/width 128/);
   });
 
-  it('defaults the folder to $LLMEDIT_STATS_DIR, else .cache/llmedit/stats', () => {
-    const saved = process.env[STATS_DIR_ENV_VAR];
-    process.env[STATS_DIR_ENV_VAR] = dir;
-    expect(defaultStatsDir()).toBe(dir);
-    delete process.env[STATS_DIR_ENV_VAR];
-    expect(defaultStatsDir()).toBe(join(process.cwd(), '.cache', 'llmedit', 'stats'));
-    if (saved !== undefined) process.env[STATS_DIR_ENV_VAR] = saved;
+  it("defaults the folder to the user's cache folder ($LLMEDIT_CACHE_DIR, else XDG, else home), never the cwd", () => {
+    const names = [CACHE_DIR_ENV_VAR, 'XDG_CACHE_HOME', 'HOME'] as const;
+    const saved = names.map((name) => process.env[name]);
+    try {
+      process.env[CACHE_DIR_ENV_VAR] = dir;
+      expect(defaultStatsDir()).toBe(join(dir, 'stats'));
+      delete process.env[CACHE_DIR_ENV_VAR];
+      process.env.XDG_CACHE_HOME = join(dir, 'xdg');
+      expect(defaultStatsDir()).toBe(join(dir, 'xdg', 'llmedit', 'stats'));
+      delete process.env.XDG_CACHE_HOME;
+      process.env.HOME = join(dir, 'home');
+      expect(defaultStatsDir()).toBe(join(dir, 'home', '.cache', 'llmedit', 'stats'));
+    } finally {
+      names.forEach((name, i) => {
+        if (saved[i] === undefined) delete process.env[name];
+        else process.env[name] = saved[i];
+      });
+    }
+  });
+
+  it('reports progress during a computed pass, and none when the statistics come from the cache', async () => {
+    const calls: [number, number][] = [];
+    const docs = ['one short text', 'another short text', 'a third one here'];
+    clearLayerStatsMemory();
+    const options = { cacheDir: dir, modelName: 'progress-model', texts: docs, maxBatchTokens: 8 };
+    await layerStats(model, [0], { ...options, onProgress: (done, total) => calls.push([done, total]) });
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls.at(-1)).toEqual([docs.length, docs.length]);
+    clearLayerStatsMemory();
+    const again: [number, number][] = [];
+    const stats = await layerStats(model, [0], { ...options, onProgress: (d, t) => again.push([d, t]) });
+    expect(stats.get(0)?.source).toBe('file');
+    expect(again).toEqual([]);
   });
 });

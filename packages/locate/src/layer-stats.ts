@@ -4,14 +4,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { InvalidHparamsError, LlmeditError, type Tensor, tf } from '@llmedit/core';
+import { InvalidHparamsError, LlmeditError, type Tensor, tf, userCacheDir } from '@llmedit/core';
 import { type CausalLM, chunkByTokens, padBatch } from '@llmedit/models';
 import { buildCorpus, defaultPreset } from '@llmedit/pretrained';
 import { factorSpd, type SpdFactor } from './linalg/cholesky.js';
 import { readNpz, writeNpz } from './npz/npz.js';
-
-/** Environment variable that overrides the default statistics folder. */
-export const STATS_DIR_ENV_VAR = 'LLMEDIT_STATS_DIR';
 
 /** The second moment of one layer's MLP keys. */
 export interface LayerStats {
@@ -51,14 +48,20 @@ export interface LayerStatsOptions {
   /**
    * Cache folder: files live at `<dir>/<modelName>/<dataset>_stats/<module>_float32_mom2_<samples>.npz`,
    * ROME/EasyEdit's layout, so existing EasyEdit statistics load when `modelName` and `dataset` match.
-   * Default: $LLMEDIT_STATS_DIR, else `.cache/llmedit/stats` under the working directory; false: no files.
+   * Default: `stats` in the user's llmedit cache folder (`userCacheDir('stats')` of core: $LLMEDIT_CACHE_DIR,
+   * else $XDG_CACHE_HOME/llmedit, else ~/.cache/llmedit); no files where there is none (a browser); false: no
+   * files.
    */
   readonly cacheDir?: string | false;
   /** Model folder name in the cache path. Default: the model's content hash (`model.modelId`). */
   readonly modelName?: string;
   /** Padded tokens per forward. Default 4096. */
   readonly maxBatchTokens?: number;
-  /** Called after each chunk with the documents processed so far. */
+  /**
+   * Called after each chunk of a statistics pass with the documents processed so far (the first pass over
+   * the default corpus takes half a minute on the default model; nothing is called when every layer comes
+   * from memory or a file).
+   */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -71,10 +74,14 @@ export function clearLayerStatsMemory(): void {
   memory.clear();
 }
 
-/** The default statistics folder: $LLMEDIT_STATS_DIR, else `.cache/llmedit/stats` under the working directory. */
-export function defaultStatsDir(): string {
-  const fromEnv = process.env[STATS_DIR_ENV_VAR];
-  return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join('.cache', 'llmedit', 'stats'));
+/**
+ * The default statistics folder: `stats` in the user's llmedit cache folder ($LLMEDIT_CACHE_DIR, else
+ * $XDG_CACHE_HOME/llmedit, else ~/.cache/llmedit), so that no run writes into the working folder; undefined
+ * without one (statistics then stay in memory).
+ */
+export function defaultStatsDir(): string | undefined {
+  const dir = userCacheDir('stats');
+  return dir === undefined ? undefined : resolve(dir);
 }
 
 /** The module name ROME uses in file names: the MLP output projection without '.weight'. */

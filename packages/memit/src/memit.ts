@@ -111,6 +111,9 @@ export async function applyMemit(
       samples: hparams.mom2NSamples,
       dataset: hparams.mom2Dataset,
       maxBatchTokens: hparams.maxBatchTokens,
+      // The first pass over the corpus takes a while (half a minute on the default model): say how far it is.
+      onProgress: (done, total) =>
+        context.onProgress?.({ stage: 'layer statistics', fraction: done / total }),
       ...(hparams.statsDir !== undefined ? { cacheDir: hparams.statsDir } : {}),
     });
   }

@@ -90,7 +90,17 @@ describe('ROME update', () => {
 
   it('whitens the key with the covariance: C u is parallel to the averaged key', async () => {
     const hparams = { ...romePreset('micro'), mom2Adjustment: true, mom2NSamples: 300, statsDir: dir };
-    const result = await edit({ method: rome, model: micro, requests: request, hparams });
+    const statsProgress: number[] = [];
+    const result = await edit({
+      method: rome,
+      model: micro,
+      requests: request,
+      hparams,
+      context: { onProgress: (p) => p.stage === 'layer statistics' && statsProgress.push(p.fraction) },
+    });
+    // The statistics pass (the first in this file) reports its progress through the edit's onProgress.
+    expect(statsProgress.length).toBeGreaterThan(0);
+    expect(statsProgress.at(-1)).toBe(1);
     const delta = result.outcomes[0]?.deltas
       .get('transformer.h.0.mlp.c_proj.weight')
       ?.arraySync() as number[][];

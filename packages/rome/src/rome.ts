@@ -84,6 +84,9 @@ async function layerUpdate(
       await layerStats(model, [layer], {
         samples: hparams.mom2NSamples,
         dataset: hparams.mom2Dataset,
+        // The first pass over the corpus takes a while (half a minute on the default model): say how far it is.
+        onProgress: (done, total) =>
+          context.onProgress?.({ stage: 'layer statistics', fraction: done / total }),
         ...(hparams.statsDir !== undefined ? { cacheDir: hparams.statsDir } : {}),
       })
     ).get(layer);

@@ -7,6 +7,7 @@ import {
   type EditOutcome,
   type EditRequest,
   InvalidRequestError,
+  userCacheDir,
 } from '@llmedit/core';
 import { type CausalLM, packageFolder } from '@llmedit/models';
 import {
@@ -75,9 +76,13 @@ export interface SeracInfo {
   readonly promptScope: readonly number[];
 }
 
-/** Where `doPrepare` saves when `artifactDir` is not given: `.cache/serac/<modelId>` under the working folder. */
+/**
+ * Where `doPrepare` saves when `artifactDir` is not given: `serac/<modelId>` in the user's llmedit cache folder
+ * (core's `userCacheDir`: $LLMEDIT_CACHE_DIR, else $XDG_CACHE_HOME/llmedit, else ~/.cache/llmedit); only a
+ * process with no home at all falls back to `.cache/llmedit/serac` under the working folder.
+ */
 export function defaultArtifactDir(model: CausalLM): string {
-  return resolve('.cache', 'serac', model.modelId);
+  return resolve(userCacheDir('serac') ?? join('.cache', 'llmedit', 'serac'), model.modelId);
 }
 
 export interface SeracMethodOptions {
