@@ -83,7 +83,7 @@ const fmt = (ms: number | undefined, flops: number): [string, string] =>
 async function main(): Promise<void> {
   const info = await initBackend({ prefer: ['wasm'] });
   console.log(
-    `tfjs ${tf.version.tfjs}, backend ${info.name} (simd ${info.simd}, threads ${info.threads}), node ${process.version}`,
+    `tfjs-core ${tf.version_core}, backend ${info.name} (simd ${info.simd}, threads ${info.threads}), node ${process.version}`,
   );
 
   // Inputs are created once, on wasm; the kernels are swapped between runs.
