@@ -78,13 +78,17 @@ export function checkId(root: string, id: string): void {
 /** The template's text with every name of the new method in place. */
 export function renameTemplate(text: string, id: string): string {
   const { camel, pascal } = methodNames(id);
-  return text
-    .replace(/<!-- template-only -->[\s\S]*?<!-- \/template-only -->\n\n?/g, '')
-    .replaceAll('@llmedit/template', `@llmedit/${id}`)
-    .replaceAll("id: 'template'", `id: '${id}'`)
-    .replaceAll('--methods template', `--methods ${id}`)
-    .replaceAll('Template', pascal)
-    .replaceAll('template', camel);
+  return (
+    text
+      .replace(/<!-- template-only -->[\s\S]*?<!-- \/template-only -->\n\n?/g, '')
+      .replaceAll('@llmedit/template', `@llmedit/${id}`)
+      // package.json's repository.directory
+      .replaceAll('packages/_template', `packages/${id}`)
+      .replaceAll("id: 'template'", `id: '${id}'`)
+      .replaceAll('--methods template', `--methods ${id}`)
+      .replaceAll('Template', pascal)
+      .replaceAll('template', camel)
+  );
 }
 
 function readJson(path: string): Record<string, unknown> {
