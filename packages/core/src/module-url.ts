@@ -19,6 +19,10 @@ export function workerEntry(
   if (!target.endsWith('.ts')) return { entry: new URL(target), options: {} };
   // From sources the worker registers tsx's loader first (the repository's dev setup has tsx) and resolves
   // workspace packages to their sources, as the parent does.
-  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(target)}); });`;
+  // Both of tsx's hooks, as its CLI registers them: tfjs-core's gradient registrations are ES modules in a
+  // CommonJS package with extensionless imports, which Node's own resolver refuses.
+  const code =
+    "Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => { " +
+    `esm.register(); cjs.register(); return import(${JSON.stringify(target)}); });`;
   return { entry: code, options: { eval: true, execArgv: ['--conditions=@llmedit/source'] } };
 }
