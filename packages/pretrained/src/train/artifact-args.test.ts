@@ -21,17 +21,28 @@ describe('parseTrainArtifactArgs', () => {
         'editLoss=rephrase',
       ]),
     ).toEqual({
+      help: false,
+      force: false,
       model: 'micro',
       out: '/tmp/a',
       seed: 3,
       overrides: { steps: 500, layers: [5, 6], editLoss: 'rephrase' },
     });
-    expect(parseTrainArtifactArgs([])).toEqual({ model: 'default', out: undefined, seed: 0, overrides: {} });
+    expect(parseTrainArtifactArgs(['--force'])).toEqual({
+      help: false,
+      force: true,
+      model: 'default',
+      out: undefined,
+      seed: 0,
+      overrides: {},
+    });
+    expect(parseTrainArtifactArgs(['--model', 'micro', '--help'])).toEqual({ help: true });
   });
 
   it('refuses unknown flags, a --set without a key and a fractional seed', () => {
     expect(() => parseTrainArtifactArgs(['--steps', '5'])).toThrow(/steps/);
     expect(() => parseTrainArtifactArgs(['--set', 'steps'])).toThrow(InvalidRequestError);
     expect(() => parseTrainArtifactArgs(['--seed', '1.5'])).toThrow(InvalidRequestError);
+    expect(() => parseTrainArtifactArgs(['--set', 'layers=[5,'])).toThrow(/not a JSON array/);
   });
 });

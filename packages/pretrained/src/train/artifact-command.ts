@@ -1,9 +1,11 @@
-import { join } from 'node:path';
-import { currentBackend, type EditProgress, initBackend } from '@llmedit/core';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { currentBackend, type EditProgress, InvalidRequestError, initBackend } from '@llmedit/core';
 import { loadSplit } from '@llmedit/datasets';
 import type { CausalLM } from '@llmedit/models';
 import { type CheckpointName, loadPretrained } from '../checkpoints.js';
-import { parseTrainArtifactArgs } from './artifact-args.js';
+import { runCommandLine } from '../cli/command-line.js';
+import { parseTrainArtifactArgs, type TrainArtifactArgs, trainArtifactUsage } from './artifact-args.js';
 import { ProgressBar } from './progress.js';
 
 /** What a method package's `train` script supplies; the command line, model, data and progress are shared. */
@@ -37,9 +39,39 @@ export async function runArtifactTraining<
   H extends { trainingDatasets: readonly ('zsre' | 'counterfact')[] },
   A,
 >(spec: ArtifactTraining<H, A>, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // The package folder is named after the package (packages/mend is @llmedit/mend).
+  const usage = trainArtifactUsage(basename(spec.packageDir), spec.what);
+  await runCommandLine(
+    usage,
+    () => parseArtifactCommand(spec, argv),
+    (args) => trainArtifact(spec, args),
+  );
+}
+
+/** The command line, and the refusal to replace an artifact without --force (before any training). */
+function parseArtifactCommand(
+  spec: { packageDir: string },
+  argv: readonly string[],
+): (TrainArtifactArgs & { outDir: string }) | { readonly help: true } {
   const args = parseTrainArtifactArgs(argv);
+  if (args.help) return args;
+  const outDir = args.out ?? join(spec.packageDir, 'artifacts', args.model);
+  if (existsSync(outDir) && readdirSync(outDir).length > 0 && !args.force) {
+    throw new InvalidRequestError(
+      'train',
+      '--force',
+      `is needed to replace the artifact in ${outDir} (or use --out DIR)`,
+    );
+  }
+  return { ...args, outDir };
+}
+
+async function trainArtifact<H extends { trainingDatasets: readonly ('zsre' | 'counterfact')[] }, A>(
+  spec: ArtifactTraining<H, A>,
+  args: TrainArtifactArgs & { outDir: string },
+): Promise<void> {
   const modelName = args.model as CheckpointName;
-  const out = args.out ?? join(spec.packageDir, 'artifacts', modelName);
+  const out = args.outDir;
   await initBackend();
   const model = loadPretrained(modelName);
   try {
