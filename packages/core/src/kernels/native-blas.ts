@@ -103,6 +103,7 @@ async function load(fromEnv: string | undefined): Promise<NativeBlas> {
         ldc,
       );
     };
+    exitExplicitlyAtEnd();
     return {
       library,
       description: String(config()),
@@ -119,6 +120,21 @@ async function load(fromEnv: string | undefined): Promise<NativeBlas> {
     : 'install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-openmp; macOS: brew install openblas) ' +
       `or point ${BLAS_LIBRARY_ENV_VAR} at it`;
   throw new Error(`no OpenBLAS library loaded (${hint}): ${failures.join('; ')}`);
+}
+
+let exitHooked = false;
+
+/**
+ * A Node process that ran multi-threaded OpenBLAS and then ends by itself (event loop empty) crashes with
+ * SIGSEGV (exit code 139) in Node's teardown, after its output is written (measured: Node 20.20, Debian's
+ * libopenblas0-openmp 0.3.21, one 256 x 256 sgemm; with one BLAS thread, or ending with process.exit(), it
+ * exits cleanly). So once the library is loaded, the natural end becomes an explicit exit with the same code;
+ * 'beforeExit' only fires when nothing is left to run, and not at all for explicit exits or crashes.
+ */
+function exitExplicitlyAtEnd(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('beforeExit', (code) => process.exit(code));
 }
 
 /**

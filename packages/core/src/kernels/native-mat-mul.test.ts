@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentBackend, initBackend } from '../backend.js';
 import { BackendUnavailableError } from '../errors/index.js';
@@ -161,5 +163,33 @@ describe('native backend without a BLAS', () => {
     }
     expect(currentBackend()?.name).toBe('wasm');
     expect(nativeBlasKernelsInstalled()).toBe(false);
+  });
+});
+
+describe.skipIf(blasProblem !== undefined)('a process that used native BLAS', () => {
+  it('ends with its own exit code, not a crash in teardown (139 without the beforeExit hook)', () => {
+    // A child process, since the crash is in Node's teardown: a product on the native backend, then the
+    // event loop runs dry (code 0) or the script sets process.exitCode (code 3).
+    const backend = fileURLToPath(new URL('../backend.ts', import.meta.url));
+    const tfModule = fileURLToPath(new URL('../tf.ts', import.meta.url));
+    const script = `
+      const { initBackend } = await import(${JSON.stringify(backend)});
+      const { tf } = await import(${JSON.stringify(tfModule)});
+      const info = await initBackend({ prefer: ['native'] });
+      const a = tf.randomNormal([256, 256]);
+      console.log(info.name, tf.matMul(a, a).dataSync().length);
+      if (process.argv.includes('code')) process.exitCode = 3;`;
+    for (const [arg, code] of [
+      ['plain', 0],
+      ['code', 3],
+    ] as const) {
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@llmedit/source', '--input-type=module', '-e', script, arg],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(child.stdout.trim(), child.stderr).toBe('native 65536');
+      expect({ status: child.status, signal: child.signal }).toEqual({ status: code, signal: null });
+    }
   });
 });
