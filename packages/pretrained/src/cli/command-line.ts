@@ -70,3 +70,29 @@ export async function runCommandLine<P extends { readonly help: boolean }>(
   }
   await run(command as Extract<P, { readonly help: false }>);
 }
+
+/**
+ * For scripts that read their flags at the top: `parseCommandLine` on `process.argv`, printing the usage and
+ * exiting 0 on `--help`, printing the error and the usage and exiting 2 on a usage error.
+ */
+export function commandLineOrExit<O extends Options>(
+  tool: string,
+  usage: string,
+  options: O,
+  maxPositionals = 0,
+  argv: readonly string[] = process.argv.slice(2),
+): Extract<CommandLine<O>, { readonly help: false }> {
+  let parsed: CommandLine<O>;
+  try {
+    parsed = parseCommandLine(tool, argv, options, maxPositionals);
+  } catch (error) {
+    if (!(error instanceof InvalidRequestError)) throw error;
+    process.stderr.write(`${error.message}\n\n${usage.trimEnd()}\n`);
+    process.exit(2);
+  }
+  if (parsed.help) {
+    process.stdout.write(`${usage.trimEnd()}\n`);
+    process.exit(0);
+  }
+  return parsed as Extract<CommandLine<O>, { readonly help: false }>;
+}
