@@ -15,14 +15,28 @@ import {
   type PreEditRecord,
   type RecordResult,
 } from '@llmedit/evaluate';
-import { type CheckpointName, loadPretrained } from '@llmedit/pretrained';
+import { type CheckpointName, commandLineOrExit, loadPretrained } from '@llmedit/pretrained';
 import type { DemoOrder } from '../src/hparams.js';
 import { ike } from '../src/method.js';
 import { type IkePresetName, ikePreset } from '../src/presets.js';
 
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+const USAGE = `Usage: pnpm --filter @llmedit/ike bench [--n 50] [--preset default|micro] [--model default|micro]
+        [--datasets zsre,counterfact] [--mode single|sequential] [--k 4] [--order similar-first]`;
+const { values: flags } = commandLineOrExit('ike bench', USAGE, {
+  n: { type: 'string' },
+  preset: { type: 'string' },
+  model: { type: 'string' },
+  datasets: { type: 'string' },
+  mode: { type: 'string' },
+  k: { type: 'string' },
+  order: { type: 'string' },
+});
+
+function argument(
+  name: 'n' | 'preset' | 'model' | 'datasets' | 'mode' | 'k' | 'order',
+  fallback: string,
+): string {
+  return flags[name] ?? fallback;
 }
 
 const n = Number(argument('n', '50'));
@@ -32,8 +46,8 @@ const datasets = argument('datasets', 'zsre,counterfact').split(',') as SplitDat
 const mode = argument('mode', 'single') as 'single' | 'sequential';
 const hparams = {
   ...ikePreset(presetName),
-  ...(process.argv.includes('--k') ? { k: Number(argument('k', '4')) } : {}),
-  ...(process.argv.includes('--order') ? { demoOrder: argument('order', 'similar-first') as DemoOrder } : {}),
+  ...(flags.k !== undefined ? { k: Number(argument('k', '4')) } : {}),
+  ...(flags.order !== undefined ? { demoOrder: argument('order', 'similar-first') as DemoOrder } : {}),
 };
 const METRICS = ['reliability', 'generalization', 'locality', 'portability'] as const;
 

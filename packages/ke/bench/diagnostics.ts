@@ -1,24 +1,24 @@
 // KE diagnostics on the evaluation split: how the trained hypernetwork's update relates to the plain
 // fine-tuning gradient it reads, and whether it edits better than a gradient step of the same size.
 // Run: pnpm --filter @llmedit/ke diagnostics [--model default] [--n 20] [--artifact artifacts/default]
-import { parseArgs } from 'node:util';
 import { type EditRequest, initBackend, type Tensor, tf } from '@llmedit/core';
 import { loadSplit } from '@llmedit/datasets';
 import { applyDeltas, requestExample } from '@llmedit/meta-train';
 import { type CausalLM, scoreTargets } from '@llmedit/models';
-import { type CheckpointName, loadPretrained } from '@llmedit/pretrained';
+import { type CheckpointName, commandLineOrExit, loadPretrained } from '@llmedit/pretrained';
 import { loadKeArtifact } from '../src/artifact.js';
 import { conditionIds, editGradients } from '../src/gradient.js';
 import { keArtifactRef } from '../src/method.js';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: {
+const { values } = commandLineOrExit(
+  'ke diagnostics',
+  'Usage: pnpm --filter @llmedit/ke diagnostics [--model default] [--n 20] [--artifact artifacts/default]',
+  {
     model: { type: 'string', default: 'default' },
     n: { type: 'string', default: '20' },
     artifact: { type: 'string' },
   },
-});
+);
 await initBackend();
 const model = loadPretrained(values.model as CheckpointName);
 const artifact = loadKeArtifact(values.artifact ?? keArtifactRef('default').dir, model);

@@ -8,7 +8,7 @@ import { type EditRequest, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
 import { aggregate, computePreEdit, evaluateRequests, type RecordResult } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
-import { loadPretrained } from '@llmedit/pretrained';
+import { commandLineOrExit, loadPretrained } from '@llmedit/pretrained';
 import {
   amplifyNeurons,
   eraseNeurons,
@@ -25,9 +25,22 @@ import {
   targetProbability,
 } from '../src/index.js';
 
-function option(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+const USAGE = `Usage: pnpm --filter @llmedit/kn bench [default|micro] [--n=50] [--method=kn|kn-llmedit]
+   [--preset=gpt2|default|micro] [--layers=2,3]`;
+const { values: flags, positionals } = commandLineOrExit(
+  'kn bench',
+  USAGE,
+  {
+    n: { type: 'string' },
+    method: { type: 'string' },
+    preset: { type: 'string' },
+    layers: { type: 'string' },
+  },
+  1,
+);
+
+function option(name: 'n' | 'method' | 'preset' | 'layers'): string | undefined {
+  return flags[name];
 }
 
 /**
@@ -58,7 +71,7 @@ function neuronOperations(model: CausalLM, requests: readonly EditRequest[], hpa
 
 const backend = await initBackend({ prefer: ['wasm'] });
 // The default checkpoint is committed, so it is always there.
-const name = process.argv.slice(2).find((a) => !a.startsWith('--')) === 'micro' ? 'micro' : 'default';
+const name = positionals[0] === 'micro' ? 'micro' : 'default';
 const model = loadPretrained(name);
 const n = Number(option('n') ?? 50);
 const presetName = (option('preset') ?? name) as KnPresetName;

@@ -8,13 +8,18 @@ import { currentBackend, type EditRequest, edit, initBackend } from '@llmedit/co
 import { loadCounterFactSplit } from '@llmedit/datasets';
 import { aggregate, evaluateRequests, formatAggregates } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
-import { loadPretrained } from '@llmedit/pretrained';
+import { commandLineOrExit, loadPretrained } from '@llmedit/pretrained';
 import { memit } from '../src/method.js';
 import { type MemitPresetName, memitPreset } from '../src/presets.js';
 
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+const USAGE = `Usage: pnpm --filter @llmedit/memit bench [--n 100] [--preset default]`;
+const { values: flags } = commandLineOrExit('memit bench', USAGE, {
+  n: { type: 'string' },
+  preset: { type: 'string' },
+});
+
+function argument(name: 'n' | 'preset', fallback: string): string {
+  return flags[name] ?? fallback;
 }
 
 const METRICS = ['ES', 'PS', 'NS'] as const;

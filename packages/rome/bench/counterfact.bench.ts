@@ -7,13 +7,19 @@ import { join } from 'node:path';
 import { currentBackend, edit, initBackend } from '@llmedit/core';
 import { loadCounterFactSplit } from '@llmedit/datasets';
 import { aggregate, evaluateRequests, formatAggregates, type RecordResult } from '@llmedit/evaluate';
-import { loadPretrained } from '@llmedit/pretrained';
+import { commandLineOrExit, loadPretrained } from '@llmedit/pretrained';
 import { rome, rRome } from '../src/method.js';
 import { type RomePresetName, romePreset } from '../src/presets.js';
 
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+const USAGE = `Usage: pnpm --filter @llmedit/rome bench [--n 50] [--method rome|r-rome] [--preset default]`;
+const { values: flags } = commandLineOrExit('rome bench', USAGE, {
+  n: { type: 'string' },
+  method: { type: 'string' },
+  preset: { type: 'string' },
+});
+
+function argument(name: 'n' | 'method' | 'preset', fallback: string): string {
+  return flags[name] ?? fallback;
 }
 
 const SUITE = { suites: ['counterfact'] } as const;

@@ -16,15 +16,21 @@ import {
   type RecordResult,
 } from '@llmedit/evaluate';
 import type { CausalLM } from '@llmedit/models';
-import { loadPretrained } from '@llmedit/pretrained';
+import { commandLineOrExit, loadPretrained } from '@llmedit/pretrained';
 import { loadSeracArtifact, type SeracArtifact } from '../src/artifact.js';
 import { seracArtifactRef, seracCopy } from '../src/method.js';
 import { seracPreset } from '../src/presets.js';
 import { seracRoutes } from '../src/serac-model.js';
 
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+const USAGE = `Usage: pnpm --filter @llmedit/serac bench [--n 50] [--datasets zsre,counterfact] [--sizes 1,10,100]`;
+const { values: flags } = commandLineOrExit('serac bench', USAGE, {
+  n: { type: 'string' },
+  datasets: { type: 'string' },
+  sizes: { type: 'string' },
+});
+
+function argument(name: 'n' | 'datasets' | 'sizes', fallback: string): string {
+  return flags[name] ?? fallback;
 }
 
 const n = Number(argument('n', '50'));

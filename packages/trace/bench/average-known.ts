@@ -9,7 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@llmedit/core';
 import { datasetPath, loadKnownFactsFile } from '@llmedit/datasets';
-import { CHECKPOINT_NAMES, type CheckpointName, loadPretrained } from '@llmedit/pretrained';
+import {
+  CHECKPOINT_NAMES,
+  type CheckpointName,
+  commandLineOrExit,
+  loadPretrained,
+} from '@llmedit/pretrained';
 import {
   type AverageTrace,
   averageTraces,
@@ -20,12 +25,25 @@ import {
   type TraceKind,
 } from '../src/index.js';
 
-function option(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+const USAGE = `Usage: pnpm --filter @llmedit/trace average [--model=default] [--facts=100] [--samples=10] [--seed=1]
+        [--window=<n>] [--kinds=residual,mlp,attn] [--out=figures]`;
+const { values: flags } = commandLineOrExit('trace average', USAGE, {
+  model: { type: 'string' },
+  facts: { type: 'string' },
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  window: { type: 'string' },
+  kinds: { type: 'string' },
+  out: { type: 'string' },
+});
+
+function option(
+  name: 'model' | 'facts' | 'samples' | 'seed' | 'window' | 'kinds' | 'out',
+): string | undefined {
+  return flags[name];
 }
 
-function integerOption(name: string, fallback: number | undefined): number | undefined {
+function integerOption(name: Parameters<typeof option>[0], fallback: number | undefined): number | undefined {
   const text = option(name);
   if (text === undefined) return fallback;
   const value = Number(text);
