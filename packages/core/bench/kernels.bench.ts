@@ -5,6 +5,7 @@
  *
  * Times are the minimum over a few runs of the kernel alone (wasm kernels run synchronously, so no read-back).
  */
+import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend.js';
 import { frozenMatMul, loadNativeBlas } from '../src/kernels/index.js';
 import { tf } from '../src/tf.js';
@@ -21,7 +22,25 @@ interface Case {
   readonly run: () => tf.Tensor;
 }
 
-const quick = process.argv.includes('--quick');
+// node:util parseArgs in strict mode, as every llmedit CLI (core cannot use @llmedit/pretrained's helper).
+const USAGE =
+  'Usage: pnpm --filter @llmedit/core bench [--quick]   (--quick: skip the slow stock-kernel cases)\n';
+let quick = false;
+try {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: { quick: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  quick = values.quick === true;
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
 // Time per case and mode after which it is not repeated.
 const BUDGET_MS = 4000;
 const MAX_REPS = 7;

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { LlmeditError } from '@llmedit/core';
 import { methodNames, newMethod } from './new-method.js';
 
@@ -11,28 +12,40 @@ changeset; adds it to the bench's dependencies and method list and to the README
 
   <id>           kebab-case method id ('my-method')
   --no-install   skip pnpm install (run it yourself before testing or benchmarking)
-  --help         this text
+  -h, --help     this text
 `;
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const args = process.argv.slice(2).filter((a) => a !== '--');
-if (args.includes('--help') || args.includes('-h')) {
+// node:util parseArgs in strict mode, as every llmedit CLI (this tool cannot use @llmedit/pretrained's helper:
+// it depends only on core): unknown flags are rejected with the usage.
+let parsed: ReturnType<typeof parseCommandLine>;
+function parseCommandLine() {
+  return parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: { 'no-install': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+    strict: true,
+  });
+}
+try {
+  parsed = parseCommandLine();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.values.help === true) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const flags = args.filter((a) => a.startsWith('-'));
-const positional = args.filter((a) => !a.startsWith('-'));
-const unknown = flags.filter((f) => f !== '--no-install');
-if (unknown.length > 0 || positional.length !== 1) {
-  process.stderr.write(
-    `${unknown.length > 0 ? `unknown argument '${unknown[0]}'` : 'expected exactly one method id'}\n\n${USAGE}`,
-  );
+const positional = parsed.positionals;
+if (positional.length !== 1) {
+  process.stderr.write(`expected exactly one method id\n\n${USAGE}`);
   process.exit(2);
 }
 const id = positional[0] as string;
 const started = performance.now();
 try {
-  const { changed } = newMethod({ root, id, install: !flags.includes('--no-install'), format: true });
+  const { changed } = newMethod({ root, id, install: parsed.values['no-install'] !== true, format: true });
   const { camel } = methodNames(id);
   process.stdout.write(
     `\nCreated @llmedit/${id} in ${((performance.now() - started) / 1000).toFixed(1)} s; changed:\n` +
