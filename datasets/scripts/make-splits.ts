@@ -3,6 +3,7 @@
 // Run: pnpm --filter @llmedit/datasets make-splits [-- --check]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   computeSplit,
   datasetPath,
@@ -22,7 +23,29 @@ function sourceIds(dataset: SplitDataset): number[] {
     : loadZsreFile(path).records.map((r) => r.index);
 }
 
-const check = process.argv.includes('--check');
+// node:util parseArgs in strict mode, as every llmedit CLI (datasets cannot use @llmedit/pretrained's helper:
+// pretrained depends on datasets).
+const USAGE = `Usage: pnpm --filter @llmedit/datasets make-splits [--check]
+
+  --check     only verify that the committed split files match the rule (exit 1 when not)
+  -h, --help  this text
+`;
+let check = false;
+try {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: { check: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  check = values.check === true;
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
 let mismatches = 0;
 for (const dataset of SPLIT_DATASETS) {
   const split = computeSplit(dataset, sourceIds(dataset));

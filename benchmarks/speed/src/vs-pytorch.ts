@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { type BackendName, edit, initBackend, loadNativeBlas, tf } from '@llmedit/core';
 import { createRandomModel, type Gpt2Config, padBatch } from '@llmedit/models';
 import {
+  commandLineOrExit,
   DataParallelGradients,
   languageModelLoss,
   languageModelShardLoss,
@@ -20,11 +21,23 @@ import {
 } from '@llmedit/pretrained';
 import { rome, romePreset } from '@llmedit/rome';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const withXl = args.includes('--gpt2-xl');
-const pythonIndex = args.indexOf('--python');
-const python = pythonIndex >= 0 ? args[pythonIndex + 1]! : 'python3';
+const { values: flags } = commandLineOrExit(
+  'bench:speed',
+  `Usage: pnpm --filter @llmedit/speed bench [--quick] [--gpt2-xl] [--python python3]
+
+  --quick          fewer repetitions
+  --gpt2-xl        also time one forward of a GPT-2-XL-shaped model on the native-cpu path
+  --python PATH    the Python with PyTorch to compare against (default python3)
+  -h, --help       this text`,
+  {
+    quick: { type: 'boolean', default: false },
+    'gpt2-xl': { type: 'boolean', default: false },
+    python: { type: 'string', default: 'python3' },
+  },
+);
+const quick = flags.quick === true;
+const withXl = flags['gpt2-xl'] === true;
+const python = flags.python;
 
 function bestMs(reps: number, body: () => void, warmup = 1): number {
   for (let i = 0; i < warmup; i++) body();
