@@ -27,6 +27,7 @@ describe('parseFlags', () => {
       out: DEFAULT_OUT,
       outKind: 'default',
       smoke: false,
+      sequentialMax: 100,
       help: false,
     });
     expect(DEFAULT_OUT.replaceAll('\\', '/')).toMatch(/benchmarks\/results\/latest\/?$/);
@@ -136,6 +137,12 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--nn', '3'])).toThrow(/unknown argument '--nn'/);
     expect(() => parseFlags(['--model'])).toThrow(/--model needs a value/);
     expect(() => parseFlags(['--seed', '1', '--seed', '2'])).toThrow(/given twice/);
+    // node:util parseArgs underneath: its errors come back as FlagErrors in the bench's words.
+    expect(() => parseFlags(['--smoke=1'])).toThrow(/--smoke takes no value/);
+    expect(() => parseFlags(['rome'])).toThrow(/unknown argument 'rome'/);
+    expect(() => parseFlags(['--out', '--smoke'])).toThrow(/--out needs a value/);
+    expect(parseFlags(['-h']).help).toBe(true);
+    expect(parseFlags(['--', '--n', '3']).n).toBe(3);
     expect(() => parseFlags(['--smoke=1'])).toThrow(FlagError);
   });
 });

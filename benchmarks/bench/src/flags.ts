@@ -1,8 +1,10 @@
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EDIT_MODES, type EditMode, LlmeditError } from '@llmedit/core';
 import { KNOWEDIT_SHAPES, type KnowEditShape } from '@llmedit/datasets';
 import type { Shard } from './results.js';
+import { DEFAULT_SEQUENTIAL_MAX, MAX_SEQUENTIAL, SMOKE_SEQUENTIAL_MAX } from './sequential.js';
 
 /**
  * The shipped data sets `pnpm bench` edits (their fixed evaluation splits). 'zsre-rome' is the ZsRE split
@@ -90,6 +92,11 @@ export interface BenchFlags {
   smoke: boolean;
   /** `--shard k/n`: run only the k-th of n deterministic slices of the (method, data set) units. */
   shard: Shard | undefined;
+  /**
+   * Table E's longest sequence (`--sequential-max`, 0: no Table E). Default: 100 (2 with --smoke) when the
+   * run is in single mode and edits ZsRE, else 0.
+   */
+  sequentialMax: number;
   help: boolean;
 }
 
@@ -107,7 +114,8 @@ file) and writes results.json, table.md and report.html.
 
   --methods a,b        method ids (default: all registered)
   --datasets a,b       zsre,counterfact,zsre-rome (default: all three; with --dataset-file: none unless
-                       named); zsre-rome is ZsRE under ROME's own protocol (edit to the true answer)
+                       named); zsre-rome is ZsRE under ROME's own protocol (edit to the true answer);
+                       none: only Table E (with --sequential-max)
   --dataset-file PATH  a KnowEdit file (any of its six sets, detected), run as knowedit-<set> with the
                        EasyEdit protocol; get the files from ${KNOWEDIT_SOURCE}
   --n N                records per data set per method, 1-${MAX_N} (default ${DEFAULT_N}; --smoke ${SMOKE_N};
@@ -123,8 +131,12 @@ file) and writes results.json, table.md and report.html.
                        layer a causal trace of the model picks (MEMIT: it and the layers below, as many as
                        GPT-2 XL's preset edits); the chosen layers are recorded in results.json
   --mode M             single | batch | sequential (default single)
+  --sequential-max T   Table E: each method applies T ZsRE edits one after another, and every edit so far
+                       is evaluated at T = 1, 10, 100, ... and T (default ${DEFAULT_SEQUENTIAL_MAX}, --smoke ${SMOKE_SEQUENTIAL_MAX}, when
+                       the run is in single mode and edits zsre; 0: no Table E; at most ${MAX_SEQUENTIAL}: past
+                       the 300 evaluation records the sequence continues with the training split)
   --out DIR            output folder (default: benchmarks/results/latest for a full default run, that is
-                       without --methods, --datasets, --n, --seed, --model or --mode; --smoke:
+                       without --methods, --datasets, --n, --seed, --model, --mode or --sequential-max; --smoke:
                        benchmarks/bench/bench-results/smoke; any other run: benchmarks/bench/bench-results/<what differs>)
   --smoke              a handful of records per method, for CI (zsre and counterfact unless --datasets)
   --shard K/N          run only the K-th of N deterministic slices of the (method, data set) runs and write
@@ -152,53 +164,76 @@ function parseInteger(flag: string, value: string, min: number, max: number): nu
   return n;
 }
 
-const VALUE_FLAGS = [
-  '--methods',
-  '--datasets',
-  '--dataset-file',
-  '--n',
-  '--model',
-  '--seed',
-  '--mode',
-  '--out',
-  '--shard',
-  '--split',
-  '--hparams',
-  '--layers',
-] as const;
-const BOOLEAN_FLAGS = ['--smoke', '--help', '-h'] as const;
+/** The bench's options, for `node:util` parseArgs (the one CLI parser of the project). */
+const OPTIONS = {
+  methods: { type: 'string' },
+  datasets: { type: 'string' },
+  'dataset-file': { type: 'string' },
+  n: { type: 'string' },
+  model: { type: 'string' },
+  seed: { type: 'string' },
+  mode: { type: 'string' },
+  out: { type: 'string' },
+  shard: { type: 'string' },
+  split: { type: 'string' },
+  hparams: { type: 'string' },
+  layers: { type: 'string' },
+  'sequential-max': { type: 'string' },
+  smoke: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** parseArgs' own errors, as FlagErrors that name the flag the way the user typed it. */
+function parseCommandLine(argv: readonly string[]): {
+  values: Map<string, string>;
+  booleans: Set<string>;
+} {
+  let tokens: readonly { kind: string; name?: string; value?: string | undefined }[];
+  try {
+    // pnpm passes a lone '--' through when the user separates the script's arguments with it.
+    tokens = parseArgs({
+      args: argv.filter((arg) => arg !== '--'),
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    }).tokens;
+  } catch (error) {
+    const message = (error as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown !== null) throw new FlagError(`unknown argument '${unknown[1]}' (see --help)`);
+    const positional = /Unexpected argument '([^']+)'/.exec(message);
+    if (positional !== null) throw new FlagError(`unknown argument '${positional[1]}' (see --help)`);
+    // 'argument missing' at the end of the line; 'ambiguous' when the next word is itself a flag.
+    const missing = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(
+      message,
+    );
+    if (missing !== null) throw new FlagError(`${missing[1]} needs a value`);
+    const valued = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(message);
+    if (valued !== null) throw new FlagError(`${valued[1]} takes no value`);
+    throw new FlagError(message);
+  }
+  const values = new Map<string, string>();
+  const booleans = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const name = `--${token.name}`;
+    if (token.value === undefined) {
+      booleans.add(name);
+      continue;
+    }
+    if (values.has(name)) throw new FlagError(`${name} given twice`);
+    values.set(name, token.value);
+  }
+  return { values, booleans };
+}
 
 /**
  * Parse the bench's command line. Relative `--out` and `--model` paths resolve against `cwd` (pass the
  * directory the user ran `pnpm` in: pnpm runs scripts in the package folder and sets INIT_CWD).
  */
 export function parseFlags(argv: readonly string[], cwd: string = process.cwd()): BenchFlags {
-  const values = new Map<string, string>();
-  const booleans = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') continue;
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    if ((BOOLEAN_FLAGS as readonly string[]).includes(name)) {
-      if (name !== arg) throw new FlagError(`${name} takes no value`);
-      booleans.add(name === '-h' ? '--help' : name);
-      continue;
-    }
-    if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
-      throw new FlagError(`unknown argument '${arg}' (see --help)`);
-    }
-    let value: string | undefined;
-    if (name !== arg) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || (value.startsWith('--') && value.length > 2))
-        throw new FlagError(`${name} needs a value`);
-      i++;
-    }
-    if (values.has(name)) throw new FlagError(`${name} given twice`);
-    values.set(name, value);
-  }
+  const { values, booleans } = parseCommandLine(argv);
 
   const smoke = booleans.has('--smoke');
   const methodsValue = values.get('--methods');
@@ -216,7 +251,9 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
       ? datasetFile === undefined
         ? [...(smoke ? SMOKE_DATASETS : BENCH_DATASETS)]
         : []
-      : parseList('--datasets', datasetsValue);
+      : datasetsValue.trim() === 'none'
+        ? []
+        : parseList('--datasets', datasetsValue);
   for (const d of datasets) {
     if (isKnowEditDataset(d)) {
       if (datasetFile === undefined) {
@@ -259,6 +296,19 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     hparamsFiles.set(id, resolvePath(item.slice(eq + 1), cwd));
   }
 
+  const sequentialValue = values.get('--sequential-max');
+  const sequentialMax =
+    sequentialValue === undefined
+      ? modeValue === 'single' && datasets.includes('zsre')
+        ? smoke
+          ? SMOKE_SEQUENTIAL_MAX
+          : DEFAULT_SEQUENTIAL_MAX
+        : 0
+      : parseInteger('--sequential-max', sequentialValue, 0, MAX_SEQUENTIAL);
+  if (datasets.length === 0 && datasetFile === undefined && sequentialMax === 0) {
+    throw new FlagError('--datasets none leaves nothing to run: give --sequential-max T for Table E alone');
+  }
+
   const layersValue = values.get('--layers');
   if (layersValue !== undefined && layersValue !== 'auto') {
     throw new FlagError(`--layers takes 'auto' (the layers a causal trace picks), got '${layersValue}'`);
@@ -285,6 +335,7 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     hparams: [...hparamsFiles.keys()],
     layersAuto,
     ...(shard === undefined ? {} : { shard }),
+    ...(sequentialValue === undefined ? {} : { sequentialMax }),
   });
   const outKind: BenchFlags['outKind'] =
     outValue !== undefined ? 'given' : smoke ? 'smoke' : partial === undefined ? 'default' : 'partial';
@@ -313,6 +364,7 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     outKind,
     smoke,
     shard,
+    sequentialMax,
     help: booleans.has('--help'),
   };
 }
@@ -344,11 +396,13 @@ export function partialRunName(run: {
   /** `--layers auto`. */
   layersAuto?: boolean;
   shard?: Shard;
+  /** `--sequential-max`, when given. */
+  sequentialMax?: number;
 }): string | undefined {
   const parts: string[] = [];
   if (run.methods !== undefined) parts.push(run.methods.join('+'));
   if (run.datasets.length !== BENCH_DATASETS.length || run.datasets.some((d, i) => d !== BENCH_DATASETS[i])) {
-    parts.push(run.datasets.join('+'));
+    parts.push(run.datasets.length === 0 ? 'none' : run.datasets.join('+'));
   }
   if (run.n !== DEFAULT_N) parts.push(`n${run.n}`);
   if (run.seed !== 0) parts.push(`seed${run.seed}`);
@@ -357,6 +411,8 @@ export function partialRunName(run: {
   if (run.split !== undefined && run.split !== 'eval') parts.push(`split-${run.split}`);
   if (run.hparams !== undefined && run.hparams.length > 0) parts.push(`hparams-${run.hparams.join('+')}`);
   if (run.layersAuto === true) parts.push('layers-auto');
+  if (run.sequentialMax !== undefined && run.sequentialMax !== DEFAULT_SEQUENTIAL_MAX)
+    parts.push(`sequential-max-${run.sequentialMax}`);
   if (run.shard !== undefined) parts.push(`shard-${run.shard.index}-of-${run.shard.count}`);
   if (parts.length === 0) return undefined;
   return parts.join('.').replace(/[^A-Za-z0-9+._-]/g, '_');

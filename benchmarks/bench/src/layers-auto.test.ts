@@ -82,6 +82,8 @@ describe('--layers auto', () => {
           '1',
           '--out',
           join(dir, out),
+          '--sequential-max',
+          '0',
           ...extra,
         ],
         { stdout, stderr, evaluation: { zsre: { suites: ['easyedit'] } } },

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   type EditRequest,
   HparamsFileError,
@@ -260,7 +261,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     `llmedit bench: backend ${backend.name}, model ${bench.name} (${bench.model.modelId}; presets: ` +
       `${bench.preset ?? `none, no checkpoint with presets has its shape (${describeShape(bench.model.config)})`}), ` +
       `${methods.map((m) => m.method.id).join(', ')} on ${datasets.join(', ')}, n=${flags.n}, ` +
-      `${flags.mode} mode, seed ${flags.seed}\n`,
+      `${flags.mode} mode, seed ${flags.seed}` +
+      `${flags.sequentialMax > 0 ? `; Table E: ${flags.sequentialMax} sequential zsre edits per method` : ''}\n`,
   );
 
   const controller = new AbortController();
@@ -298,6 +300,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       ...(flags.shard === undefined ? {} : { shard: flags.shard }),
       split: flags.split,
       ...(flags.layersAuto ? { layersAuto: true } : {}),
+      ...(flags.sequentialMax > 0 ? { sequentialMax: flags.sequentialMax } : {}),
       ...(hparamsOverrides.size === 0
         ? {}
         : { hparamsOverrides, hparamsFiles: Object.fromEntries(flags.hparamsFiles) }),
@@ -318,7 +321,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       `(${(results.wallMs / 1000).toFixed(1)} s${results.complete ? '' : ', partial'}).\n`,
   );
   if (!results.complete) return 130;
-  const failed = results.runs.filter((r) => r.status === 'failed');
+  const failed = [
+    ...results.runs.filter((r) => r.status === 'failed'),
+    ...(results.sequential?.runs ?? [])
+      .filter((r) => r.status === 'failed')
+      .map((r) => ({ ...r, dataset: 'the zsre sequence (Table E)' })),
+  ];
   for (const r of failed) stderr.write(`${r.method} on ${r.dataset} failed: ${r.reason}\n`);
   if (failed.length > 0) return 1;
   // A full run reports failed edits in Table C; the smoke run exists to catch them, so any one fails it.
@@ -337,21 +345,20 @@ function mergeMain(
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream,
 ): number {
-  const dirs: string[] = [];
+  let dirs: string[];
   let out: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') continue;
-    if (arg === '--out' || arg.startsWith('--out=')) {
-      out = arg === '--out' ? argv[++i] : arg.slice('--out='.length);
-      if (out === undefined || out === '') {
-        stderr.write(`--out needs a value\n\n${USAGE}`);
-        return 2;
-      }
-    } else if (arg.startsWith('-')) {
-      stderr.write(`unknown argument '${arg}' (see --help)\n\n${USAGE}`);
-      return 2;
-    } else dirs.push(resolve(cwd, arg));
+  try {
+    const parsed = parseArgs({
+      args: argv.filter((arg) => arg !== '--'),
+      options: { out: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    dirs = parsed.positionals.map((dir) => resolve(cwd, dir));
+    out = parsed.values.out;
+  } catch (error) {
+    stderr.write(`${(error as Error).message} (see --help)\n\n${USAGE}`);
+    return 2;
   }
   if (dirs.length === 0) {
     stderr.write(`merge needs the output folders of the shards\n\n${USAGE}`);

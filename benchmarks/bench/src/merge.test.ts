@@ -20,6 +20,13 @@ function comparable(results: BenchResults) {
     runs: results.runs.map(({ wallMs: _, prepare: __, ...run }) => run),
     pre: results.pre,
     records: results.records.map(({ editMs: _, peakBytes: __, peakExtraBytes: ___, ...record }) => record),
+    sequential: results.sequential && {
+      ...results.sequential,
+      runs: results.sequential.runs.map(({ wallMs: _, prepare: __, points, ...run }) => ({
+        ...run,
+        points: points.map(({ editMs: _, evalMs: __, ...point }) => point),
+      })),
+    },
   };
 }
 
@@ -51,16 +58,27 @@ describe('pnpm bench --shard K/N and pnpm bench merge', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('three shards merged give the single run, metric for metric', { timeout: 600_000 }, async () => {
-    const run = ['--model', 'micro', '--methods', 'ft-l,ft-m', '--n', '2', '--seed', '5'];
+    const run = [
+      '--model',
+      'micro',
+      '--methods',
+      'ft-l,ft-m',
+      '--n',
+      '2',
+      '--seed',
+      '5',
+      '--sequential-max',
+      '3',
+    ];
     const io = () => ({ stdout: sink(), stderr: sink() });
     expect(await main([...run, '--out', join(dir, 'whole')], io())).toBe(0);
     for (const k of [1, 2, 3])
       expect(await main([...run, '--shard', `${k}/3`, '--out', join(dir, `s${k}`)], io())).toBe(0);
-    // Shard 1 of 3 ran units 0 and 3 of the 6 (2 methods x zsre, counterfact, zsre-rome): ft-l and ft-m on zsre.
-    expect(read(join(dir, 's1')).runs.map((r) => `${r.method}/${r.dataset}`)).toEqual([
-      'ft-l/zsre',
-      'ft-m/zsre',
-    ]);
+    // Shard 1 of 3 ran units 0, 3 and 6 of the 8 (2 methods x zsre, counterfact, zsre-rome, then each
+    // method's Table E sequence): ft-l and ft-m on zsre, and ft-l's sequence.
+    const first = read(join(dir, 's1'));
+    expect(first.runs.map((r) => `${r.method}/${r.dataset}`)).toEqual(['ft-l/zsre', 'ft-m/zsre']);
+    expect(first.sequential?.runs.map((r) => r.method)).toEqual(['ft-l']);
     const shards = [3, 1, 2].map((k) => join(dir, `s${k}`));
     expect(await main(['merge', ...shards, '--out', join(dir, 'merged')], io())).toBe(0);
     const whole = read(join(dir, 'whole'));
@@ -68,6 +86,8 @@ describe('pnpm bench --shard K/N and pnpm bench merge', () => {
     expect(merged.complete).toBe(true);
     expect(merged.options.shard).toBeUndefined();
     expect(merged.records).toHaveLength(12);
+    expect(merged.sequential?.runs.map((r) => r.method)).toEqual(['ft-l', 'ft-m']);
+    expect(merged.sequential?.runs[1]?.points.map((p) => p.edits)).toEqual([1, 3]);
     expect(comparable(merged)).toEqual(comparable(whole));
     // The tables' numbers agree too (the wall-clock line and Table C's seconds aside: measured per run).
     const metricsTable = (file: string) =>
@@ -90,5 +110,6 @@ describe('pnpm bench --shard K/N and pnpm bench merge', () => {
     await refuse([s(1), s(2), s(2), s(3)], /given twice/);
     await refuse([s(1), join(dir, 'whole')], /not a shard/);
     await refuse([join(dir, 'nowhere')], /cannot read/);
+    await refuse(['--bogus', s(1)], /Unknown option '--bogus'/);
   });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlmeditError } from '@llmedit/core';
 import { type BenchResults, RESULTS_SCHEMA } from './results.js';
-import { shardUnits } from './run.js';
+import { shardUnits, unitKey } from './run.js';
 
 /** The shards given cannot be joined (not shards, of different runs, incomplete, missing or repeated). */
 export class MergeError extends LlmeditError {
@@ -57,10 +57,27 @@ export function mergeShards(parts: readonly { source: string; results: BenchResu
 
   const { shard: _, ...options } = first.results.options;
   const order = new Map(
-    shardUnits(options.methods, options.datasets).map((u, i) => [`${u.method}\u0000${u.dataset}`, i]),
+    shardUnits(options.methods, options.datasets, undefined, options.sequentialMax !== undefined).map(
+      (u, i) => [unitKey(u), i],
+    ),
   );
-  const unitOf = (r: { method: string; dataset: string }) => order.get(`${r.method}\u0000${r.dataset}`) ?? -1;
+  const unitOf = (r: { method: string; dataset: string; table?: 'E' }) => order.get(unitKey(r)) ?? -1;
   const all = parts.map((p) => p.results);
+  // Table E: the sequence's header and unedited values from a shard that ran one, every shard's sequences.
+  const withSequence = all.filter((r) => r.sequential !== undefined);
+  const sequential =
+    withSequence[0]?.sequential === undefined
+      ? undefined
+      : {
+          ...withSequence[0].sequential,
+          runs: withSequence
+            .flatMap((r) => r.sequential!.runs)
+            .sort(
+              (a, b) =>
+                unitOf({ method: a.method, dataset: 'zsre', table: 'E' }) -
+                unitOf({ method: b.method, dataset: 'zsre', table: 'E' }),
+            ),
+        };
   // Array.prototype.sort is stable: within a unit the records keep the order they were edited in.
   const runs = all.flatMap((r) => r.runs).sort((a, b) => unitOf(a) - unitOf(b));
   const records = all.flatMap((r) => r.records).sort((a, b) => unitOf(a) - unitOf(b));
@@ -83,6 +100,7 @@ export function mergeShards(parts: readonly { source: string; results: BenchResu
     pre: [...pre.values()].sort(
       (a, b) => datasetOrder(a.dataset) - datasetOrder(b.dataset) || a.index - b.index,
     ),
+    ...(sequential === undefined ? {} : { sequential }),
   };
 }
 

@@ -11,7 +11,7 @@ import { kn, knLlmedit, knPresets } from '@llmedit/kn';
 import { layerStats } from '@llmedit/locate';
 import { memit, memitPresets } from '@llmedit/memit';
 import { loadMendArtifact, mend, mendArtifactRef, mendPresets, readMendArtifactConfig } from '@llmedit/mend';
-import { rome, romePresets } from '@llmedit/rome';
+import { rome, romePresets, rRome } from '@llmedit/rome';
 import {
   loadSeracArtifact,
   readSeracArtifactConfig,
@@ -148,18 +148,20 @@ const keArtifact = trainedArtifact({
 export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(
     ftL,
-    { survey: 'FT-L', rome: 'FT+L', time: 'FT', memory: 'FT' },
+    { survey: 'FT-L', rome: 'FT+L', time: 'FT', memory: 'FT', wise: 'FT-L' },
     fromPresets(ftPresets, 'ft-l'),
   ),
   benchMethod(ftM, {}, fromPresets(ftPresets, 'ft-m')),
   benchMethod(
     rome,
-    { survey: 'ROME', rome: 'ROME', time: 'ROME', memory: 'ROME' },
+    { survey: 'ROME', rome: 'ROME', time: 'ROME', memory: 'ROME', wise: 'ROME' },
     { ...withStatistics(romePresets, 'rome', 'rome'), prepare: layerStatistics },
   ),
+  // R-ROME (Gupta et al. 2024) is in no published table; it is here for Table E's collapse point.
+  benchMethod(rRome, {}, { ...withStatistics(romePresets, 'r-rome', 'r-rome'), prepare: layerStatistics }),
   benchMethod(
     memit,
-    { survey: 'MEMIT', time: 'MEMIT', memory: 'MEMIT' },
+    { survey: 'MEMIT', time: 'MEMIT', memory: 'MEMIT', wise: 'MEMIT' },
     { ...withStatistics(memitPresets, undefined, 'memit'), prepare: layerStatistics },
   ),
   benchMethod(kn, { survey: 'KN', time: 'KN', memory: 'KN' }, fromPresets(knPresets, 'kn')),
@@ -167,11 +169,11 @@ export const BENCH_METHODS: readonly BenchMethod[] = [
   benchMethod(knLlmedit, {}, fromPresets(knPresets, 'kn-llmedit')),
   benchMethod(tPatcher, { time: 'T-Patcher' }, fromPresets(tPatcherPresets, undefined, 't-patcher')),
   benchMethod(calinet, { time: 'CaliNet' }, fromPresets(calinetPresets, undefined, 'calinet')),
-  benchMethod(grace, { memory: 'GRACE' }, fromPresets(gracePresets, undefined, 'grace')),
+  benchMethod(grace, { memory: 'GRACE', wise: 'GRACE' }, fromPresets(gracePresets, undefined, 'grace')),
   benchMethod(ike, { survey: 'IKE', memory: 'IKE' }, fromPresets(ikePresets, undefined, 'ike')),
   benchMethod(
     mend,
-    { survey: 'MEND', rome: 'MEND', time: 'MEND', memory: 'MEND' },
+    { survey: 'MEND', rome: 'MEND', time: 'MEND', memory: 'MEND', wise: 'MEND' },
     { ...fromPresets(mendPresets, undefined, 'mend'), prepare: mendArtifact },
   ),
   benchMethod(

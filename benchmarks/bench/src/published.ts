@@ -1,7 +1,8 @@
 // Published result tables, copied from /work/shared/reference/tables.md (see that file for provenance):
 // Yao et al. 2023 Table 1 (arXiv 2305.13172), Meng et al. 2022 ROME Tables 4 and 1 (arXiv 2202.05262), the
 // wall-clock times of Yao et al. as quoted by Larimar (arXiv 2403.11901, Table 7) and EasyEdit's README
-// GPU-memory table. Cells that could not be verified are left out; '-' (the method fails on that model) is null.
+// GPU-memory table, and WISE Table 2 (sequential ZsRE editing, arXiv 2405.14768). Cells that could not be
+// verified are left out; '-' (the method fails on that model) is null.
 
 /** One published column: method name as the paper prints it -> value (null: the paper reports a failure). */
 export type PublishedColumn = Readonly<Record<string, number | null>>;
@@ -390,6 +391,315 @@ export const EASYEDIT_GPU_MEMORY = {
   },
 } as const satisfies { source: PublishedSource; values: PublishedColumn };
 
+const wise: PublishedSource = {
+  label: 'WISE',
+  citation:
+    'Wang et al. 2024, WISE: Rethinking the Knowledge Memory for Lifelong Model Editing of Large Language ' +
+    'Models, Table 2 (ZsRE, T sequential edits; NeurIPS 2024, arXiv 2405.14768; PRIMARY: paper conversion)',
+};
+
+/**
+ * WISE Table 2 (sequential ZsRE editing), as percent (the paper prints fractions with two digits): model ->
+ * T -> metric -> method. Rel. / Gen. / Loc. are evaluated on the final model after T edits (WISE Eq. 9).
+ */
+export const WISE_TABLE_2 = {
+  source: wise,
+  models: ['LLaMA-2-7B', 'Mistral-7B'] as const,
+  values: {
+    'LLaMA-2-7B': {
+      1: {
+        reliability: {
+          'FT-L': 57,
+          'FT-EWC': 96,
+          MEND: 95,
+          ROME: 85,
+          MEMIT: 84,
+          'MEMIT-MASS': 84,
+          DEFER: 68,
+          GRACE: 99,
+          WISE: 98,
+        },
+        generalization: {
+          'FT-L': 52,
+          'FT-EWC': 95,
+          MEND: 93,
+          ROME: 80,
+          MEMIT: 81,
+          'MEMIT-MASS': 81,
+          DEFER: 58,
+          GRACE: 36,
+          WISE: 92,
+        },
+        locality: {
+          'FT-L': 96,
+          'FT-EWC': 2,
+          MEND: 98,
+          ROME: 99,
+          MEMIT: 99,
+          'MEMIT-MASS': 99,
+          DEFER: 56,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+      10: {
+        reliability: {
+          'FT-L': 48,
+          'FT-EWC': 82,
+          MEND: 26,
+          ROME: 64,
+          MEMIT: 58,
+          'MEMIT-MASS': 75,
+          DEFER: 65,
+          GRACE: 96,
+          WISE: 94,
+        },
+        generalization: {
+          'FT-L': 48,
+          'FT-EWC': 76,
+          MEND: 28,
+          ROME: 62,
+          MEMIT: 58,
+          'MEMIT-MASS': 72,
+          DEFER: 47,
+          GRACE: 16,
+          WISE: 88,
+        },
+        locality: {
+          'FT-L': 76,
+          'FT-EWC': 1,
+          MEND: 28,
+          ROME: 75,
+          MEMIT: 85,
+          'MEMIT-MASS': 97,
+          DEFER: 36,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+      100: {
+        reliability: {
+          'FT-L': 30,
+          'FT-EWC': 83,
+          MEND: 0,
+          ROME: 23,
+          MEMIT: 2,
+          'MEMIT-MASS': 76,
+          DEFER: 20,
+          GRACE: 96,
+          WISE: 90,
+        },
+        generalization: {
+          'FT-L': 27,
+          'FT-EWC': 74,
+          MEND: 0,
+          ROME: 22,
+          MEMIT: 2,
+          'MEMIT-MASS': 68,
+          DEFER: 12,
+          GRACE: 15,
+          WISE: 81,
+        },
+        locality: {
+          'FT-L': 23,
+          'FT-EWC': 8,
+          MEND: 0,
+          ROME: 4,
+          MEMIT: 2,
+          'MEMIT-MASS': 85,
+          DEFER: 27,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+      1000: {
+        reliability: {
+          'FT-L': 19,
+          'FT-EWC': 76,
+          MEND: 0,
+          ROME: 1,
+          MEMIT: 4,
+          'MEMIT-MASS': 69,
+          DEFER: 3,
+          GRACE: 93,
+          WISE: 77,
+        },
+        generalization: {
+          'FT-L': 16,
+          'FT-EWC': 69,
+          MEND: 0,
+          ROME: 1,
+          MEMIT: 4,
+          'MEMIT-MASS': 65,
+          DEFER: 3,
+          GRACE: 8,
+          WISE: 72,
+        },
+        locality: {
+          'FT-L': 3,
+          'FT-EWC': 8,
+          MEND: 0,
+          ROME: 0,
+          MEMIT: 2,
+          'MEMIT-MASS': 62,
+          DEFER: 74,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+    },
+    'Mistral-7B': {
+      1: {
+        reliability: {
+          'FT-L': 58,
+          'FT-EWC': 100,
+          MEND: 94,
+          ROME: 79,
+          MEMIT: 81,
+          'MEMIT-MASS': 81,
+          DEFER: 64,
+          GRACE: 100,
+          WISE: 98,
+        },
+        generalization: {
+          'FT-L': 54,
+          'FT-EWC': 99,
+          MEND: 93,
+          ROME: 77,
+          MEMIT: 79,
+          'MEMIT-MASS': 79,
+          DEFER: 54,
+          GRACE: 36,
+          WISE: 97,
+        },
+        locality: {
+          'FT-L': 91,
+          'FT-EWC': 1,
+          MEND: 98,
+          ROME: 98,
+          MEMIT: 99,
+          'MEMIT-MASS': 99,
+          DEFER: 79,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+      10: {
+        reliability: {
+          'FT-L': 39,
+          'FT-EWC': 84,
+          MEND: 1,
+          ROME: 58,
+          MEMIT: 46,
+          'MEMIT-MASS': 74,
+          DEFER: 53,
+          GRACE: 100,
+          WISE: 92,
+        },
+        generalization: {
+          'FT-L': 39,
+          'FT-EWC': 78,
+          MEND: 1,
+          ROME: 57,
+          MEMIT: 45,
+          'MEMIT-MASS': 71,
+          DEFER: 43,
+          GRACE: 15,
+          WISE: 89,
+        },
+        locality: {
+          'FT-L': 50,
+          'FT-EWC': 2,
+          MEND: 2,
+          ROME: 75,
+          MEMIT: 61,
+          'MEMIT-MASS': 97,
+          DEFER: 29,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+      100: {
+        reliability: {
+          'FT-L': 11,
+          'FT-EWC': 82,
+          MEND: 0,
+          ROME: 5,
+          MEMIT: 0,
+          'MEMIT-MASS': 73,
+          DEFER: 28,
+          GRACE: 100,
+          WISE: 87,
+        },
+        generalization: {
+          'FT-L': 10,
+          'FT-EWC': 72,
+          MEND: 0,
+          ROME: 5,
+          MEMIT: 0,
+          'MEMIT-MASS': 71,
+          DEFER: 17,
+          GRACE: 15,
+          WISE: 80,
+        },
+        locality: {
+          'FT-L': 2,
+          'FT-EWC': 9,
+          MEND: 0,
+          ROME: 2,
+          MEMIT: 1,
+          'MEMIT-MASS': 88,
+          DEFER: 26,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+      1000: {
+        reliability: {
+          'FT-L': 16,
+          'FT-EWC': 76,
+          MEND: 0,
+          ROME: 4,
+          MEMIT: 4,
+          'MEMIT-MASS': 73,
+          DEFER: 2,
+          GRACE: 100,
+          WISE: 70,
+        },
+        generalization: {
+          'FT-L': 13,
+          'FT-EWC': 69,
+          MEND: 0,
+          ROME: 4,
+          MEMIT: 4,
+          'MEMIT-MASS': 70,
+          DEFER: 2,
+          GRACE: 2,
+          WISE: 67,
+        },
+        locality: {
+          'FT-L': 1,
+          'FT-EWC': 9,
+          MEND: 0,
+          ROME: 2,
+          MEMIT: 2,
+          'MEMIT-MASS': 62,
+          DEFER: 67,
+          GRACE: 100,
+          WISE: 100,
+        },
+      },
+    },
+  },
+} as const satisfies {
+  source: PublishedSource;
+  models: readonly string[];
+  values: Record<
+    string,
+    Record<number, Record<'reliability' | 'generalization' | 'locality', PublishedColumn>>
+  >;
+};
+
 /** How one of our methods is named in each published table (absent: not in that table). */
 export interface PublishedNames {
   /** Yao et al. Table 1 row. */
@@ -403,4 +713,6 @@ export interface PublishedNames {
   time?: string;
   /** Row of EasyEdit's GPU-memory table. */
   memory?: string;
+  /** Row of WISE's Table 2 (sequential ZsRE editing). */
+  wise?: string;
 }

@@ -1,6 +1,7 @@
 import { describeBackend } from '@llmedit/core';
 import * as echarts from 'echarts';
 import type { BenchResults } from './results.js';
+import type { SequentialMetric, SequentialPoint } from './sequential.js';
 import {
   agreementRows,
   buildTables,
@@ -94,9 +95,9 @@ export function tableChart(table: Table, columns: readonly string[], yName: stri
   const rows = table.rows.filter((r) => cols.some((c) => c.ours.has(r.id)));
   return renderChart(
     {
-      title: { text: table.title, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { top: 26, data: rows.map((r) => r.label) },
-      grid: { top: 70, left: 60, right: 20, bottom: 40 },
+      title: { text: table.title, left: 10, textStyle: { fontSize: 14 } },
+      legend: sideLegend(rows.map((r) => r.label)),
+      grid: { top: 50, left: 60, right: LEGEND_WIDTH, bottom: 40 },
       xAxis: { type: 'category', data: cols.map((c) => c.label) },
       yAxis: { type: 'value', name: yName },
       series: rows.map((r) => ({
@@ -114,25 +115,97 @@ export function tableChart(table: Table, columns: readonly string[], yName: stri
   );
 }
 
-/** Seconds per edit per method (log scale: methods differ by orders of magnitude). */
+/** Room on the right of a chart for its legend. */
+const LEGEND_WIDTH = 150;
+
+/**
+ * A vertical legend in the chart's right margin: it cannot run into the title or the plot, however many
+ * methods a run has (a legend above the plot wrapped into the title once there were 14).
+ */
+function sideLegend(names: readonly string[]): echarts.LegendComponentOption {
+  return {
+    type: 'plain',
+    orient: 'vertical',
+    right: 8,
+    top: 40,
+    itemHeight: 10,
+    itemGap: 6,
+    textStyle: { fontSize: 11 },
+    data: [...names],
+  };
+}
+
+/**
+ * Seconds per edit per method, one marker per data set on a log axis (methods differ by orders of
+ * magnitude). Markers, not bars: a bar on a log axis grows from 1, so a fast method's bar hung downwards
+ * and read as a negative time.
+ */
 export function costChart(table: Table): string {
   const cols = table.columns.filter((c) => c.key.startsWith('seconds-'));
   const rows = table.rows.filter((r) => cols.some((c) => c.ours.has(r.id)));
   return renderChart({
-    title: { text: 'Seconds per edit', left: 'center', textStyle: { fontSize: 14 } },
-    legend: { top: 26, data: cols.map((c) => c.label) },
-    grid: { top: 70, left: 60, right: 20, bottom: 40 },
-    xAxis: { type: 'category', data: rows.map((r) => r.label) },
+    title: { text: 'Seconds per edit', left: 10, textStyle: { fontSize: 14 } },
+    legend: sideLegend(cols.map((c) => c.label)),
+    grid: { top: 50, left: 60, right: LEGEND_WIDTH, bottom: 60 },
+    xAxis: { type: 'category', data: rows.map((r) => r.label), axisLabel: { rotate: 30, fontSize: 10 } },
     yAxis: { type: 'log', name: 's/edit', logBase: 10 },
     series: cols.map((c) => ({
       name: c.label,
-      type: 'bar',
+      type: 'scatter',
+      symbolSize: 9,
       data: rows.map((r) => {
         const v = c.ours.get(r.id)?.mean;
         return v === undefined || v <= 0 ? null : Number(v.toPrecision(4));
       }),
     })),
   });
+}
+
+/** Table E's curves: one chart per metric (and seconds per edit), metric vs T on a log axis, a line per method. */
+export function sequenceCharts(results: BenchResults): string[] {
+  const sequential = results.sequential;
+  if (sequential === undefined) return [];
+  const runs = sequential.runs.filter((r) => r.points.length > 0);
+  const colours = methodPalette(results.methods.length);
+  const colourOf = (method: string) => colours[results.methods.findIndex((m) => m.id === method)] ?? '#000';
+  const mean = (values: readonly number[] | undefined) => {
+    const finite = (values ?? []).filter(Number.isFinite);
+    return finite.length === 0 ? null : finite.reduce((a, b) => a + b, 0) / finite.length;
+  };
+  const chart = (title: string, yName: string, value: (p: SequentialPoint) => number | null, log = false) =>
+    renderChart(
+      {
+        title: { text: title, left: 10, textStyle: { fontSize: 14 } },
+        legend: sideLegend(runs.map((r) => r.method)),
+        grid: { top: 50, left: 60, right: LEGEND_WIDTH, bottom: 45 },
+        xAxis: { type: 'log', logBase: 10, name: 'T (edits)', nameLocation: 'middle', nameGap: 28 },
+        yAxis: log
+          ? { type: 'log', logBase: 10, name: yName }
+          : { type: 'value', name: yName, min: 0, max: 100 },
+        series: runs.map((run) => ({
+          name: run.method,
+          type: 'line',
+          symbolSize: 6,
+          data: run.points.map((p) => {
+            const v = value(p);
+            return [p.edits, v === null ? null : Number(v.toPrecision(4))];
+          }),
+        })),
+      },
+      560,
+      320,
+      runs.map((r) => colourOf(r.method)),
+    );
+  const percent = (metric: SequentialMetric) => (p: SequentialPoint) => {
+    const m = mean(p.values[metric]);
+    return m === null ? null : m * 100;
+  };
+  return [
+    chart('Reliability of all T edits', '%', percent('reliability')),
+    chart('Generalization of all T edits', '%', percent('generalization')),
+    chart('Locality after T edits', '%', percent('locality')),
+    chart('Seconds per edit (mean of T)', 's/edit', (p) => p.editMs.cumulative / 1000, true),
+  ];
 }
 
 /** Spearman rho of every comparison with at least two methods in common. */
@@ -146,10 +219,11 @@ export function agreementChart(tables: readonly Table[]): string | undefined {
     {
       title: {
         text: 'Rank agreement with the published columns',
-        left: 'center',
+        left: 10,
         textStyle: { fontSize: 14 },
       },
-      legend: { top: 26, data: ['Spearman ρ', 'Kendall τ-b'] },
+      // Top right, on the title's line: the title ends well before it.
+      legend: { top: 4, right: 10, data: ['Spearman ρ', 'Kendall τ-b'] },
       grid: { top: 60, left: 300, right: 30, bottom: 30 },
       xAxis: { type: 'value', min: -1, max: 1 },
       yAxis: { type: 'category', data: labels, inverse: true, axisLabel: { fontSize: 10 } },
@@ -195,13 +269,15 @@ const STYLE = `
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
+table.facts td { white-space: normal; overflow-wrap: anywhere; text-align: left; }
 th:first-child { text-align: left; }
 thead th { background: #f4f4f4; }
 .pub { color: #666; background: #fafafa; }
 tr.unedited { color: #777; font-style: italic; }
 tr.agreement td { font-size: 11px; }
 .caption { color: #444; font-size: 13px; max-width: 1000px; }
-.scroll { overflow-x: auto; }
+.scroll { overflow-x: auto; max-width: 100%; }
+figure.grid { display: flex; flex-wrap: wrap; gap: 8px; }
 .warn { background: #fff3cd; padding: 0.5em 1em; border: 1px solid #e0c36b; }
 figure { margin: 1em 0; }
 `;
@@ -218,9 +294,14 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     else if (t.id === 'B1') chart = tableChart(t, ['S', 'ES', 'PS', 'NS'], '%');
     else if (t.id === 'B3') chart = tableChart(t, ['efficacy', 'paraphrase', 'specificity'], '%');
     else if (t.id === 'C') chart = costChart(t);
+    else if (t.id === 'E-summary')
+      chart = sequenceCharts(results)
+        .map((svg) => `<div class="cell">${svg}</div>`)
+        .join('');
     sections.push(
       `<h2>${escapeHtml(t.title)}</h2><p class="caption">${escapeHtml(t.caption)}</p>` +
-        `<div class="scroll">${htmlTable(t)}</div>${chart === '' ? '' : `<figure>${chart}</figure>`}`,
+        `<div class="scroll">${htmlTable(t)}</div>` +
+        (chart === '' ? '' : `<figure${t.id === 'E-summary' ? ' class="grid"' : ''}>${chart}</figure>`),
     );
   }
   const agreement = agreementChart(tables);
@@ -233,6 +314,16 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     ['Model hash', results.model.hash],
     ['Records', `${o.n} per data set per method (${o.datasets.join(', ')})`],
     ['Mode / seed', `${o.mode} / ${o.seed}${o.smoke ? ' (smoke run)' : ''}`],
+    ...(results.sequential === undefined
+      ? []
+      : [
+          [
+            'Table E',
+            `${results.sequential.max} sequential ZsRE edits per method (${results.sequential.sources.eval} ` +
+              `evaluation-split records, ${results.sequential.sources.train} training-split records), ` +
+              `evaluated at T = ${results.sequential.checkpoints.join(', ')}`,
+          ] as [string, string],
+        ]),
     ['Backend', describeBackend(env.backend)],
     ['Machine', `${env.cpus} × ${env.cpuModel}, ${env.platform}, Node ${env.node}`],
     ['Commit', `${env.gitCommit ?? 'unknown'}${env.gitDirty === true ? ' (with uncommitted changes)' : ''}`],
@@ -252,7 +343,7 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
 <body>
 <h1>llmedit benchmark</h1>
 ${results.complete ? '' : '<p class="warn">Partial results: the run was interrupted before it finished.</p>'}
-<table>${facts.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`).join('')}</table>
+<table class="facts">${facts.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
 <p class="caption">${escapeHtml(modelCaption(results))} Grey columns are the published numbers (hover for the source); the last row of
 each table gives Spearman ρ and Kendall τ-b between our column and the published one over the methods in both.</p>
 ${sections.join('\n')}

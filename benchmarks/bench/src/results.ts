@@ -6,6 +6,7 @@ import type { MetricValue } from '@llmedit/evaluate';
 import type { BenchDataset, BenchSplit } from './flags.js';
 import type { AutoLayers } from './layers-auto.js';
 import type { PublishedNames } from './published.js';
+import type { SequentialResults } from './sequential.js';
 
 /** Version of the results.json layout. */
 export const RESULTS_SCHEMA = 1;
@@ -118,6 +119,8 @@ export interface BenchResults {
     hparamsFiles?: Record<string, string>;
     /** `--layers auto` was given. */
     layersAuto?: true;
+    /** Table E's T of the last point (`--sequential-max`); absent: the run has no Table E. */
+    sequentialMax?: number;
   };
   model: {
     name: string;
@@ -140,6 +143,8 @@ export interface BenchResults {
   runs: MethodRun[];
   pre: PreRecord[];
   records: EditRecord[];
+  /** Table E (sequential editing), when the run has it. */
+  sequential?: SequentialResults;
 }
 
 /** The commit of the checkout `cwd` is in, or null outside git (or without git). */

@@ -35,7 +35,8 @@ describe('a method whose every edit fails', () => {
 
   const run = async (failures: number, out: string) => {
     const stderr = sink();
-    const code = await main(['--model', 'micro', '--datasets', 'zsre', '--n', '2', '--out', join(dir, out)], {
+    const args = ['--model', 'micro', '--datasets', 'zsre', '--n', '2', '--sequential-max', '0'];
+    const code = await main([...args, '--out', join(dir, out)], {
       stdout: sink(),
       stderr,
       methods: [broken(failures)],

@@ -30,6 +30,14 @@ import { type BenchDataset, type BenchSplit, isKnowEditDataset } from './flags.j
 import { type LayerTrace, layersBelow, traceEditLayer } from './layers-auto.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
 import { RESULTS_SCHEMA } from './results.js';
+import {
+  runSequence,
+  type SequentialRun,
+  sequentialCheckpoints,
+  sequentialEvaluation,
+  sequentialPre,
+  sequentialRecords,
+} from './sequential.js';
 
 /** What the progress display gets after every edit (and when a phase starts). */
 export interface ProgressEvent {
@@ -76,6 +84,8 @@ export interface RunOptions {
    * layers a causal trace picks (see layers-auto.ts).
    */
   layersAuto?: boolean;
+  /** Table E: each method's sequence of this many ZsRE edits (see sequential.ts); absent: no Table E. */
+  sequentialMax?: number;
 }
 
 /**
@@ -87,9 +97,25 @@ export function shardUnits<M>(
   methods: readonly M[],
   datasets: readonly BenchDataset[],
   shard?: Shard,
-): { method: M; dataset: BenchDataset }[] {
-  const units = methods.flatMap((method) => datasets.map((dataset) => ({ method, dataset })));
+  /** Whether the run has Table E: then each method's ZsRE sequence is one more unit, after the others. */
+  sequential = false,
+): BenchUnit<M>[] {
+  const units: BenchUnit<M>[] = methods.flatMap((method) => datasets.map((dataset) => ({ method, dataset })));
+  if (sequential)
+    units.push(...methods.map((method) => ({ method, dataset: 'zsre' as const, table: 'E' as const })));
   return shard === undefined ? units : units.filter((_, u) => u % shard.count === shard.index - 1);
+}
+
+/** One unit of work of a run: a method on a data set (single/batch/sequential mode), or its Table E sequence. */
+export interface BenchUnit<M> {
+  method: M;
+  dataset: BenchDataset;
+  table?: 'E';
+}
+
+/** The key a unit's runs and records are merged by. */
+export function unitKey(unit: { method: string; dataset: string; table?: 'E' }): string {
+  return `${unit.method}\u0000${unit.dataset}\u0000${unit.table ?? ''}`;
 }
 
 /** CounterFact generation prompts per record for GE (ROME uses all ten; each costs a 100-token sample). */
@@ -211,10 +237,15 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   const { bench, methods, datasets, n, seed, mode, signal } = options;
   const { model } = bench;
   const started = performance.now();
-  const units = shardUnits(methods, datasets, options.shard);
-  const sizeOf = (d: BenchDataset) =>
-    isKnowEditDataset(d) ? Math.min(n, options.fileRecords?.[d]?.length ?? 0) : n;
-  const total = units.reduce((sum, unit) => sum + sizeOf(unit.dataset), 0);
+  const sequentialMax = options.sequentialMax;
+  const units = shardUnits(methods, datasets, options.shard, sequentialMax !== undefined);
+  const sizeOf = (unit: BenchUnit<unknown>) =>
+    unit.table === 'E'
+      ? sequentialMax!
+      : isKnowEditDataset(unit.dataset)
+        ? Math.min(n, options.fileRecords?.[unit.dataset]?.length ?? 0)
+        : n;
+  const total = units.reduce((sum, unit) => sum + sizeOf(unit), 0);
   let done = 0;
   const progress = (phase: string) => options.onProgress?.({ done, total, phase });
 
@@ -239,6 +270,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       ...(options.split === undefined || options.split === 'eval' ? {} : { split: options.split }),
       ...(options.hparamsFiles === undefined ? {} : { hparamsFiles: options.hparamsFiles }),
       ...(options.layersAuto === true ? { layersAuto: true as const } : {}),
+      ...(sequentialMax === undefined ? {} : { sequentialMax }),
     },
     model: {
       name: bench.name,
@@ -273,7 +305,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   // Pre-edit values once per data set: the locality reference and the "(unedited)" rows.
   const cache = new PreEditCache();
   const records = new Map<BenchDataset, DatasetRecords>();
-  for (const dataset of datasets.filter((d) => units.some((u) => u.dataset === d))) {
+  for (const dataset of datasets.filter((d) => units.some((u) => u.dataset === d && u.table === undefined))) {
     if (signal?.aborted) return finish(false);
     progress(`pre-edit ${dataset}`);
     const data = loadRecords(dataset, n, options.fileRecords, options.split);
@@ -299,8 +331,49 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       }
     : undefined;
 
-  for (const { method: entry, dataset } of units) {
+  // Table E: the sequence's records and the unedited model's values on them (the locality reference).
+  let sequence: { requests: EditRequest[]; evaluate: PostEditOptions } | undefined;
+  if (sequentialMax !== undefined && units.some((u) => u.table === 'E')) {
+    progress('pre-edit zsre sequence');
+    const { requests, sources } = sequentialRecords(sequentialMax, options.split);
+    const evaluate = options.evaluation?.zsre ?? sequentialEvaluation(seed);
+    const pre = await sequentialPre(model, requests, { ...evaluate, cache });
+    sequence = { requests, evaluate: { ...evaluate, pre: cache, preModelId: model.modelId } };
+    results.sequential = {
+      dataset: 'zsre',
+      max: sequentialMax,
+      checkpoints: sequentialCheckpoints(sequentialMax),
+      sources,
+      pre,
+      runs: [],
+    };
+  }
+
+  for (const unit of units) {
+    const { method: entry, dataset } = unit;
     if (signal?.aborted) return finish(false);
+    if (unit.table === 'E') {
+      const run = await runSequentialUnit(entry, sequence!, results.sequential!.checkpoints, {
+        bench,
+        smoke: options.smoke,
+        seed,
+        signal,
+        split: options.split ?? 'eval',
+        hparamsOverride: options.hparamsOverrides?.get(entry.method.id),
+        traceLayers,
+        onEdited() {
+          done += 1;
+          progress(`${entry.method.id}: zsre sequence`);
+        },
+      });
+      // Edits a failed or skipped sequence never made still count as done, so that the total adds up.
+      done += sequentialMax! - run.edited;
+      results.sequential!.runs.push(run.run);
+      if (run.run.status === 'failed')
+        progress(`${entry.method.id}: zsre sequence failed: ${run.run.reason}`);
+      options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
+      continue;
+    }
     const data = records.get(dataset)!;
     const run = await runOne(entry, dataset, data, {
       bench,
@@ -324,6 +397,52 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
   }
   return finish(!signal?.aborted);
+}
+
+/** A method's Table E sequence: prepared as for its other runs, then `runSequence`. */
+async function runSequentialUnit(
+  entry: BenchMethod,
+  sequence: { requests: EditRequest[]; evaluate: PostEditOptions },
+  checkpoints: readonly number[],
+  options: Pick<
+    RunOneOptions,
+    'bench' | 'smoke' | 'seed' | 'signal' | 'split' | 'hparamsOverride' | 'traceLayers'
+  > & { onEdited(): void },
+): Promise<{ run: SequentialRun; edited: number }> {
+  const t0 = performance.now();
+  const run: SequentialRun = { method: entry.method.id, status: 'done', points: [], wallMs: 0 };
+  let edited = 0;
+  const end = (status: SequentialRun['status'], reason?: string) => {
+    run.status = status;
+    if (reason !== undefined) run.reason = reason;
+    run.wallMs = performance.now() - t0;
+    return { run, edited };
+  };
+  if (!entry.method.capabilities.sequential) {
+    return end('skipped', 'does not edit sequentially (capabilities.sequential is false)');
+  }
+  const prepared = await prepareMethod(entry, 'zsre', sequence.requests.length, options, run);
+  if ('status' in prepared) return end(prepared.status, prepared.reason);
+  try {
+    const outcome = await runSequence({
+      entry,
+      model: options.bench.model,
+      requests: sequence.requests,
+      checkpoints,
+      hparams: prepared.hparams,
+      context: prepared.context,
+      evaluate: sequence.evaluate,
+      signal: options.signal,
+      onEdited() {
+        edited++;
+        options.onEdited();
+      },
+    });
+    run.points = outcome.points;
+    return end(outcome.status, outcome.reason);
+  } finally {
+    prepared.release?.();
+  }
 }
 
 interface RunOneOptions {
@@ -353,7 +472,7 @@ interface RunOneOptions {
 function presetValues(
   entry: BenchMethod,
   options: Pick<RunOneOptions, 'bench' | 'smoke' | 'traceLayers'>,
-  run: MethodRun,
+  run: Pick<MethodRun, 'layersAuto'>,
 ): Readonly<Record<string, unknown>> {
   const { bench, smoke, traceLayers } = options;
   try {
@@ -375,6 +494,88 @@ function presetValues(
   }
 }
 
+/** A method ready to edit: parsed hyperparameters and the edit context holding its one-time artifact. */
+export interface PreparedMethod {
+  hparams: unknown;
+  context: { seed: number; signal?: AbortSignal; artifact?: unknown };
+  /** Frees what the artifact holds, once the run of the method ends. */
+  release: (() => void) | undefined;
+}
+
+/**
+ * Parse the method's hyperparameters (its preset, or `--hparams`) into `run.hparams` and run its one-time
+ * cost (layer statistics, loading or training an artifact) into `run.prepare`; or say why the run ends.
+ */
+export async function prepareMethod(
+  entry: BenchMethod,
+  dataset: BenchDataset,
+  /** Records the run edits (with `--split train`, the training records left out of what it trains on). */
+  editedTrainingRecords: number,
+  options: Pick<
+    RunOneOptions,
+    'bench' | 'smoke' | 'seed' | 'signal' | 'split' | 'hparamsOverride' | 'traceLayers'
+  >,
+  run: Pick<MethodRun, 'hparams' | 'prepare' | 'layersAuto'>,
+): Promise<PreparedMethod | { status: MethodRun['status']; reason: string }> {
+  const { method } = entry;
+  const { bench, seed, signal } = options;
+  let hparams: unknown;
+  try {
+    hparams = method.hparams.parse(options.hparamsOverride ?? presetValues(entry, options, run));
+  } catch (error) {
+    return { status: 'failed', reason: `hyperparameters: ${messageOf(error)}` };
+  }
+  run.hparams = hparams;
+
+  let artifact: unknown;
+  let release: (() => void) | undefined;
+  const prepare =
+    entry.prepare ??
+    (method.capabilities.requiresTraining && method.doPrepare !== undefined
+      ? async ({ trainingRequests }: { trainingRequests(): EditRequest[] }): Promise<Prepared> => {
+          const training = trainingRequests();
+          const value = await method.doPrepare!(
+            { seed, ...(signal ? { signal } : {}) },
+            bench.model,
+            training,
+            hparams,
+          );
+          return { label: `training on ${training.length} ${dataset} requests`, artifact: value };
+        }
+      : undefined);
+  if (prepare !== undefined) {
+    const p0 = performance.now();
+    try {
+      const prepared = await prepare({
+        bench,
+        dataset,
+        hparams,
+        // Tuning on the training split: the edited records are not trained on.
+        trainingRequests: () =>
+          loadSplit(trainingSplit(dataset), 'train').slice(
+            options.split === 'train' ? editedTrainingRecords : 0,
+          ),
+        seed,
+        signal,
+      });
+      if (prepared !== undefined) {
+        artifact = prepared.artifact;
+        release = prepared.release?.bind(prepared);
+        run.prepare = {
+          label: prepared.label,
+          wallMs: performance.now() - p0,
+          cached: prepared.cached ?? false,
+        };
+      }
+    } catch (error) {
+      if (signal?.aborted) return { status: 'partial', reason: 'interrupted' };
+      return { status: 'failed', reason: `one-time setup: ${messageOf(error)}` };
+    }
+  }
+  const context = { seed, ...(signal ? { signal } : {}), ...(artifact === undefined ? {} : { artifact }) };
+  return { hparams, context, release };
+}
+
 async function runOne(
   entry: BenchMethod,
   dataset: BenchDataset,
@@ -382,7 +583,7 @@ async function runOne(
   options: RunOneOptions,
 ): Promise<MethodRun> {
   const { method } = entry;
-  const { bench, seed, mode, signal } = options;
+  const { bench, mode, signal } = options;
   const requested = data.requests.length;
   const t0 = performance.now();
   const run: MethodRun = {
@@ -419,57 +620,10 @@ async function runOne(
     return end('skipped', 'does not edit sequentially (capabilities.sequential is false)');
   }
 
-  let hparams: unknown;
-  try {
-    hparams = method.hparams.parse(options.hparamsOverride ?? presetValues(entry, options, run));
-  } catch (error) {
-    return end('failed', `hyperparameters: ${messageOf(error)}`);
-  }
-  run.hparams = hparams;
-
-  let artifact: unknown;
-  const prepare =
-    entry.prepare ??
-    (capabilities.requiresTraining && method.doPrepare !== undefined
-      ? async ({ trainingRequests }: { trainingRequests(): EditRequest[] }): Promise<Prepared> => {
-          const training = trainingRequests();
-          const value = await method.doPrepare!(
-            { seed, ...(signal ? { signal } : {}) },
-            bench.model,
-            training,
-            hparams,
-          );
-          return { label: `training on ${training.length} ${dataset} requests`, artifact: value };
-        }
-      : undefined);
-  if (prepare !== undefined) {
-    const p0 = performance.now();
-    try {
-      const prepared = await prepare({
-        bench,
-        dataset,
-        hparams,
-        // Tuning on the training split: the edited records are not trained on.
-        trainingRequests: () =>
-          loadSplit(trainingSplit(dataset), 'train').slice(options.split === 'train' ? requested : 0),
-        seed,
-        signal,
-      });
-      if (prepared !== undefined) {
-        artifact = prepared.artifact;
-        release = prepared.release?.bind(prepared);
-        run.prepare = {
-          label: prepared.label,
-          wallMs: performance.now() - p0,
-          cached: prepared.cached ?? false,
-        };
-      }
-    } catch (error) {
-      if (signal?.aborted) return end('partial', 'interrupted');
-      return end('failed', `one-time setup: ${messageOf(error)}`);
-    }
-  }
-  const context = { seed, ...(signal ? { signal } : {}), ...(artifact === undefined ? {} : { artifact }) };
+  const prepared = await prepareMethod(entry, dataset, requested, options, run);
+  if ('status' in prepared) return end(prepared.status, prepared.reason);
+  release = prepared.release;
+  const { hparams, context } = prepared;
 
   const recordOf = (
     index: number,

@@ -25,7 +25,20 @@ describe('pnpm bench on the micro model', () => {
     const stdout = sink();
     const stderr = sink();
     const code = await main(
-      ['--model', 'micro', '--methods', 'ft-l', '--n', '2', '--out', out, '--seed', '5'],
+      [
+        '--model',
+        'micro',
+        '--methods',
+        'ft-l',
+        '--n',
+        '2',
+        '--out',
+        out,
+        '--seed',
+        '5',
+        '--sequential-max',
+        '0',
+      ],
       {
         stdout,
         stderr,
@@ -89,6 +102,8 @@ describe('pnpm bench on the micro model', () => {
           '5',
           '--datasets',
           'zsre',
+          '--sequential-max',
+          '0',
         ],
         {
           stdout: sink(),
@@ -113,6 +128,8 @@ describe('pnpm bench on the micro model', () => {
         `ft-l=${file}`,
         '--out',
         out,
+        '--sequential-max',
+        '0',
       ]),
       { stdout: sink(), stderr: sink() },
     );
@@ -187,7 +204,19 @@ describe('pnpm bench on the micro model', () => {
       calls = 0;
       const stderr = sink();
       const code = await main(
-        ['--model', 'micro', '--datasets', 'zsre', '--n', '2', '--out', join(dir, 'broken'), ...extra],
+        [
+          '--model',
+          'micro',
+          '--datasets',
+          'zsre',
+          '--n',
+          '2',
+          '--out',
+          join(dir, 'broken'),
+          '--sequential-max',
+          '0',
+          ...extra,
+        ],
         { stdout: sink(), stderr, methods: [broken], evaluation: { zsre: { suites: ['easyedit'] } } },
       );
       return { code, stderr: stderr.text };

@@ -9,11 +9,13 @@ import {
   ROME_TABLE_4,
   SURVEY_TABLE_1,
   UNEDITED,
+  WISE_TABLE_2,
   YAO_EDIT_TIME,
 } from './published.js';
 import { type RankAgreement, rankAgreement } from './rank.js';
 import type { BenchResults, EditRecord } from './results.js';
 import { GE_PROMPTS } from './run.js';
+import type { SequentialPoint } from './sequential.js';
 
 /** Row id of the unedited model. */
 export const UNEDITED_ROW = 'unedited';
@@ -335,6 +337,156 @@ export function tableB3(results: BenchResults, agg: Aggregates): Table {
   };
 }
 
+/** A mean over a Table E point's records with its seeded bootstrap interval, x100; undefined when none is finite. */
+function sequenceCell(values: readonly number[] | undefined, seed: number): Cell | undefined {
+  const finite = (values ?? []).filter(Number.isFinite);
+  if (finite.length === 0) return undefined;
+  const interval = bootstrapMean(finite, { seed });
+  const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
+  return { mean: mean * 100, low: interval.low * 100, high: interval.high * 100, n: finite.length };
+}
+
+const SEQUENTIAL_COLUMNS = [
+  { key: 'reliability', label: 'Rel.' },
+  { key: 'generalization', label: 'Gen.' },
+  { key: 'locality', label: 'Loc.' },
+  { key: 'portability', label: 'Port.' },
+] as const;
+
+/** The point of a method's sequence at T edits, if the sequence got there. */
+function pointAt(results: BenchResults, method: string, edits: number): SequentialPoint | undefined {
+  return results.sequential?.runs.find((r) => r.method === method)?.points.find((p) => p.edits === edits);
+}
+
+/** What the state column says: non-finite weights or scores, then the method's own counters. */
+function stateText(point: SequentialPoint): string {
+  const health =
+    point.nonFinite.weights + point.nonFinite.scores === 0
+      ? 'finite'
+      : `NON-FINITE: ${point.nonFinite.weights} weight tensors, ${point.nonFinite.scores} scores`;
+  const own = Object.entries(point.state ?? {})
+    .filter(([key]) => !/loss/i.test(key))
+    .map(([key, value]) => `${key} ${Number.isInteger(value) ? value : value.toPrecision(3)}`);
+  return [health, ...own].join('; ');
+}
+
+/**
+ * Table E at one T (WISE Table 2's layout): Rel. / Gen. / Loc. / Port. of all T edits on the model that holds
+ * them, the mean seconds per edit over the T edits, and the model's state; beside: WISE Table 2.
+ */
+export function tableE(results: BenchResults, edits: number): Table {
+  const sequential = results.sequential!;
+  const rows = methodRows(results, true);
+  const seed = results.options.seed;
+  const published = (edits in WISE_TABLE_2.values['LLaMA-2-7B'] ? edits : undefined) as
+    | keyof (typeof WISE_TABLE_2.values)['LLaMA-2-7B']
+    | undefined;
+  const columns: Column[] = SEQUENTIAL_COLUMNS.map(({ key, label }) => {
+    const ours = new Map<string, Cell>();
+    for (const row of rows.rows) {
+      const values =
+        row.id === UNEDITED_ROW
+          ? sequential.pre[key]?.slice(0, edits)
+          : pointAt(results, row.id, edits)?.values[key];
+      const cell = sequenceCell(values, seed);
+      if (cell !== undefined) ours.set(row.id, cell);
+    }
+    const beside =
+      published === undefined || key === 'portability'
+        ? []
+        : WISE_TABLE_2.models.map((model) =>
+            publishedBeside(
+              model,
+              WISE_TABLE_2.source.citation,
+              0,
+              WISE_TABLE_2.values[model][published][key],
+              rows,
+              (n) => n.wise,
+              ours,
+            ),
+          );
+    return { key, label, digits: 1, ours, published: beside };
+  });
+  const seconds = new Map<string, Cell>();
+  const state = new Map<string, Cell>();
+  for (const row of rows.rows) {
+    const point = pointAt(results, row.id, edits);
+    if (point === undefined) continue;
+    seconds.set(row.id, { mean: point.editMs.cumulative / 1000, n: edits });
+    state.set(row.id, { mean: Number.NaN, text: stateText(point) });
+  }
+  columns.push(
+    { key: 'seconds', label: 's/edit', digits: 3, ours: seconds, published: [] },
+    { key: 'state', label: 'model state', digits: 0, ours: state, published: [] },
+  );
+  const { eval: fromEval, train: fromTrain } = sequential.sources;
+  const records =
+    fromTrain === 0
+      ? `the first ${edits} records of the ZsRE evaluation split`
+      : `the ZsRE evaluation split's ${fromEval} records then the first ${Math.max(0, edits - fromEval)} of its training split (methods trained on that split, SERAC, MEND, KE and IKE's demonstrations, have seen those)`;
+  return {
+    id: `E-${edits}`,
+    title: `Table E (T = ${edits}): sequential editing, ZsRE`,
+    caption:
+      `${edits} edits applied one after another to one model (${records}), then all ${edits} evaluated on ` +
+      'that model, as WISE and EasyEdit do: Rel. / Gen. / Port.: teacher-forced token accuracy of the new ' +
+      'target after the edit prompt / its rephrase / the portability questions; Loc.: share of the ' +
+      "locality answer tokens whose argmax is the unedited model's. Percent, 95% bootstrap intervals over the " +
+      `${edits} records. s/edit: the mean edit call over the ${edits} edits (evaluation excluded). Model ` +
+      'state: whether every weight tensor and the last 16 edit scores are finite, and what the method reports ' +
+      "after its last edit (T-Patcher's neurons, GRACE's codebook entries). " +
+      (published === undefined
+        ? 'WISE Table 2 has no column at this T.'
+        : 'Beside: WISE Table 2 (LLaMA-2-7B, Mistral-7B; NQ locality), in percent.'),
+    rows: rows.rows,
+    columns,
+  };
+}
+
+/**
+ * Table E's summary: for each method, the first T at which its Locality fell below 50% (the collapse point
+ * of sequential ROME / MEMIT), its metrics at the last T, and whether its sequence finished.
+ */
+export function tableESummary(results: BenchResults): Table {
+  const sequential = results.sequential!;
+  const rows = methodRows(results, false);
+  const seed = results.options.seed;
+  const collapse = new Map<string, Cell>();
+  const status = new Map<string, Cell>();
+  const wall = new Map<string, Cell>();
+  for (const run of sequential.runs) {
+    const broken = run.points.find((p) => {
+      const locality = sequenceCell(p.values.locality, seed);
+      return locality !== undefined && locality.mean < 50;
+    });
+    const last = run.points.at(-1)?.edits ?? 0;
+    collapse.set(run.method, {
+      mean: broken?.edits ?? Number.NaN,
+      text:
+        run.points.length === 0 ? '' : broken === undefined ? `not by T = ${last}` : `T = ${broken.edits}`,
+    });
+    status.set(run.method, {
+      mean: Number.NaN,
+      text: run.status === 'done' ? 'done' : `${run.status}: ${run.reason ?? ''}`,
+    });
+    wall.set(run.method, { mean: run.wallMs / 1000 });
+  }
+  return {
+    id: 'E-summary',
+    title: 'Table E: sequential editing, the collapse point',
+    caption:
+      `Each method's sequence of up to ${sequential.max} ZsRE edits: the first T (of ` +
+      `${sequential.checkpoints.join(', ')}) at which the mean Locality of all edits so far fell below 50%, ` +
+      'whether the sequence finished, and its wall-clock seconds (one-time cost, edits and evaluations).',
+    rows: rows.rows.filter((r) => sequential.runs.some((run) => run.method === r.id)),
+    columns: [
+      { key: 'collapse', label: 'Locality < 50% at', digits: 0, ours: collapse, published: [] },
+      { key: 'status', label: 'sequence', digits: 0, ours: status, published: [] },
+      { key: 'wall', label: 'wall s', digits: 1, ours: wall, published: [] },
+    ],
+  };
+}
+
 const MIB = 1024 * 1024;
 
 /** Table C: cost per edit, peak tensor memory and one-time costs. */
@@ -493,7 +645,11 @@ export function buildTables(results: BenchResults): Table[] {
   if (results.options.datasets.includes('counterfact'))
     tables.push(tableB(results, agg, 1), tableB(results, agg, 2));
   if (results.options.datasets.includes('zsre-rome')) tables.push(tableB3(results, agg));
-  tables.push(tableC(results));
+  if (results.records.length > 0) tables.push(tableC(results));
+  if (results.sequential !== undefined) {
+    tables.push(tableESummary(results));
+    for (const edits of results.sequential.checkpoints) tables.push(tableE(results, edits));
+  }
   return tables;
 }
 

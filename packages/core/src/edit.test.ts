@@ -307,6 +307,9 @@ describe('edit()', () => {
     await expect(
       edit({ method, model, requests: request(0), mode: 'sequential', evalSchedule: { every: 0 } }),
     ).rejects.toThrow(/evalSchedule.every/);
+    await expect(
+      edit({ method, model, requests: request(0), mode: 'sequential', evalSchedule: { at: [1, 0] } }),
+    ).rejects.toThrow(/evalSchedule.at.*got 0/);
   });
 
   it('checks the capabilities the call needs', async () => {
@@ -457,6 +460,26 @@ describe('edit()', () => {
     });
     expect(result.steps.map((s) => s.requestIndices)).toEqual([[0, 1], [2, 3], [4]]);
     expect(steps).toEqual([1, 2, 3]);
+    result.revert();
+    result.dispose();
+  });
+
+  it('sequential mode evaluates at the listed steps (a log-spaced curve) and at the end', async () => {
+    tensorsAtStart = tf.memory().numTensors;
+    const seen: [number, number][] = [];
+    const result = await edit({
+      method: addMethod(),
+      model,
+      requests: [0, 1, 2, 3, 4, 5].map(request),
+      mode: 'sequential',
+      evalSchedule: { at: [1, 3, 100] },
+      evaluate: ({ step, edited }) => seen.push([step, edited.length]),
+    });
+    expect(seen).toEqual([
+      [1, 1],
+      [3, 3],
+      [6, 6],
+    ]);
     result.revert();
     result.dispose();
   });

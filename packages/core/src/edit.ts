@@ -26,6 +26,11 @@ export const EDIT_MODES: readonly EditMode[] = ['single', 'batch', 'sequential']
 export interface EvalSchedule {
   /** Evaluate after every `every`-th step (1: after each edit). */
   readonly every?: number;
+  /**
+   * Evaluate after these steps (1-based), e.g. `[1, 10, 100]` for a curve over a log axis; steps past the
+   * last are ignored. Combines with `every` and `atEnd`.
+   */
+  readonly at?: readonly number[];
   /** Evaluate after the last step (default true). */
   readonly atEnd?: boolean;
 }
@@ -302,7 +307,13 @@ function checkOptions<H, M extends EditableModel, R>(
   options: EditOptions<H, M, R>,
   requests: readonly EditRequest[],
   source: string,
-): { mode: EditMode; batchSize: number; every: number | undefined; atEnd: boolean } {
+): {
+  mode: EditMode;
+  batchSize: number;
+  every: number | undefined;
+  atSteps: ReadonlySet<number>;
+  atEnd: boolean;
+} {
   const { method } = options;
   const mode = options.mode ?? (requests.length === 1 ? 'single' : undefined);
   if (mode === undefined) {
@@ -338,6 +349,21 @@ function checkOptions<H, M extends EditableModel, R>(
   if (every !== undefined && (!Number.isInteger(every) || every < 1)) {
     throw new InvalidRequestError(source, 'evalSchedule.every', `must be a positive integer, got ${every}`);
   }
+  const at = schedule?.at;
+  if (at !== undefined) {
+    if (!Array.isArray(at)) {
+      throw new InvalidRequestError(source, 'evalSchedule.at', 'must be an array of step numbers');
+    }
+    const bad = at.find((step) => !Number.isInteger(step) || step < 1);
+    if (bad !== undefined) {
+      throw new InvalidRequestError(
+        source,
+        'evalSchedule.at',
+        `must hold positive integer step numbers, got ${String(bad)}`,
+      );
+    }
+  }
+  const atSteps = new Set(at ?? []);
   const atEnd = schedule?.atEnd ?? true;
 
   const { capabilities } = method;
@@ -371,7 +397,7 @@ function checkOptions<H, M extends EditableModel, R>(
       'needs the artifact of doPrepare (capabilities.requiresTraining): pass it as context.artifact',
     );
   }
-  return { mode, batchSize, every, atEnd };
+  return { mode, batchSize, every, atSteps, atEnd };
 }
 
 // ---- edit() --------------------------------------------------------------------------------------------
@@ -415,7 +441,7 @@ export async function edit<H, M extends EditableModel, R = undefined>(
     throw new InvalidRequestError(source, '(requests)', 'must hold at least one edit request');
   }
   const hparams = method.hparams.parse(options.hparams);
-  const { mode, batchSize, every, atEnd } = checkOptions(options, requests, source);
+  const { mode, batchSize, every, atSteps, atEnd } = checkOptions(options, requests, source);
   const plan = planSteps(mode, requests.length, batchSize);
   const context: EditContext = { ...options.context, seed: options.context?.seed ?? 0 };
   const { signal } = context;
@@ -503,7 +529,10 @@ export async function edit<H, M extends EditableModel, R = undefined>(
         const last = s === plan.length - 1;
         const due =
           options.evaluate !== undefined &&
-          (mode !== 'sequential' || (every !== undefined && (s + 1) % every === 0) || (atEnd && last));
+          (mode !== 'sequential' ||
+            (every !== undefined && (s + 1) % every === 0) ||
+            atSteps.has(s + 1) ||
+            (atEnd && last));
         if (due && options.evaluate !== undefined) {
           const editedIndices = mode === 'sequential' ? plan.slice(0, s + 1).flat() : indices;
           const e0 = performance.now();
