@@ -6,7 +6,14 @@ export {
   loadPretrained,
   readTrainingReport,
 } from './checkpoints.js';
-export { type CommandLine, commandLineOrExit, parseCommandLine, runCommandLine } from './cli/command-line.js';
+export {
+  type CommandLine,
+  type CommandLineOptions,
+  commandLineOrExit,
+  type ParsedFlags,
+  parseCommandLine,
+  runCommandLine,
+} from './cli/command-line.js';
 export * from './corpus/index.js';
 export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './evaluation/probe-accuracy.js';
 export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';

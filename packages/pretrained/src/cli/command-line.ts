@@ -4,23 +4,34 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvalidRequestError } from '@llmedit/core';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-type WithHelp<O extends Options> = O & { help: { type: 'boolean'; short: 'h' } };
+/** The flags a command declares (node:util `parseArgs` option configs). */
+export type CommandLineOptions = NonNullable<ParseArgsConfig['options']>;
+
+type FlagValue<C> = C extends { type: 'boolean' } ? boolean : string;
+type FlagValues<C> = C extends { multiple: true } ? FlagValue<C>[] : FlagValue<C>;
+
+/**
+ * The parsed flags of `O`: a flag with a default is always there, the others may be missing. Spelled out
+ * here (rather than node's own result type, which @types/node does not export) so that the published
+ * declarations are self-contained.
+ */
+export type ParsedFlags<O extends CommandLineOptions> = {
+  -readonly [K in keyof O as O[K] extends { default: unknown } ? K : never]: FlagValues<O[K]>;
+} & {
+  -readonly [K in keyof O as O[K] extends { default: unknown } ? never : K]?: FlagValues<O[K]>;
+};
 
 /** What `parseCommandLine` returns: `help` when `--help` was given, else the flags and positionals. */
-export type CommandLine<O extends Options> =
+export type CommandLine<O extends CommandLineOptions> =
   | { readonly help: true }
-  | ({ readonly help: false } & Omit<
-      ReturnType<typeof parseArgs<{ options: WithHelp<O>; allowPositionals: true; strict: true }>>,
-      'tokens'
-    >);
+  | { readonly help: false; readonly values: ParsedFlags<O>; readonly positionals: string[] };
 
 /**
  * Parse `argv` (without node and the script) against `options` plus `--help`/`-h`. A lone `--` (what
  * `pnpm run x -- --flag` passes through) is dropped. Unknown flags, a missing value and, unless
  * `maxPositionals` allows them, positionals are an `InvalidRequestError` naming the tool and the flag.
  */
-export function parseCommandLine<O extends Options>(
+export function parseCommandLine<O extends CommandLineOptions>(
   tool: string,
   argv: readonly string[],
   options: O,
@@ -28,11 +39,11 @@ export function parseCommandLine<O extends Options>(
 ): CommandLine<O> {
   const config = {
     args: argv.filter((a) => a !== '--'),
-    options: { ...options, help: { type: 'boolean', short: 'h' } } as WithHelp<O>,
+    options: { ...options, help: { type: 'boolean', short: 'h' } } as CommandLineOptions,
     allowPositionals: true,
     strict: true,
   } as const;
-  let parsed: ReturnType<typeof parseArgs<typeof config>>;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(config);
   } catch (error) {
@@ -44,7 +55,8 @@ export function parseCommandLine<O extends Options>(
     const extra = parsed.positionals.slice(maxPositionals).join(' ');
     throw new InvalidRequestError(tool, 'arguments', `unexpected argument(s): ${extra}`);
   }
-  return { help: false, values: parsed.values, positionals: parsed.positionals };
+  const { help: _help, ...values } = parsed.values;
+  return { help: false, values: values as ParsedFlags<O>, positionals: parsed.positionals };
 }
 
 /**
@@ -75,7 +87,7 @@ export async function runCommandLine<P extends { readonly help: boolean }>(
  * For scripts that read their flags at the top: `parseCommandLine` on `process.argv`, printing the usage and
  * exiting 0 on `--help`, printing the error and the usage and exiting 2 on a usage error.
  */
-export function commandLineOrExit<O extends Options>(
+export function commandLineOrExit<O extends CommandLineOptions>(
   tool: string,
   usage: string,
   options: O,
