@@ -7,6 +7,8 @@ export default defineConfig({
   ...tsupPreset,
   entry: {
     index: 'src/index.ts',
+    // the Node entry (the `node` export condition): index plus checkpoints on disk, corpus and training
+    node: 'src/node.ts',
     'gradient-worker': 'src/train/gradient-worker.ts',
     'lm-loss': 'src/train/lm-loss.ts',
   },

@@ -432,6 +432,8 @@ export function readEasyEditYaml(text: string, options: ReadEasyEditYamlOptions 
   };
 }
 
+const FS_PROMISES = 'node:fs/promises';
+
 /**
  * Read an EasyEdit hyperparameter file from disk (`.yaml` is appended when the path has no YAML extension,
  * as EasyEdit does). See `readEasyEditYaml`.
@@ -444,8 +446,9 @@ export async function loadEasyEditYaml(
   options: Omit<ReadEasyEditYamlOptions, 'source'> = {},
 ): Promise<EasyEditHparamsFile> {
   const file = /\.ya?ml$/i.test(path) ? path : `${path}.yaml`;
-  // Imported lazily so that core stays loadable where there is no file system (browsers).
-  const { readFile } = await import('node:fs/promises');
+  // Imported lazily, through a variable that bundlers leave alone, so that core's entry stays loadable and
+  // bundleable where there is no file system (browsers); only this Node-only function needs it.
+  const { readFile } = (await import(/* @vite-ignore */ FS_PROMISES)) as typeof import('node:fs/promises');
   let text: string;
   try {
     text = await readFile(file, 'utf8');

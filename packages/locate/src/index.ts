@@ -1,4 +1,7 @@
+// The browser-safe entry (no Node built-in); Node resolves the package to `node.ts`, whose `layerStats`
+// caches files and has the default corpus.
 export { type CaptureOptions, captureAt, meanRows } from './capture.js';
+export { CHECKPOINT_STATS } from './checkpoint-stats.js';
 export {
   CONTEXT_SEED_WORDS,
   type ContextLengthParams,
@@ -17,13 +20,16 @@ export {
   accumulateSecondMoments,
   clearLayerStatsMemory,
   decodeLayerStats,
-  defaultStatsDir,
   encodeLayerStats,
   type LayerStats,
   LayerStatsError,
   type LayerStatsOptions,
+  type LayerStatsStore,
+  type LoadLayerStatsFromOptions,
   layerStats,
-  layerStatsPath,
+  layerStatsFrom,
+  loadLayerStatsFrom,
+  MEMORY_ONLY_STORE,
   secondMomentFactor,
   statsModuleName,
 } from './layer-stats.js';

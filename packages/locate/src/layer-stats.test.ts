@@ -10,13 +10,11 @@ import { captureAt } from './capture.js';
 import {
   clearLayerStatsMemory,
   decodeLayerStats,
-  defaultStatsDir,
   encodeLayerStats,
   LayerStatsError,
-  layerStats,
-  layerStatsPath,
   secondMomentFactor,
 } from './layer-stats.js';
+import { defaultStatsDir, layerStats, layerStatsPath } from './layer-stats-node.js';
 
 let model: CausalLM;
 let dir: string;

@@ -1,12 +1,18 @@
 // Uncentred second moment of MLP keys, C = E[k k^T] (Meng et al. 2022, ROME, eq. 2 and appendix E.5;
 // Meng et al. 2023, MEMIT, eq. 14, C0 = lambda E[k k^T]), estimated by streaming a text corpus through the
 // model; stored in ROME's .npz layout (sum 'mom2.mom2', token count 'mom2.count').
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { InvalidHparamsError, LlmeditError, type Tensor, tf, userCacheDir } from '@llmedit/core';
-import { type CausalLM, chunkByTokens, padBatch } from '@llmedit/models';
-import { buildCorpus, defaultPreset } from '@llmedit/pretrained';
+//
+// This module has no file system and no default corpus (browser-safe); `layer-stats-node.ts` (the package's
+// Node entry) adds the cache folder and the default corpus, which needs the dataset files on disk.
+import { InvalidHparamsError, LlmeditError, type Tensor, tf } from '@llmedit/core';
+import {
+  type CausalLM,
+  chunkByTokens,
+  type FetchLike,
+  fetchOptional,
+  fileUrl,
+  padBatch,
+} from '@llmedit/models';
 import { factorSpd, type SpdFactor } from './linalg/cholesky.js';
 import { readNpz, writeNpz } from './npz/npz.js';
 
@@ -67,21 +73,10 @@ export interface LayerStatsOptions {
 
 const memory = new Map<string, LayerStats>();
 const factors = new WeakMap<Float64Array, SpdFactor>();
-let defaultTexts: readonly string[] | undefined;
 
 /** Forget the statistics kept in memory (files stay). */
 export function clearLayerStatsMemory(): void {
   memory.clear();
-}
-
-/**
- * The default statistics folder: `stats` in the user's llmedit cache folder ($LLMEDIT_CACHE_DIR, else
- * $XDG_CACHE_HOME/llmedit, else ~/.cache/llmedit), so that no run writes into the working folder; undefined
- * without one (statistics then stay in memory).
- */
-export function defaultStatsDir(): string | undefined {
-  const dir = userCacheDir('stats');
-  return dir === undefined ? undefined : resolve(dir);
 }
 
 /** The module name ROME uses in file names: the MLP output projection without '.weight'. */
@@ -89,26 +84,45 @@ export function statsModuleName(model: CausalLM, layer: number): string {
   return model.layout.mlpOutProjection(layer).name.replace(/\.weight$/, '');
 }
 
-/** The .npz path of a layer's statistics in `dir` (ROME/EasyEdit's naming). */
-export function layerStatsPath(
-  dir: string,
-  modelName: string,
-  dataset: string,
-  module: string,
-  samples: number,
-): string {
-  return join(dir, modelName, `${dataset}_stats`, `${module}_float32_mom2_${samples}.npz`);
+/**
+ * Where statistics files live and where the default corpus comes from: the file system and the pretraining
+ * corpus in Node (`layer-stats-node.ts`), nothing in a browser (statistics come from memory, from
+ * `loadLayerStatsFrom`, or are computed from `options.texts`).
+ */
+export interface LayerStatsStore {
+  /** The cache folder when `options.cacheDir` is absent; undefined: no files. */
+  defaultDir(): string | undefined;
+  /** The file of one layer's statistics in `dir` (ROME/EasyEdit's naming). */
+  path(dir: string, modelName: string, dataset: string, module: string, samples: number): string;
+  /** The file's bytes, or undefined when it does not exist. */
+  read(path: string): Promise<Uint8Array | undefined>;
+  /** Write the file atomically (creating its folder). */
+  write(path: string, bytes: Uint8Array): Promise<void>;
+  /** The documents used when `options.texts` is absent; undefined: there is no default corpus here. */
+  defaultTexts: (() => readonly string[]) | undefined;
 }
 
-function corpusTexts(options: LayerStatsOptions): readonly string[] {
+/** No files and no default corpus: what a browser has. */
+export const MEMORY_ONLY_STORE: LayerStatsStore = {
+  defaultDir: () => undefined,
+  path: (dir, modelName, dataset, module, samples) =>
+    `${dir}/${modelName}/${dataset}_stats/${module}_float32_mom2_${samples}.npz`,
+  read: async () => undefined,
+  write: async () => {},
+  defaultTexts: undefined,
+};
+
+function corpusTexts(options: LayerStatsOptions, store: LayerStatsStore): readonly string[] {
   if (options.texts !== undefined) {
     return typeof options.texts === 'function' ? options.texts() : options.texts;
   }
-  defaultTexts ??= buildCorpus({
-    seed: defaultPreset.corpus.seed,
-    prefixFraction: defaultPreset.corpus.prefixFraction,
-  }).documents;
-  return defaultTexts;
+  if (store.defaultTexts === undefined) {
+    throw new LayerStatsError(
+      'no statistics corpus in this runtime (the default corpus is built from dataset files on disk): ' +
+        'pass options.texts, or load shipped statistics first with loadLayerStatsFrom',
+    );
+  }
+  return store.defaultTexts();
 }
 
 /** Encode the ROME/EasyEdit .npz bytes of one layer's statistics (float32 sum, int64 count). */
@@ -220,14 +234,24 @@ export function accumulateSecondMoments(
 }
 
 /**
- * The second moment E[k k^T] of each layer's MLP keys: from memory, else from the cache folder, else
- * computed in one pass over the corpus for all missing layers and written to the cache (atomically).
+ * The second moment E[k k^T] of each layer's MLP keys, where there is no file system (a browser): from memory
+ * (`loadLayerStatsFrom` puts shipped statistics there), else computed from `options.texts`. Node resolves
+ * `layerStats` to the entry that adds the cache folder and the default corpus (`layer-stats-node.ts`).
  *
  * @example
- * const stats = await layerStats(model, [1], { samples: 20000 });
- * stats.get(1)?.mom2; // Float64Array, 512 x 512 for the default model
+ * const stats = await layerStats(model, [1], { texts: documents, samples: 20000 });
  */
-export async function layerStats(
+export function layerStats(
+  model: CausalLM,
+  layers: readonly number[],
+  options: LayerStatsOptions = {},
+): Promise<Map<number, LayerStats>> {
+  return layerStatsFrom(MEMORY_ONLY_STORE, model, layers, options);
+}
+
+/** `layerStats` with the files and default corpus of `store`. */
+export async function layerStatsFrom(
+  store: LayerStatsStore,
   model: CausalLM,
   layers: readonly number[],
   options: LayerStatsOptions = {},
@@ -238,7 +262,7 @@ export async function layerStats(
   }
   const dataset = options.dataset ?? 'llmedit-corpus';
   const modelName = options.modelName ?? model.modelId;
-  const dir = options.cacheDir === false ? undefined : (options.cacheDir ?? defaultStatsDir());
+  const dir = options.cacheDir === false ? undefined : (options.cacheDir ?? store.defaultDir());
   const dim = model.layout.mlpKeySize;
   const result = new Map<number, LayerStats>();
   const missing: number[] = [];
@@ -253,9 +277,10 @@ export async function layerStats(
     const path =
       dir === undefined
         ? undefined
-        : layerStatsPath(dir, modelName, dataset, statsModuleName(model, layer), samples);
-    if (path !== undefined && existsSync(path)) {
-      const decoded = decodeLayerStats(new Uint8Array(await readFile(path)), path, dim);
+        : store.path(dir, modelName, dataset, statsModuleName(model, layer), samples);
+    const bytes = path === undefined ? undefined : await store.read(path);
+    if (path !== undefined && bytes !== undefined) {
+      const decoded = decodeLayerStats(bytes, path, dim);
       const stats: LayerStats = { layer, ...decoded, source: 'file', path };
       memory.set(memoryKey, stats);
       result.set(layer, stats);
@@ -264,7 +289,7 @@ export async function layerStats(
     missing.push(layer);
   }
   if (missing.length > 0) {
-    const texts = corpusTexts(options).slice(0, samples);
+    const texts = corpusTexts(options, store).slice(0, samples);
     if (texts.length === 0) throw new LayerStatsError('the statistics corpus has no documents');
     const moments = accumulateSecondMoments(model, missing, texts, options);
     for (const layer of missing) {
@@ -275,13 +300,8 @@ export async function layerStats(
       const path =
         dir === undefined
           ? undefined
-          : layerStatsPath(dir, modelName, dataset, statsModuleName(model, layer), samples);
-      if (path !== undefined) {
-        await mkdir(dirname(path), { recursive: true });
-        const temporary = `${path}.${process.pid}.tmp`;
-        await writeFile(temporary, bytes);
-        await rename(temporary, path);
-      }
+          : store.path(dir, modelName, dataset, statsModuleName(model, layer), samples);
+      if (path !== undefined) await store.write(path, bytes);
       const stats: LayerStats = { layer, dim, count, mom2, source: 'computed', ...(path ? { path } : {}) };
       memory.set(`${modelName}|${dataset}|${layer}|${samples}`, { ...stats });
       result.set(layer, stats);
@@ -298,4 +318,49 @@ export function secondMomentFactor(stats: LayerStats): SpdFactor {
     factors.set(stats.mom2, factor);
   }
   return factor;
+}
+
+export interface LoadLayerStatsFromOptions {
+  /** The sample count in the file names (EasyEdit `mom2_n_samples`, the preset's `mom2NSamples`). Default 100,000. */
+  readonly samples?: number;
+  /** The text source's name in the file names (EasyEdit `mom2_dataset`). Default 'llmedit-corpus'. */
+  readonly dataset?: string;
+  /** The fetch to use; default the global `fetch`. */
+  readonly fetch?: FetchLike;
+}
+
+/**
+ * Fetch statistics files served at `base` (`<dataset>_stats/<module>_float32_mom2_<samples>.npz`, ROME's
+ * layout, as `@llmedit/pretrained` ships them in `checkpoints/<name>/stats/`) and keep them in memory for
+ * `model`, so that a later `layerStats` (ROME, MEMIT) with the same samples and dataset finds them there: how
+ * a browser page, which has no corpus files and no cache folder, edits with ROME and MEMIT. A layer whose file
+ * is missing is left out of the result (its statistics would then be computed from `options.texts`).
+ *
+ * @example
+ * await loadLayerStatsFrom(model, '/checkpoints/default/stats/', [0, 1, 2]);
+ */
+export async function loadLayerStatsFrom(
+  model: CausalLM,
+  base: string | URL,
+  layers: readonly number[],
+  options: LoadLayerStatsFromOptions = {},
+): Promise<Map<number, LayerStats>> {
+  const samples = options.samples ?? 100_000;
+  const dataset = options.dataset ?? 'llmedit-corpus';
+  const get: FetchLike = options.fetch ?? ((url) => fetch(url));
+  const dim = model.layout.mlpKeySize;
+  const result = new Map<number, LayerStats>();
+  for (const layer of [...new Set(layers)]) {
+    model.layout.mlpKey(layer); // validates the layer
+    const url = fileUrl(
+      base,
+      `${dataset}_stats/${statsModuleName(model, layer)}_float32_mom2_${samples}.npz`,
+    );
+    const bytes = await fetchOptional(get, url);
+    if (bytes === undefined) continue;
+    const stats: LayerStats = { layer, ...decodeLayerStats(bytes, url, dim), source: 'file', path: url };
+    memory.set(`${model.modelId}|${dataset}|${layer}|${samples}`, stats);
+    result.set(layer, stats);
+  }
+  return result;
 }

@@ -1,3 +1,5 @@
+// The browser-safe entry: no Node built-in is imported from here. Node resolves the package to `node.ts`,
+// which adds loading and saving model folders on disk.
 export { AddedNeurons, type AddedNeuronsInit } from './added-neurons.js';
 export type { ArchitectureOps, WeightInit, WeightSpec } from './architectures/types.js';
 export { attentionBias, positionIds, type TokenBatch } from './attention-mask.js';
@@ -28,8 +30,14 @@ export {
   type ModelLayout,
   type WeightLocation,
 } from './layout.js';
-export { isModelFolder, type LoadModelOptions, loadModel, type SaveModelOptions, saveModel } from './load.js';
-export { packageFolder } from './package-folder.js';
+export {
+  type FetchLike,
+  fetchOptional,
+  fetchRequired,
+  fileUrl,
+  type LoadModelFromOptions,
+  loadModelFrom,
+} from './load-url.js';
 export {
   encodeTargetPair,
   type IdPair,

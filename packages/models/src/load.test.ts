@@ -5,7 +5,7 @@ import { CheckpointError, ShapeMismatchError, tf, UnsupportedModelError } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noisyWeights, tinyGpt2, tinyLlama, useWasm } from '../test/fixtures.js';
 import { padBatch } from './batching.js';
-import { writeCheckpointWeights } from './checkpoint/index.js';
+import { writeCheckpointWeights } from './checkpoint/node.js';
 import { toHfConfig } from './config.js';
 import { createModel } from './create.js';
 import { loadModel, saveModel } from './load.js';

@@ -7,10 +7,11 @@ import {
   readJsonObject,
   writeCheckpointWeights,
   writeJsonFile,
-} from './checkpoint/index.js';
+} from './checkpoint/node.js';
 import { parseHfConfig, toHfConfig } from './config.js';
 import { createModel } from './create.js';
-import { loadTokenizer, type Tokenizer } from './tokenizer/index.js';
+import { loadTokenizer } from './tokenizer/load-folder.js';
+import type { Tokenizer } from './tokenizer/types.js';
 
 export interface LoadModelOptions {
   /** Use this tokenizer instead of the folder's tokenizer files. */

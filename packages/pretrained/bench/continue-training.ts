@@ -5,7 +5,7 @@
 import { describeBackend, initBackend } from '@llmedit/core';
 import { END_OF_TEXT } from '../src/build-checkpoint.js';
 import { type CheckpointName, loadPretrained } from '../src/checkpoints.js';
-import { buildCorpus } from '../src/corpus/index.js';
+import { buildCorpus } from '../src/corpus/build-corpus.js';
 import { probeReport } from '../src/evaluation/probe-accuracy.js';
 import { presets } from '../src/presets.js';
 import { buildKnowledgeProbes } from '../src/probes/index.js';

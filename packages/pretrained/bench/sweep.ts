@@ -4,7 +4,7 @@
 import { describeBackend, initBackend } from '@llmedit/core';
 import { createRandomModel, trainByteLevelBpe } from '@llmedit/models';
 import { END_OF_TEXT } from '../src/build-checkpoint.js';
-import { buildCorpus } from '../src/corpus/index.js';
+import { buildCorpus } from '../src/corpus/build-corpus.js';
 import { probeReport } from '../src/evaluation/probe-accuracy.js';
 import { presets } from '../src/presets.js';
 import { buildKnowledgeProbes } from '../src/probes/index.js';

@@ -10,7 +10,7 @@ import {
   saveModel,
   trainByteLevelBpe,
 } from '@llmedit/models';
-import { buildCorpus } from './corpus/index.js';
+import { buildCorpus } from './corpus/build-corpus.js';
 import { type ProbeAccuracy, probeReport, probeTable } from './evaluation/probe-accuracy.js';
 import type { ModelPreset } from './presets.js';
 import { buildKnowledgeProbes } from './probes/index.js';

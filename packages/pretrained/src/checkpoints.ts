@@ -2,15 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlmeditError } from '@llmedit/core';
 import { type CausalLM, loadModel, packageFolder } from '@llmedit/models';
+import type { CheckpointName } from './checkpoint-names.js';
 
 /** The folder of a committed checkpoint (`checkpoints/<name>` in this package; works from src and dist). */
 export function checkpointDir(name: string): string {
   return join(packageFolder(import.meta.url), 'checkpoints', name);
 }
 
-/** The committed checkpoints. */
-export const CHECKPOINT_NAMES = ['default', 'micro'] as const;
-export type CheckpointName = (typeof CHECKPOINT_NAMES)[number];
+export { CHECKPOINT_NAMES, type CheckpointName } from './checkpoint-names.js';
 
 /** Load a committed checkpoint (no download: the files ship in this package). */
 export function loadPretrained(name: CheckpointName = 'default'): CausalLM {

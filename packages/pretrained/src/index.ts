@@ -1,34 +1,34 @@
-export { type BuiltCheckpoint, buildCheckpoint, END_OF_TEXT } from './build-checkpoint.js';
+// The browser-safe entry: no Node built-in is imported from here. Node resolves the package to `node.ts`,
+// which adds the committed checkpoints read from disk, the corpus builder (dataset files) and training.
+export { CHECKPOINT_NAMES, type CheckpointName } from './checkpoint-names.js';
 export {
-  CHECKPOINT_NAMES,
-  type CheckpointName,
-  checkpointDir,
-  loadPretrained,
-  readTrainingReport,
-} from './checkpoints.js';
+  createHeldOutChecker,
+  findHeldOutHits,
+  type HeldOutChecker,
+} from './corpus/held-out.js';
+export { collectHeldOutStrings, type HeldOutStrings } from './corpus/held-out-set.js';
 export {
-  type CommandLine,
-  type CommandLineOptions,
-  commandLineOrExit,
-  type ParsedFlags,
-  parseCommandLine,
-  runCommandLine,
-} from './cli/command-line.js';
-export * from './corpus/index.js';
+  formatIkeDemo,
+  formatIkePrompt,
+  formatIkeQuery,
+  IKE_DEMO_SEPARATOR,
+  type IkeFact,
+} from './corpus/ike-format.js';
+export { parseRecalledRelation, recalledRelationSentence, type Triple } from './corpus/recalled.js';
+export {
+  fillTemplate,
+  type ParaphraseParts,
+  poolRelationTemplates,
+  relationKey,
+  splitParaphrasePrompt,
+  templateOf,
+} from './corpus/templates.js';
+export { normalizeWhitespace } from './corpus/text.js';
 export { type ProbeAccuracy, probeAccuracy, probeReport, probeTable } from './evaluation/probe-accuracy.js';
+export { CHECKPOINT_FILES, loadPretrainedFrom } from './load-url.js';
 export { defaultPreset, type ModelPreset, microPreset, presets } from './presets.js';
-export * from './probes/index.js';
 export { AdamW, type AdamWOptions, warmupCosine } from './train/adamw.js';
-export { parseTrainArtifactArgs, type TrainArtifactArgs, trainArtifactUsage } from './train/artifact-args.js';
-export { type ArtifactTraining, runArtifactTraining } from './train/artifact-command.js';
-export {
-  contiguousShards,
-  DataParallelGradients,
-  type ShardedGradients,
-  type ShardLoss,
-  type ShardLossModule,
-  shardGradients,
-} from './train/data-parallel.js';
+export type { ShardedGradients, ShardLoss, ShardLossModule } from './train/data-parallel.js';
 export {
   languageModelLoss,
   languageModelShardLoss,
@@ -36,10 +36,3 @@ export {
   nextTokenLoss,
   predictedTokens,
 } from './train/lm-loss.js';
-export { formatSeconds, ProgressBar } from './train/progress.js';
-export {
-  type TokenDocuments,
-  type TrainOptions,
-  type TrainReport,
-  trainLanguageModel,
-} from './train/trainer.js';

@@ -1,7 +1,6 @@
 // A minimal ZIP reader/writer for .npz files (PKWARE APPNOTE.TXT 6.3: local headers, central directory,
 // end of central directory, ZIP64 extra field 0x0001). Writes stored (uncompressed) entries; reads
 // stored and deflate entries, as numpy's savez and savez_compressed write them.
-import { inflateRawSync } from 'node:zlib';
 import { LlmeditError } from '@llmedit/core';
 
 /** A .npz/.zip file is malformed or uses a feature this reader does not support. */
@@ -122,6 +121,22 @@ function bigToNumber(value: bigint, what: string): number {
 }
 
 /**
+ * Inflate a deflate entry with Node's zlib, taken from the running process rather than imported, so that this
+ * module stays loadable in a browser (whose only inflater, DecompressionStream, is asynchronous). numpy's
+ * `savez` (and llmedit's statistics files) store entries uncompressed; only `savez_compressed` needs this.
+ */
+function inflateRaw(raw: Uint8Array, name: string): Uint8Array {
+  const host = typeof process === 'undefined' ? undefined : process;
+  const zlib = host?.getBuiltinModule?.('node:zlib') as typeof import('node:zlib') | undefined;
+  if (zlib === undefined) {
+    throw new ZipFormatError(
+      `entry '${name}' is deflate-compressed, which needs Node's zlib (store it uncompressed: numpy's savez)`,
+    );
+  }
+  return new Uint8Array(zlib.inflateRawSync(raw));
+}
+
+/**
  * The entries of a zip archive (stored or deflate, ZIP64 sizes and offsets included), read through the
  * central directory. Every entry's CRC-32 is checked.
  */
@@ -190,7 +205,7 @@ export function readZip(bytes: Uint8Array): ZipEntry[] {
     if (method === 0) {
       data = raw;
     } else if (method === 8) {
-      data = new Uint8Array(inflateRawSync(raw));
+      data = inflateRaw(raw, name);
     } else {
       throw new ZipFormatError(`entry '${name}' uses compression method ${method} (only stored and deflate)`);
     }

@@ -1,7 +1,6 @@
-// Hugging Face checkpoint file IO. `dtypes.ts` and `safetensors-format.ts` are fs-free (browser-safe); the
-// other modules use node:fs.
+// Hugging Face checkpoint formats without a file system (browser-safe): dtypes, safetensors bytes, file
+// names. Reading and writing files is in `node.ts` (the package's `node` entry).
 
-export { readJsonFile, readJsonObject, writeJsonFile } from './config.js';
 export {
   bfloat16ToFloat,
   DTYPE_SIZES,
@@ -9,13 +8,6 @@ export {
   halfToFloat,
   type SafetensorsDtype,
 } from './dtypes.js';
-export {
-  readSafetensors,
-  readSafetensorsAsync,
-  readSafetensorsHeader,
-  readSafetensorsHeaderAsync,
-  writeSafetensors,
-} from './safetensors.js';
 export {
   type DecodedTensor,
   encodeSafetensors,
@@ -29,13 +21,8 @@ export {
   type TensorSource,
 } from './safetensors-format.js';
 export {
-  type ReadCheckpointOptions,
-  readCheckpointWeights,
-  readShardIndex,
+  parseShardIndex,
   SAFETENSORS_INDEX_NAME,
   SAFETENSORS_WEIGHTS_NAME,
   type ShardIndex,
-  type WriteCheckpointOptions,
-  type WrittenCheckpoint,
-  writeCheckpointWeights,
-} from './sharded.js';
+} from './shard-index.js';

@@ -12,20 +12,18 @@ import {
   type TensorData,
   type TensorSource,
 } from './safetensors-format.js';
+import {
+  parseShardIndex,
+  SAFETENSORS_INDEX_NAME,
+  SAFETENSORS_WEIGHTS_NAME,
+  type ShardIndex,
+} from './shard-index.js';
 
-export const SAFETENSORS_WEIGHTS_NAME = 'model.safetensors';
-export const SAFETENSORS_INDEX_NAME = 'model.safetensors.index.json';
+export { SAFETENSORS_INDEX_NAME, SAFETENSORS_WEIGHTS_NAME, type ShardIndex };
+
 const SHARD_PATTERN = /^model-\d{5}-of-\d{5}\.safetensors$/;
 /** Hugging Face transformers refuses safetensors weights whose metadata lacks a known `format`. */
 const DEFAULT_METADATA: Readonly<Record<string, string>> = { format: 'pt' };
-
-/** A validated shard index. */
-export interface ShardIndex {
-  /** The index's `metadata` object as written (HF puts `total_size` there). */
-  readonly metadata: Readonly<Record<string, unknown>>;
-  /** Tensor name -> shard file name (relative to the folder). */
-  readonly weightMap: ReadonlyMap<string, string>;
-}
 
 export interface ReadCheckpointOptions {
   /** Load only these tensors (a name the checkpoint lacks is an error). Default: all. */
@@ -46,37 +44,9 @@ export interface WrittenCheckpoint {
   readonly totalSize: number;
 }
 
-function isPlainFileName(name: string): boolean {
-  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\]/.test(name);
-}
-
 /** Reads and validates `model.safetensors.index.json`. Throws CheckpointError naming the bad entry. */
 export function readShardIndex(indexFile: string): ShardIndex {
-  const json = readJsonObject(indexFile, 'shard index');
-  const rawMetadata = json.metadata ?? {};
-  if (typeof rawMetadata !== 'object' || rawMetadata === null || Array.isArray(rawMetadata)) {
-    throw new CheckpointError(indexFile, "'metadata' must be an object");
-  }
-  const rawMap = json.weight_map;
-  if (typeof rawMap !== 'object' || rawMap === null || Array.isArray(rawMap)) {
-    throw new CheckpointError(
-      indexFile,
-      "'weight_map' is missing or not an object of tensor name -> shard file",
-    );
-  }
-  const weightMap = new Map<string, string>();
-  for (const [name, shard] of Object.entries(rawMap)) {
-    if (typeof shard !== 'string' || !isPlainFileName(shard)) {
-      throw new CheckpointError(
-        indexFile,
-        `'weight_map' entry ${JSON.stringify(shard)} is not a shard file name in the folder`,
-        name,
-      );
-    }
-    weightMap.set(name, shard);
-  }
-  if (weightMap.size === 0) throw new CheckpointError(indexFile, "'weight_map' lists no tensors");
-  return { metadata: rawMetadata as Record<string, unknown>, weightMap };
+  return parseShardIndex(readJsonObject(indexFile, 'shard index'), indexFile);
 }
 
 function readShardedWeights(dir: string, names: readonly string[] | undefined): Map<string, DecodedTensor> {

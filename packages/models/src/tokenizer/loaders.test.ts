@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TokenizerError } from '@llmedit/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromGpt2Files, loadTokenizer } from './loaders.js';
+import { loadTokenizer } from './load-folder.js';
+import { fromGpt2Files } from './loaders.js';
 import { COUNTERFACT_STRINGS, gpt2ReferenceFiles } from './test-support.js';
 import { trainByteLevelBpe } from './trainer.js';
 
