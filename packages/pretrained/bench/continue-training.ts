@@ -5,14 +5,22 @@
 import { describeBackend, initBackend } from '@llmedit/core';
 import { END_OF_TEXT } from '../src/build-checkpoint.js';
 import { type CheckpointName, loadPretrained } from '../src/checkpoints.js';
+import { commandLineOrExit } from '../src/cli/command-line.js';
 import { buildCorpus } from '../src/corpus/build-corpus.js';
 import { probeReport } from '../src/evaluation/probe-accuracy.js';
 import { presets } from '../src/presets.js';
 import { buildKnowledgeProbes } from '../src/probes/index.js';
 import { trainLanguageModel } from '../src/train/trainer.js';
 
+const USAGE =
+  'Usage: pnpm exec tsx --conditions=@llmedit/source bench/continue-training.ts CHECKPOINT CORPUS_SEED STEPS LR [contextOnlyBlocks]';
+const { positionals } = commandLineOrExit('continue-training', USAGE, {}, 5);
+if (positionals.length < 4) {
+  process.stderr.write(`continue-training: expected CHECKPOINT CORPUS_SEED STEPS LR\n\n${USAGE}\n`);
+  process.exit(2);
+}
+const [name, seedArg, stepsArg, lrArg, ctxArg] = positionals;
 const info = await initBackend();
-const [name, seedArg, stepsArg, lrArg, ctxArg] = process.argv.slice(2);
 const preset = presets.default!;
 const model = loadPretrained(name as CheckpointName);
 const tokenizer = model.requireTokenizer();

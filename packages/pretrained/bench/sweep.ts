@@ -4,16 +4,28 @@
 import { describeBackend, initBackend } from '@llmedit/core';
 import { createRandomModel, trainByteLevelBpe } from '@llmedit/models';
 import { END_OF_TEXT } from '../src/build-checkpoint.js';
+import { commandLineOrExit } from '../src/cli/command-line.js';
 import { buildCorpus } from '../src/corpus/build-corpus.js';
 import { probeReport } from '../src/evaluation/probe-accuracy.js';
 import { presets } from '../src/presets.js';
 import { buildKnowledgeProbes } from '../src/probes/index.js';
 import { trainLanguageModel } from '../src/train/trainer.js';
 
+const USAGE =
+  'Usage: pnpm --filter @llmedit/pretrained sweep STEPS LxD [LxD ...]   e.g. sweep 200 8x128 8x192 12x128';
+const { positionals } = commandLineOrExit('sweep', USAGE, {}, Number.POSITIVE_INFINITY);
+const steps = Number(positionals[0]);
+const shapes = positionals.slice(1).map((s) => s.split('x').map(Number) as [number, number]);
+if (
+  !(Number.isInteger(steps) && steps > 0) ||
+  shapes.length === 0 ||
+  shapes.some((s) => s.length !== 2 || s.some((v) => !(v > 0)))
+) {
+  process.stderr.write(`sweep: expected STEPS (a positive integer) and at least one LxD shape\n\n${USAGE}\n`);
+  process.exit(2);
+}
 const info = await initBackend();
 const preset = presets.default!;
-const steps = Number(process.argv[2]);
-const shapes = process.argv.slice(3).map((s) => s.split('x').map(Number) as [number, number]);
 const { maxDocuments: _, ...corpusOptions } = preset.corpus;
 let t = Date.now();
 const corpus = buildCorpus(corpusOptions);

@@ -18,7 +18,7 @@ export interface TrainArtifactArgs {
 
 /** The usage text of the artifact-training scripts (`pnpm --filter @llmedit/<method> train --help`). */
 export function trainArtifactUsage(method: string, what: string): string {
-  return `Usage: pnpm --filter @llmedit/${method} train [--model NAME] [--out DIR] [--seed N] [--set key=value ...]
+  return `Usage: pnpm --filter @llmedit/${method} train [--model NAME] [--out DIR] [--force] [--seed N] [--set key=value ...]
 
 Trains ${what}'s artifact for a committed checkpoint on the training splits and saves it.
   --model NAME     the checkpoint (default: default)
