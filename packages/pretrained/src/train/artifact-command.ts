@@ -48,8 +48,8 @@ export async function runArtifactTraining<
   );
 }
 
-/** The command line, and the refusal to replace an artifact without --force (before any training). */
-function parseArtifactCommand(
+/** The command line, and the refusal to replace an artifact without --force (before any training; tested). */
+export function parseArtifactCommand(
   spec: { packageDir: string },
   argv: readonly string[],
 ): (TrainArtifactArgs & { outDir: string }) | { readonly help: true } {
