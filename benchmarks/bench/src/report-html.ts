@@ -97,7 +97,7 @@ export function tableChart(table: Table, columns: readonly string[], yName: stri
     {
       title: { text: table.title, left: 10, textStyle: { fontSize: 14 } },
       legend: sideLegend(rows.map((r) => r.label)),
-      grid: { top: 50, left: 60, right: LEGEND_WIDTH, bottom: 40 },
+      grid: { top: 64, left: 60, right: LEGEND_WIDTH, bottom: 40 },
       xAxis: { type: 'category', data: cols.map((c) => c.label) },
       yAxis: { type: 'value', name: yName },
       series: rows.map((r) => ({
@@ -146,7 +146,7 @@ export function costChart(table: Table): string {
   return renderChart({
     title: { text: 'Seconds per edit', left: 10, textStyle: { fontSize: 14 } },
     legend: sideLegend(cols.map((c) => c.label)),
-    grid: { top: 50, left: 60, right: LEGEND_WIDTH, bottom: 60 },
+    grid: { top: 64, left: 60, right: LEGEND_WIDTH, bottom: 60 },
     xAxis: { type: 'category', data: rows.map((r) => r.label), axisLabel: { rotate: 30, fontSize: 10 } },
     yAxis: { type: 'log', name: 's/edit', logBase: 10 },
     series: cols.map((c) => ({
@@ -177,7 +177,7 @@ export function sequenceCharts(results: BenchResults): string[] {
       {
         title: { text: title, left: 10, textStyle: { fontSize: 14 } },
         legend: sideLegend(runs.map((r) => r.method)),
-        grid: { top: 50, left: 60, right: LEGEND_WIDTH, bottom: 45 },
+        grid: { top: 64, left: 60, right: LEGEND_WIDTH, bottom: 45 },
         xAxis: { type: 'log', logBase: 10, name: 'T (edits)', nameLocation: 'middle', nameGap: 28 },
         yAxis: log
           ? { type: 'log', logBase: 10, name: yName }
@@ -312,7 +312,12 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
       `${results.model.name} (${results.model.architecture}, ${results.model.numLayers} layers, hidden ${results.model.hiddenSize}, ${results.model.parameters} parameters)`,
     ],
     ['Model hash', results.model.hash],
-    ['Records', `${o.n} per data set per method (${o.datasets.join(', ')})`],
+    [
+      'Records',
+      o.datasets.length === 0
+        ? 'none edited one at a time (Table E only)'
+        : `${o.n} per data set per method (${o.datasets.join(', ')})`,
+    ],
     ['Mode / seed', `${o.mode} / ${o.seed}${o.smoke ? ' (smoke run)' : ''}`],
     ...(results.sequential === undefined
       ? []
