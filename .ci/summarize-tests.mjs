@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const failedSteps = Number(process.argv[2] ?? 0) || 0;
-const roots = ['packages', 'benchmarks', 'tools'].flatMap((dir) =>
+const roots = ['packages', 'benchmarks', 'tools', 'apps'].flatMap((dir) =>
   existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : [],
 );
 roots.push('datasets');

@@ -58,7 +58,7 @@ async function bundle(
 describe('browser bundle (esbuild, platform browser)', () => {
   it.each([
     [['@llmedit/core', '@llmedit/models', '@llmedit/pretrained', '@llmedit/rome']],
-    [['@llmedit/locate', '@llmedit/memit', '@llmedit/ft', '@llmedit/datasets']],
+    [['@llmedit/locate', '@llmedit/memit', '@llmedit/ft', '@llmedit/datasets', '@llmedit/trace']],
   ])(
     'of %j resolves no Node built-in',
     async (packages) => {

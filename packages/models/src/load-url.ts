@@ -104,19 +104,27 @@ async function fetchTokenizer(get: FetchLike, base: string | URL): Promise<Token
 }
 
 async function fetchWeights(get: FetchLike, base: string | URL): Promise<Map<string, DecodedTensor>> {
+  // The single file first: most folders have one, and a browser logs every 404 as an error.
+  const url = fileUrl(base, SAFETENSORS_WEIGHTS_NAME);
+  const single = await fetchOptional(get, url);
+  if (single !== undefined) return parseSafetensors(single, url);
   const indexUrl = fileUrl(base, SAFETENSORS_INDEX_NAME);
   const index = await fetchOptional(get, indexUrl);
   if (index === undefined) {
-    const url = fileUrl(base, SAFETENSORS_WEIGHTS_NAME);
-    return parseSafetensors(await fetchRequired(get, url, 'model weights'), url);
+    throw new CheckpointError(
+      String(base),
+      `model weights not found: neither ${SAFETENSORS_WEIGHTS_NAME} nor ${SAFETENSORS_INDEX_NAME} (HTTP 404)`,
+    );
   }
   const { weightMap } = parseShardIndex(jsonObject(index, indexUrl), indexUrl);
   const byShard = new Map<string, string[]>();
   for (const [name, shard] of weightMap) byShard.set(shard, [...(byShard.get(shard) ?? []), name]);
   const weights = new Map<string, DecodedTensor>();
   for (const [shard, names] of byShard) {
-    const url = fileUrl(base, shard);
-    const tensors = parseSafetensors(await fetchRequired(get, url, `shard '${shard}'`), url, { names });
+    const shardUrl = fileUrl(base, shard);
+    const tensors = parseSafetensors(await fetchRequired(get, shardUrl, `shard '${shard}'`), shardUrl, {
+      names,
+    });
     for (const [name, tensor] of tensors) weights.set(name, tensor);
   }
   return weights;

@@ -7,9 +7,9 @@ export {
   type CommandLine,
   type CommandLineOptions,
   commandLineOrExit,
+  type ParsedFlags,
   parseCommandLine,
   runCommandLine,
-  type ParsedFlags,
 } from './cli/command-line.js';
 export {
   type BuildCorpusOptions,

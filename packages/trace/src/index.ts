@@ -1,3 +1,5 @@
+// The browser-safe entry (no Node built-in); Node resolves the package to `node.ts`, which adds the CLI's
+// argument parser.
 export {
   type AverageTrace,
   type AverageTraceOptions,
@@ -10,7 +12,6 @@ export {
   type TraceFact,
   tokenGroups,
 } from './average.js';
-export { parseTraceArgs, type TraceCommand, USAGE } from './cli-args.js';
 export {
   escapeXml,
   formatTick,

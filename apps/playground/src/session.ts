@@ -1,0 +1,56 @@
+// What the page does, without the DOM: edit a fact with a chosen method, read greedy answers, trace, revert.
+// Kept apart from main.ts so that it type-checks against the packages alone and reads as the API example.
+import { type EditRequest, type EditResult, edit } from '@llmedit/core';
+import { ftM, ftPreset } from '@llmedit/ft';
+import { memit, memitPreset } from '@llmedit/memit';
+import { type CausalLM, generate } from '@llmedit/models';
+import { rome, romePreset } from '@llmedit/rome';
+import { type CausalTrace, renderTraceSvg, traceFact } from '@llmedit/trace';
+
+/** The methods the page offers, each with its preset for the default model. */
+export const METHODS = {
+  ROME: () => ({ method: rome, hparams: romePreset('default') }),
+  MEMIT: () => ({ method: memit, hparams: memitPreset('default') }),
+  'FT-M': () => ({ method: ftM, hparams: ftPreset('ft-m', 'default') }),
+} as const;
+export type MethodName = keyof typeof METHODS;
+
+/** The example the page opens with: a CounterFact fact the default model knows (case 0). */
+export const EXAMPLE = {
+  prompt: 'The mother tongue of Danielle Darrieux is',
+  subject: 'Danielle Darrieux',
+  targetNew: 'English',
+  paraphrase: 'Danielle Darrieux, a native',
+  neighbour: 'The mother tongue of Léon Blum is',
+} as const;
+
+/** Greedy continuations (a few tokens) of each prompt, trimmed. */
+export function answers(model: CausalLM, prompts: readonly string[], maxNewTokens = 3): string[] {
+  return generate(model, prompts, { maxNewTokens }).map((g) => g.text.trim());
+}
+
+/** Run one edit; the result's model answers for the edited fact until `revert()`. */
+export async function runEdit(
+  name: MethodName,
+  model: CausalLM,
+  request: EditRequest,
+): Promise<{ result: EditResult<unknown, CausalLM, unknown>; ms: number }> {
+  const { method, hparams } = METHODS[name]();
+  const started = performance.now();
+  const result = (await edit({ method, model, requests: request, hparams } as never)) as EditResult<
+    unknown,
+    CausalLM,
+    unknown
+  >;
+  return { result, ms: performance.now() - started };
+}
+
+/** ROME's causal trace of the prompt (restoring hidden states), as an SVG heatmap. */
+export function traceSvg(
+  model: CausalLM,
+  prompt: string,
+  subject: string,
+): { trace: CausalTrace; svg: string } {
+  const trace = traceFact(model, { prompt, subject, kind: 'residual', samples: 5 });
+  return { trace, svg: renderTraceSvg(trace, { title: `${prompt} …` }) };
+}
