@@ -22,6 +22,7 @@ import {
   parseFlags,
   USAGE,
 } from './flags.js';
+import { runJobs } from './jobs.js';
 import { MergeError, mergeShards, readShards } from './merge.js';
 import { methodPackages } from './method-packages.js';
 import { BENCH_METHODS } from './methods.js';
@@ -226,6 +227,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     for (const note of file.notes) stderr.write(`${note}\n`);
   }
 
+  if (flags.jobs > 1) return jobsMain(argv, flags, options.cwd ?? process.cwd(), stdout, stderr);
+
   if (flags.outKind === 'partial') {
     stderr.write(
       `Not the full default run: writing to ${flags.out} ` +
@@ -314,6 +317,16 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     if (options.handleSigint) process.off('SIGINT', onSigint);
   }
 
+  return report(results, flags, stdout, stderr);
+}
+
+/** Write the outputs, print the tables, and say what failed: the exit code of a run. */
+function report(
+  results: BenchResults,
+  flags: BenchFlags,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): number {
   const files = writeOutputs(results, flags.out);
   stdout.write(`\n${renderMarkdown(results)}\n`);
   stdout.write(
@@ -336,6 +349,30 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     return 1;
   }
   return 0;
+}
+
+/** `--jobs N`: the run as N shards in child processes, merged; the exit code as one run's. */
+async function jobsMain(
+  argv: readonly string[],
+  flags: BenchFlags,
+  cwd: string,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
+  stdout.write(`llmedit bench: ${flags.jobs} jobs side by side, merged into ${flags.out}\n`);
+  const outcome = await runJobs(argv, flags.jobs, flags.out, cwd, (event) => {
+    stderr.write(
+      event.state === 'started'
+        ? `job ${event.shard} started (log: ${event.log})\n`
+        : `job ${event.shard} finished with exit code ${event.code}\n`,
+    );
+  });
+  if (outcome.results === undefined) {
+    for (const job of outcome.jobs.filter((j) => j.code !== 0 && j.code !== 1))
+      stderr.write(`job ${job.shard} did not finish (exit code ${job.code}): see ${job.log}\n`);
+    return Math.max(...outcome.jobs.map((j) => j.code));
+  }
+  return report(outcome.results, flags, stdout, stderr);
 }
 
 /** `pnpm bench merge DIR... [--out DIR]`: 0 written, 2 bad arguments or shards that do not make one run. */

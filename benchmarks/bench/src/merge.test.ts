@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { initBackend } from '@llmedit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseShard } from './flags.js';
+import { argsWithout } from './jobs.js';
 import { main } from './main.js';
 import type { BenchResults } from './results.js';
 import { shardUnits } from './run.js';
@@ -29,6 +30,14 @@ function comparable(results: BenchResults) {
     },
   };
 }
+
+describe('argsWithout', () => {
+  it('drops flags in both forms and keeps the rest in order', () => {
+    expect(
+      argsWithout(['--', '--jobs', '2', '--n=3', '--out=x', '--smoke', '--out', 'y'], ['--jobs', '--out']),
+    ).toEqual(['--n=3', '--smoke']);
+  });
+});
 
 describe('shardUnits and --shard', () => {
   it('splits the (method, data set) units so that the shards cover each exactly once', () => {
@@ -96,6 +105,35 @@ describe('pnpm bench --shard K/N and pnpm bench merge', () => {
         .replace(/\d+\.\d min wall-clock/, 'T min wall-clock');
     expect(metricsTable(join(dir, 'merged', 'table.md'))).toEqual(
       metricsTable(join(dir, 'whole', 'table.md')),
+    );
+  });
+
+  it('--jobs 2 runs the shards side by side in child processes and gives the single run', {
+    timeout: 600_000,
+  }, async () => {
+    const run = [
+      '--model',
+      'micro',
+      '--methods',
+      'ft-l,ft-m',
+      '--n',
+      '2',
+      '--seed',
+      '5',
+      '--sequential-max',
+      '3',
+    ];
+    const stderr = sink();
+    expect(await main([...run, '--jobs', '2', '--out', join(dir, 'jobs')], { stdout: sink(), stderr })).toBe(
+      0,
+    );
+    expect(stderr.text).toContain('job 2/2 finished with exit code 0');
+    const jobs = read(join(dir, 'jobs'));
+    expect(jobs.options.jobs).toBe(2);
+    const { jobs: _, ...options } = jobs.options;
+    expect(comparable({ ...jobs, options })).toEqual(comparable(read(join(dir, 'whole'))));
+    expect(readFileSync(join(dir, 'jobs', 'table.md'), 'utf8')).toMatch(
+      /min wall-clock \(2 jobs side by side\)/,
     );
   });
 

@@ -121,6 +121,8 @@ export interface BenchResults {
     layersAuto?: true;
     /** Table E's T of the last point (`--sequential-max`); absent: the run has no Table E. */
     sequentialMax?: number;
+    /** `--jobs N`: the run was N shards side by side in N processes, merged (absent: one process). */
+    jobs?: number;
   };
   model: {
     name: string;

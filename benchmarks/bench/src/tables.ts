@@ -772,7 +772,7 @@ export function renderMarkdown(
       `Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), commit ` +
       `${env.gitCommit === null ? 'unknown' : `\`${env.gitCommit.slice(0, 12)}\``}` +
       `${env.gitDirty === true ? ' with uncommitted changes (results.json has every hyperparameter)' : ''}; ` +
-      `${(results.wallMs / 60000).toFixed(1)} min wall-clock. Regenerate with \`pnpm bench\`.`,
+      `${(results.wallMs / 60000).toFixed(1)} min wall-clock${o.jobs === undefined ? '' : ` (${o.jobs} jobs side by side)`}. Regenerate with \`pnpm bench\`.`,
     '',
     `${modelCaption(results)} Rank agreement is Spearman ρ and Kendall τ-b (tie-corrected) ` +
       'between our column and the published one, over the methods present in both (the unedited row and ' +
