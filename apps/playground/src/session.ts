@@ -2,6 +2,7 @@
 // Kept apart from main.ts so that it type-checks against the packages alone and reads as the API example.
 import { type EditRequest, type EditResult, edit } from '@llmedit/core';
 import { ftM, ftPreset } from '@llmedit/ft';
+import { ike, ikePreset } from '@llmedit/ike';
 import { memit, memitPreset } from '@llmedit/memit';
 import { type CausalLM, generate } from '@llmedit/models';
 import { rome, romePreset } from '@llmedit/rome';
@@ -12,6 +13,9 @@ export const METHODS = {
   ROME: () => ({ method: rome, hparams: romePreset('default') }),
   MEMIT: () => ({ method: memit, hparams: memitPreset('default') }),
   'FT-M': () => ({ method: ftM, hparams: ftPreset('ft-m', 'default') }),
+  // IKE's demonstrations come from llmedit's training splits, dataset files a page does not load: the page
+  // runs it with the new fact alone in context (k = 0 retrieved demonstrations).
+  'IKE (k = 0)': () => ({ method: ike, hparams: { ...ikePreset('default'), k: 0 } }),
 } as const;
 export type MethodName = keyof typeof METHODS;
 

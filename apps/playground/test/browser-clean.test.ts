@@ -58,7 +58,16 @@ async function bundle(
 describe('browser bundle (esbuild, platform browser)', () => {
   it.each([
     [['@llmedit/core', '@llmedit/models', '@llmedit/pretrained', '@llmedit/rome']],
-    [['@llmedit/locate', '@llmedit/memit', '@llmedit/ft', '@llmedit/datasets', '@llmedit/trace']],
+    [
+      [
+        '@llmedit/locate',
+        '@llmedit/memit',
+        '@llmedit/ft',
+        '@llmedit/datasets',
+        '@llmedit/trace',
+        '@llmedit/ike',
+      ],
+    ],
   ])(
     'of %j resolves no Node built-in',
     async (packages) => {

@@ -1,5 +1,6 @@
 // End to end in headless Chromium: build the page, serve it, load the default model on the wasm backend, edit
-// a fact with ROME, check the answer flips (and the neighbour does not), revert, check it flips back.
+// a fact with ROME, check the answer flips (and the neighbour does not), revert, check it flips back; then
+// each other method the page offers edits and reverts without an error.
 // Needs a system Chromium (Debian: apt-get install chromium), never downloads one: CHROMIUM names another
 // binary. PLAYGROUND_SCREENSHOT names where the screenshot of the edited page goes (default: the temp folder).
 import { existsSync } from 'node:fs';
@@ -79,6 +80,29 @@ describe('playground in headless Chromium', () => {
     await page.waitForSelector('body[data-state="reverted"]', { timeout: 60_000 });
     expect(await cell('prompt', 'after')).toBe('French');
     expect(await cell('prompt', 'before')).toBe('French');
-    expect(consoleErrors).toEqual([]);
   }, 70_000);
+
+  it.each(['MEMIT', 'FT-M', 'IKE (k = 0)'])(
+    'edits with %s in the page and reverts to the loaded answers',
+    async (name) => {
+      await page.selectOption('#method', name);
+      await page.click('#edit');
+      await page.waitForSelector('body[data-state="edited"], body[data-state="error"]', { timeout: 300_000 });
+      expect(await page.textContent('#status')).toMatch(
+        new RegExp(`^Edited with ${name.replace(/[()]/g, '\\$&')}`),
+      );
+      console.log(
+        `${name}: ${await cell('prompt', 'after')} / ${await cell('paraphrase', 'after')} / ${await cell('neighbour', 'after')} in ${await page.getAttribute('body', 'data-edit-ms')} ms`,
+      );
+      await page.click('#revert');
+      await page.waitForSelector('body[data-state="reverted"]', { timeout: 60_000 });
+      expect(await cell('prompt', 'after')).toBe('French');
+      expect(await cell('paraphrase', 'after')).toBe('French');
+    },
+    320_000,
+  );
+
+  it('logged no error in the page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
 });

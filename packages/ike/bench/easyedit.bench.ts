@@ -17,7 +17,7 @@ import {
 } from '@llmedit/evaluate';
 import { type CheckpointName, commandLineOrExit, loadPretrained } from '@llmedit/pretrained';
 import type { DemoOrder } from '../src/hparams.js';
-import { ike } from '../src/method.js';
+import { ike } from '../src/method-node.js';
 import { type IkePresetName, ikePreset } from '../src/presets.js';
 
 const USAGE = `Usage: pnpm --filter @llmedit/ike bench [--n 50] [--preset default|micro] [--model default|micro]

@@ -1,7 +1,8 @@
 import { type EditRequest, InvalidRequestError } from '@llmedit/core';
 import { loadSplit } from '@llmedit/datasets';
 import { describe, expect, it } from 'vitest';
-import { DemoPool, demosOf, trainingPool } from './demos.js';
+import { DemoPool, demosOf } from './demos.js';
+import { trainingPool } from './training-pool.js';
 
 const record: EditRequest = {
   id: '7',

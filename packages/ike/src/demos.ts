@@ -2,7 +2,6 @@
 // arXiv:2305.12740, section 3.2): copy, update and retain demonstrations of training facts, retrieved by
 // similarity to the new fact (reference/easyedit.md section 4.13).
 import { type EditRequest, InvalidRequestError, validateEditRequests } from '@llmedit/core';
-import { loadSplit, type SplitDataset } from '@llmedit/datasets';
 import { formatIkeDemo, formatIkeQuery, type IkeFact } from '@llmedit/pretrained';
 import { Bm25Index, type Bm25Options } from './bm25.js';
 
@@ -121,26 +120,4 @@ export class DemoPool {
     }
     return out;
   }
-}
-
-const defaultPools = new Map<string, DemoPool>();
-
-/**
- * The store built from llmedit's fixed training splits (never the evaluation split), cached per list of
- * data sets and BM25 settings: the first edit pays for loading and indexing, later edits reuse it.
- */
-export function trainingPool(datasets: readonly SplitDataset[], options: Bm25Options = {}): DemoPool {
-  const names = [...new Set(datasets)].sort();
-  const key = `${names.join(',')}|${options.k1 ?? ''}|${options.b ?? ''}`;
-  let pool = defaultPools.get(key);
-  if (pool === undefined) {
-    const demos = names.flatMap((dataset) =>
-      validateEditRequests(loadSplit(dataset, 'train'), `ike demo pool (${dataset} train)`).flatMap(
-        (request, i) => demosOf(request, `${dataset}:${request.id ?? String(i)}`),
-      ),
-    );
-    pool = new DemoPool(demos, options);
-    defaultPools.set(key, pool);
-  }
-  return pool;
 }

@@ -4,7 +4,8 @@ import { type CausalLM, scoreTargets } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoPool } from './demos.js';
-import { createIkeMethod, type IkeInfo } from './method.js';
+import type { IkeInfo } from './method.js';
+import { createIkeMethod } from './method-node.js';
 import { ikePreset } from './presets.js';
 
 let model: CausalLM;

@@ -1,6 +1,6 @@
 import { loadPretrained } from '@llmedit/pretrained';
 import { describeEditMethod } from '@llmedit/testing';
-import { ike } from './method.js';
+import { ike } from './method-node.js';
 import { ikePreset } from './presets.js';
 
 // Neither committed checkpoint edits reliably in context: their own model cards measure in-context update

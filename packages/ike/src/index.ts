@@ -1,3 +1,5 @@
+// The browser-safe entry (no Node built-in): IKE without a default demonstration store. Node resolves the
+// package to `node.ts`, whose `ike` and `createIkeMethod` default to llmedit's training splits.
 export { type Bm25Hit, Bm25Index, type Bm25Options, terms } from './bm25.js';
 export {
   buildFactContext,
@@ -18,10 +20,10 @@ export {
   demosOf,
   factKeyOf,
   type RetrievedDemo,
-  trainingPool,
 } from './demos.js';
 export { type DemoOrder, type IkeHparams, ikeHparams } from './hparams.js';
-export { createIkeMethod, type IkeInfo, type IkeMethodOptions, ike } from './method.js';
+export { createIkeMethodWith, type DefaultDemoPool, type IkeInfo, type IkeMethodOptions } from './method.js';
+export { createIkeMethod, ike } from './method-browser.js';
 export {
   type IkePresetName,
   ikeFromEasyEdit,

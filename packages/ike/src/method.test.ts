@@ -12,7 +12,8 @@ import { loadPretrained } from '@llmedit/pretrained';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ikeBaseOf, ikeFactsOf, ikeInputText } from './context-model.js';
 import { DemoPool } from './demos.js';
-import { createIkeMethod, type IkeInfo, ike } from './method.js';
+import type { IkeInfo } from './method.js';
+import { createIkeMethod, ike } from './method-node.js';
 import { ikePreset } from './presets.js';
 
 const first: EditRequest = { prompt: 'Satyajit Ray speaks', subject: 'Satyajit Ray', targetNew: 'French' };

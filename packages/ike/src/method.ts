@@ -10,7 +10,7 @@ import {
   type IkeFactContext,
   ikeBaseOf,
 } from './context-model.js';
-import { type DemoPool, trainingPool } from './demos.js';
+import type { DemoPool } from './demos.js';
 import { type IkeHparams, ikeHparams } from './hparams.js';
 
 /**
@@ -22,11 +22,15 @@ const memories = new WeakMap<CausalLM, IkeFactContext[]>();
 
 export interface IkeMethodOptions {
   /**
-   * The demonstration store; default: the training splits named by `hparams.demoPool`
-   * (`trainingPool`). A function is called at the first edit that needs it.
+   * The demonstration store; default: in Node, the training splits named by `hparams.demoPool`
+   * (`trainingPool`); in a browser there is none (pass one, or set `k` to 0). A function is called at the
+   * first edit that needs it.
    */
   readonly pool?: DemoPool | (() => DemoPool);
 }
+
+/** Where `createIkeMethod` gets demonstrations when `options.pool` is absent. */
+export type DefaultDemoPool = (hparams: IkeHparams) => DemoPool;
 
 /** Per-edit diagnostics in `EditOutcome.info`. */
 export interface IkeInfo {
@@ -42,18 +46,14 @@ export interface IkeInfo {
   }[];
 }
 
-/**
- * Build IKE with its own demonstration store (for data sets other than llmedit's training splits).
- *
- * @example
- * const myIke = createIkeMethod({ pool: DemoPool.fromRequests(myTrainingRequests) });
- */
-export function createIkeMethod(options: IkeMethodOptions = {}): EditMethodV1<IkeHparams, CausalLM> {
+/** IKE with `defaultPool` as its demonstration store when `options.pool` is absent (see `createIkeMethod`). */
+export function createIkeMethodWith(
+  defaultPool: DefaultDemoPool,
+  options: IkeMethodOptions = {},
+): EditMethodV1<IkeHparams, CausalLM> {
   let custom: DemoPool | undefined;
   const poolFor = (hparams: IkeHparams): DemoPool => {
-    if (options.pool === undefined) {
-      return trainingPool(hparams.demoPool, { k1: hparams.bm25K1, b: hparams.bm25B });
-    }
+    if (options.pool === undefined) return defaultPool(hparams);
     custom ??= typeof options.pool === 'function' ? options.pool() : options.pool;
     return custom;
   };
@@ -122,15 +122,3 @@ export function createIkeMethod(options: IkeMethodOptions = {}): EditMethodV1<Ik
     },
   });
 }
-
-/**
- * IKE over llmedit's training splits: every input of the returned model is read after k retrieved
- * copy/update/retain demonstrations and "New Fact: {prompt} {target}\nPrompt:".
- *
- * @example
- * const result = await edit({ method: ike, model, requests: [{ prompt: 'Satyajit Ray speaks', targetNew: 'French' }],
- *   hparams: ikePreset('default') });
- * scoreTargets(result.model, [{ prompt: 'Satyajit Ray speaks', target: 'French' }]);
- * result.revert(); // memory emptied; the base model was never changed
- */
-export const ike: EditMethodV1<IkeHparams, CausalLM> = createIkeMethod();
