@@ -65,20 +65,21 @@ describe('pnpm bench --shard K/N and pnpm bench merge', () => {
     await initBackend();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // One small run (Table E included) that the shards, the merge and --jobs must reproduce.
+  const run = [
+    '--model',
+    'micro',
+    '--methods',
+    'ft-l,ft-m',
+    '--n',
+    '2',
+    '--seed',
+    '5',
+    '--sequential-max',
+    '3',
+  ];
 
   it('three shards merged give the single run, metric for metric', { timeout: 600_000 }, async () => {
-    const run = [
-      '--model',
-      'micro',
-      '--methods',
-      'ft-l,ft-m',
-      '--n',
-      '2',
-      '--seed',
-      '5',
-      '--sequential-max',
-      '3',
-    ];
     const io = () => ({ stdout: sink(), stderr: sink() });
     expect(await main([...run, '--out', join(dir, 'whole')], io())).toBe(0);
     for (const k of [1, 2, 3])
@@ -111,18 +112,6 @@ describe('pnpm bench --shard K/N and pnpm bench merge', () => {
   it('--jobs 2 runs the shards side by side in child processes and gives the single run', {
     timeout: 600_000,
   }, async () => {
-    const run = [
-      '--model',
-      'micro',
-      '--methods',
-      'ft-l,ft-m',
-      '--n',
-      '2',
-      '--seed',
-      '5',
-      '--sequential-max',
-      '3',
-    ];
     const stderr = sink();
     expect(await main([...run, '--jobs', '2', '--out', join(dir, 'jobs')], { stdout: sink(), stderr })).toBe(
       0,
