@@ -45,20 +45,20 @@ export interface JobsOutcome {
 }
 
 /**
- * Run `count` jobs of the command line `argv` (without its `--jobs` and `--out`) as shards under
- * `<out>/jobs/k`, each logging to its folder's `log.txt`, and merge them. `onJob` hears of each job's start
- * and end.
+ * Run `count` jobs of the command line `argv` (without its `--jobs` and `--out`) as shards in folders
+ * `<jobsRoot>/k` (outside the run's output folder, which gets only the merged files), each logging to its
+ * folder's `log.txt`, and merge them. `onJob` hears of each job's start and end.
  */
 export async function runJobs(
   argv: readonly string[],
   count: number,
-  out: string,
+  jobsRoot: string,
   cwd: string,
   onJob: (event: { shard: string; state: 'started' | 'finished'; code?: number; log: string }) => void,
 ): Promise<JobsOutcome> {
   const started = performance.now();
   const base = argsWithout(argv, ['--jobs', '--out']);
-  const dirs = Array.from({ length: count }, (_, i) => join(out, 'jobs', String(i + 1)));
+  const dirs = Array.from({ length: count }, (_, i) => join(jobsRoot, String(i + 1)));
   const jobs = await Promise.all(
     dirs.map(async (dir, i) => {
       const shard = `${i + 1}/${count}`;

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type EditRequest,
@@ -19,6 +19,7 @@ import {
   FlagError,
   isKnowEditDataset,
   type KnowEditDataset,
+  PARTIAL_OUT_ROOT,
   parseFlags,
   USAGE,
 } from './flags.js';
@@ -360,7 +361,9 @@ async function jobsMain(
   stderr: NodeJS.WritableStream,
 ): Promise<number> {
   stdout.write(`llmedit bench: ${flags.jobs} jobs side by side, merged into ${flags.out}\n`);
-  const outcome = await runJobs(argv, flags.jobs, flags.out, cwd, (event) => {
+  // The shards' own folders go beside the partial runs (git-ignored), not into the committed output folder.
+  const jobsRoot = join(PARTIAL_OUT_ROOT, `jobs-${basename(flags.out)}-${process.pid}`);
+  const outcome = await runJobs(argv, flags.jobs, jobsRoot, cwd, (event) => {
     stderr.write(
       event.state === 'started'
         ? `job ${event.shard} started (log: ${event.log})\n`
