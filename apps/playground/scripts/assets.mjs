@@ -1,6 +1,6 @@
 // Copies what the page fetches at run time into public/ (served by Vite as is, and copied into dist/ by the
-// build): the default checkpoint with its layer statistics, from @llmedit/pretrained's package folder, and
-// tfjs's wasm binaries (setWasmPaths points the wasm backend at them). public/ is generated, not committed.
+// build): the default checkpoint with its layer statistics, from @llmedit/pretrained's package folder, SERAC's
+// committed artifact for it, from @llmedit/serac's, and tfjs's wasm binaries (setWasmPaths points the wasm backend at them). public/ is generated, not committed.
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,12 @@ mkdirSync(target, { recursive: true });
 for (const name of ['config.json', 'model.safetensors', 'tokenizer.json', 'stats']) {
   cpSync(join(checkpoint, name), join(target, name), { recursive: true });
 }
+// serac.json, classifier.safetensors and counterfactual/ (a model folder): loadSeracArtifactFrom's files.
+cpSync(
+  join(dirname(require.resolve('@llmedit/serac/package.json')), 'artifacts', 'default'),
+  join(publicDir, 'serac', 'default'),
+  { recursive: true },
+);
 mkdirSync(join(publicDir, 'wasm'), { recursive: true });
 for (const name of [
   'tfjs-backend-wasm.wasm',

@@ -4,8 +4,9 @@ import { type EditResult, initBackend } from '@llmedit/core';
 import { CHECKPOINT_STATS, loadLayerStatsFrom } from '@llmedit/locate';
 import type { CausalLM } from '@llmedit/models';
 import { loadPretrainedFrom } from '@llmedit/pretrained';
+import { loadSeracArtifactFrom, type SeracArtifact } from '@llmedit/serac';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { answers, EXAMPLE, METHODS, type MethodName, runEdit, traceSvg } from './session.js';
+import { answers, EXAMPLE, METHODS, type MethodName, type PageAssets, runEdit, traceSvg } from './session.js';
 
 const base = import.meta.env.BASE_URL;
 
@@ -46,6 +47,22 @@ function say(text: string, state: string, error = false): void {
 
 /** Let the browser paint the status line before a long synchronous computation. */
 const nextFrame = () => new Promise<void>((resolve) => setTimeout(resolve, 30));
+
+let seracArtifact: Promise<SeracArtifact> | undefined;
+/** Artifacts are fetched the first time a method needs them (SERAC's is 17 MB) and kept for the page's life. */
+const assets: PageAssets = {
+  seracArtifact() {
+    if (seracArtifact === undefined) {
+      say("Fetching SERAC's artifact (scope classifier and counterfactual model)…", 'editing');
+      seracArtifact = loadSeracArtifactFrom(`${base}serac/default/`);
+      // A failed fetch is not kept: the next SERAC edit tries again.
+      seracArtifact.catch(() => {
+        seracArtifact = undefined;
+      });
+    }
+    return seracArtifact;
+  },
+};
 
 let model: CausalLM | undefined;
 let applied: EditResult<unknown, CausalLM, unknown> | undefined;
@@ -116,7 +133,7 @@ form.addEventListener('submit', (event) => {
         subject: fields.subject.value,
         targetNew: fields.target.value,
       };
-      const { result, ms } = await runEdit(name, current, request);
+      const { result, ms } = await runEdit(name, current, request, assets);
       applied = result;
       showAnswers(answers(result.model, prompts()));
       document.body.dataset.editMs = String(Math.round(ms));

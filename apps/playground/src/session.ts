@@ -6,17 +6,31 @@ import { ike, ikePreset } from '@llmedit/ike';
 import { memit, memitPreset } from '@llmedit/memit';
 import { type CausalLM, generate } from '@llmedit/models';
 import { rome, romePreset } from '@llmedit/rome';
+import { type SeracArtifact, serac, seracPreset } from '@llmedit/serac';
 import { type CausalTrace, renderTraceSvg, traceFact } from '@llmedit/trace';
 
-/** The methods the page offers, each with its preset for the default model. */
+/** What a method needs from the page besides the model: trained artifacts, fetched when first used. */
+export interface PageAssets {
+  /** SERAC's committed artifact for the default model (`loadSeracArtifactFrom`); the page keeps it. */
+  readonly seracArtifact: () => Promise<SeracArtifact>;
+}
+
+/** The methods the page offers, each with its preset for the default model (and its artifact, if trained). */
 export const METHODS = {
-  ROME: () => ({ method: rome, hparams: romePreset('default') }),
-  MEMIT: () => ({ method: memit, hparams: memitPreset('default') }),
-  'FT-M': () => ({ method: ftM, hparams: ftPreset('ft-m', 'default') }),
+  ROME: async () => ({ method: rome, hparams: romePreset('default') }),
+  MEMIT: async () => ({ method: memit, hparams: memitPreset('default') }),
+  'FT-M': async () => ({ method: ftM, hparams: ftPreset('ft-m', 'default') }),
   // IKE's demonstrations come from llmedit's training splits, dataset files a page does not load: the page
   // runs it with the new fact alone in context (k = 0 retrieved demonstrations).
-  'IKE (k = 0)': () => ({ method: ike, hparams: { ...ikePreset('default'), k: 0 } }),
-} as const;
+  'IKE (k = 0)': async () => ({ method: ike, hparams: { ...ikePreset('default'), k: 0 } }),
+  // SERAC's scope classifier and counterfactual model were trained in Node (`pnpm --filter @llmedit/serac
+  // train`); the page fetches the committed artifact and passes the loaded object, which the method never frees.
+  SERAC: async (assets: PageAssets) => ({
+    method: serac,
+    hparams: seracPreset('default'),
+    context: { artifact: await assets.seracArtifact() },
+  }),
+} as const satisfies Record<string, (assets: PageAssets) => Promise<{ method: unknown; hparams: unknown }>>;
 export type MethodName = keyof typeof METHODS;
 
 /** The example the page opens with: a CounterFact fact the default model knows (case 0). */
@@ -33,15 +47,19 @@ export function answers(model: CausalLM, prompts: readonly string[], maxNewToken
   return generate(model, prompts, { maxNewTokens }).map((g) => g.text.trim());
 }
 
-/** Run one edit; the result's model answers for the edited fact until `revert()`. */
+/**
+ * Run one edit; the result's model answers for the edited fact until `revert()`. `ms` times the edit alone:
+ * a method's artifact is fetched (once) before the clock starts.
+ */
 export async function runEdit(
   name: MethodName,
   model: CausalLM,
   request: EditRequest,
+  assets: PageAssets,
 ): Promise<{ result: EditResult<unknown, CausalLM, unknown>; ms: number }> {
-  const { method, hparams } = METHODS[name]();
+  const setup = await METHODS[name](assets);
   const started = performance.now();
-  const result = (await edit({ method, model, requests: request, hparams } as never)) as EditResult<
+  const result = (await edit({ model, requests: request, ...setup } as never)) as EditResult<
     unknown,
     CausalLM,
     unknown

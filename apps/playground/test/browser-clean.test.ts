@@ -68,6 +68,7 @@ describe('browser bundle (esbuild, platform browser)', () => {
         '@llmedit/ike',
       ],
     ],
+    [['@llmedit/serac']],
   ])(
     'of %j resolves no Node built-in',
     async (packages) => {

@@ -1,8 +1,13 @@
+// The browser-safe entry: SERAC editing with a loaded artifact (`loadSeracArtifactFrom(url)` fetches one), the
+// scope classifier and the SERAC model view. Folders, committed artifacts and training (file system, worker
+// threads) are in node.ts, the package's `node` export condition and `@llmedit/serac/node`.
 export {
+  checkSeracArtifactConfig,
   isSeracArtifact,
   isSeracArtifactRef,
-  loadSeracArtifact,
-  readSeracArtifactConfig,
+  type LoadSeracArtifactFromOptions,
+  loadSeracArtifactFrom,
+  SERAC_ARTIFACT_FILES,
   SERAC_ARTIFACT_FORMAT,
   SERAC_ARTIFACT_VERSION,
   type SeracArtifact,
@@ -10,29 +15,28 @@ export {
   SeracArtifactError,
   type SeracArtifactRef,
   type SeracTrainingReport,
-  saveSeracArtifact,
   seracArtifact,
-} from './artifact.js';
+  seracClassifierFromTensors,
+} from './artifact-format.js';
 export {
-  type CounterfactualExample,
-  type CounterfactualSampling,
-  counterfactualExamples,
+  type CopyProposal,
+  type CopyWeights,
+  copyProposal,
+  editAnswerIds,
   editStatement,
-  trainCounterfactual,
-} from './counterfactual.js';
+  mixCopy,
+} from './copy.js';
 export { classifierTokens, type TokenFeatures, textFeatures } from './features.js';
 export { type SeracHparams, seracHparams } from './hparams.js';
 export {
   createSeracMethod,
-  defaultArtifactDir,
   SERAC_ARTIFACT_NAMES,
   type SeracArtifactName,
   type SeracInfo,
   type SeracMethodOptions,
   serac,
-  seracArtifactRef,
   seracCopy,
-} from './method.js';
+} from './method-core.js';
 export { type SeracPresetName, seracPreset, seracPresets } from './presets.js';
 export {
   type ProjectedText,
@@ -51,4 +55,3 @@ export {
   seracBaseOf,
   seracRoutes,
 } from './serac-model.js';
-export { answerAccuracy, scopePairs, scopeRates, trainSerac } from './train.js';

@@ -1,79 +1,31 @@
-// SERAC: Semi-parametric Editing with a Retrieval-Augmented Counterfactual model (Mitchell et al. 2022,
-// "Memory-Based Model Editing at Scale", arXiv:2206.06520; EasyEdit's SERAC.py, reference/easyedit.md 4.12).
+// SERAC in Node: the browser-safe method (method-core.ts) over artifact folders, which it loads, trains and saves,
+// the committed artifacts in this package's folder, and the user's cache folder for new ones.
 import { join, resolve } from 'node:path';
-import {
-  defineEditMethod,
-  type EditMethodV1,
-  type EditOutcome,
-  type EditRequest,
-  InvalidRequestError,
-  userCacheDir,
-} from '@llmedit/core';
+import { type EditMethodV1, userCacheDir } from '@llmedit/core';
 import { type CausalLM, packageFolder } from '@llmedit/models';
 import {
-  isSeracArtifact,
-  isSeracArtifactRef,
   loadSeracArtifact,
   SERAC_ARTIFACT_FORMAT,
-  type SeracArtifact,
   type SeracArtifactRef,
   saveSeracArtifact,
 } from './artifact.js';
-import { type SeracHparams, seracHparams } from './hparams.js';
-import { createSeracModel, prepareEdits, type SeracEdit, seracBaseOf, seracRoutes } from './serac-model.js';
+import type { SeracHparams } from './hparams.js';
+import {
+  createSeracMethodWith,
+  type SeracArtifactName,
+  type SeracMethodOptions as SeracCoreOptions,
+} from './method-core.js';
 import { trainSerac } from './train.js';
 
-/** The edits in effect per base model, and the artifact they were made with (loaded once, freed with the last edit). */
-interface Memory {
-  readonly artifact: SeracArtifact;
-  /** Loaded here from a folder (freed when the memory empties), or the caller's object (never freed here). */
-  readonly owned: boolean;
-  /** The folder it was loaded from, or the caller's object: a later edit must name the same one. */
-  readonly key: string | SeracArtifact;
-  readonly edits: SeracEdit[];
-}
-
-const memories = new WeakMap<CausalLM, Memory>();
-
-/** The committed artifacts (`artifacts/<name>` in this package): trained for the committed checkpoints. */
-export const SERAC_ARTIFACT_NAMES = ['default'] as const;
-export type SeracArtifactName = (typeof SERAC_ARTIFACT_NAMES)[number];
+export {
+  SERAC_ARTIFACT_NAMES,
+  type SeracArtifactName,
+  type SeracInfo,
+} from './method-core.js';
 
 /** The reference to a committed artifact, for `context.artifact` (works from src and dist). */
 export function seracArtifactRef(name: SeracArtifactName): SeracArtifactRef {
   return { format: SERAC_ARTIFACT_FORMAT, dir: join(packageFolder(import.meta.url), 'artifacts', name) };
-}
-
-function resolveArtifact(artifact: unknown): {
-  artifact: SeracArtifact;
-  owned: boolean;
-  key: string | SeracArtifact;
-} {
-  if (isSeracArtifact(artifact)) return { artifact, owned: false, key: artifact };
-  if (isSeracArtifactRef(artifact)) {
-    const dir = resolve(artifact.dir);
-    return { artifact: loadSeracArtifact(dir), owned: true, key: dir };
-  }
-  throw new InvalidRequestError(
-    'serac',
-    'context.artifact',
-    `must be a SeracArtifact or { format: '${SERAC_ARTIFACT_FORMAT}', dir } (from prepare or seracArtifactRef('default')), got ${JSON.stringify(artifact)?.slice(0, 80)}`,
-  );
-}
-
-function sameKey(memory: Memory, artifact: unknown): boolean {
-  if (isSeracArtifact(artifact)) return memory.key === artifact;
-  return isSeracArtifactRef(artifact) && memory.key === resolve(artifact.dir);
-}
-
-/** Per-edit diagnostics in `EditOutcome.info`. */
-export interface SeracInfo {
-  /** Edits the returned model holds (all live edits on this base model). */
-  readonly editsInMemory: number;
-  /** The artifact's folder, or 'in-memory'. */
-  readonly artifact: string;
-  /** Scope probability of each request's own prompt against the memory after the edit (above the threshold: routed). */
-  readonly promptScope: readonly number[];
 }
 
 /**
@@ -85,119 +37,23 @@ export function defaultArtifactDir(model: CausalLM): string {
   return resolve(userCacheDir('serac') ?? join('.cache', 'llmedit', 'serac'), model.modelId);
 }
 
-export interface SeracMethodOptions {
+export interface SeracMethodOptions extends SeracCoreOptions {
   /** Where `doPrepare` writes the trained artifact (default `defaultArtifactDir(model)`). */
   readonly artifactDir?: (model: CausalLM) => string;
-  /**
-   * `reference` (id `serac`): EasyEdit's soft mixture for scores, hard routing for generation, no copy
-   * mechanism. `copy` (id `serac-copy`): hard routing everywhere and llmedit's copy mechanism.
-   */
-  readonly variant?: 'reference' | 'copy';
 }
 
 /** Build SERAC (or its `serac-copy` variant) with its own artifact location for `doPrepare`. */
 export function createSeracMethod(options: SeracMethodOptions = {}): EditMethodV1<SeracHparams, CausalLM> {
-  const copy = options.variant === 'copy';
-  return defineEditMethod<SeracHparams, CausalLM>({
-    specificationVersion: 'v1',
-    id: copy ? 'serac-copy' : 'serac',
-    displayName: copy
-      ? 'SERAC + copy (hard routing, copy mechanism)'
-      : 'SERAC (scope classifier + counterfactual model)',
-    paper: 'Mitchell et al. 2022, Memory-Based Model Editing at Scale, arXiv:2206.06520',
-    capabilities: {
-      batch: true,
-      // The memory grows with every edit; revert removes that edit's entries.
-      sequential: true,
-      multimodal: false,
-      requiresTraining: true,
-      modifiesWeights: false,
-    },
-    hparams: seracHparams,
-    async doPrepare(
-      context,
-      model,
-      trainingRequests: readonly EditRequest[],
-      hparams,
-    ): Promise<SeracArtifactRef> {
+  return createSeracMethodWith(options, {
+    key: (ref) => resolve(ref.dir),
+    load: (ref) => loadSeracArtifact(resolve(ref.dir)),
+    async prepare(context, model, trainingRequests, hparams) {
       const artifact = await trainSerac(model, trainingRequests, hparams, context);
       try {
         return await saveSeracArtifact(artifact, (options.artifactDir ?? defaultArtifactDir)(model));
       } finally {
         artifact.dispose();
       }
-    },
-    async doEdit(context, model, requests, hparams): Promise<EditOutcome<CausalLM>> {
-      context.signal?.throwIfAborted();
-      // Editing a SERAC view edits its base: memories never nest.
-      const base = seracBaseOf(model) ?? model;
-      let memory = memories.get(base);
-      if (memory !== undefined && !sameKey(memory, context.artifact)) {
-        throw new InvalidRequestError(
-          'serac',
-          'context.artifact',
-          'differs from the artifact this model already holds edits of; revert those edits first',
-        );
-      }
-      const fresh = memory === undefined;
-      if (memory === undefined) {
-        const { artifact, owned, key } = resolveArtifact(context.artifact);
-        if (artifact.config.baseModelId !== base.modelId) {
-          if (owned) artifact.dispose();
-          throw new InvalidRequestError(
-            'serac',
-            'context.artifact',
-            `was trained for model ${artifact.config.baseModelId}, not ${base.modelId}: its classifier reads that model's features`,
-          );
-        }
-        memory = { artifact, owned, key, edits: [] };
-      }
-      let added: SeracEdit[];
-      try {
-        added = prepareEdits(base, memory.artifact, requests);
-      } catch (error) {
-        if (fresh && memory.owned) memory.artifact.dispose();
-        throw error;
-      }
-      memory.edits.push(...added);
-      memories.set(base, memory);
-      const view = createSeracModel(base, memory.artifact, memory.edits, {
-        threshold: hparams.scopeThreshold,
-        mixture: copy ? 'hard' : 'soft',
-        copy,
-      });
-      const info: SeracInfo = {
-        editsInMemory: memory.edits.length,
-        artifact: typeof memory.key === 'string' ? memory.key : 'in-memory',
-        promptScope: seracRoutes(
-          view,
-          requests.map((r) => r.prompt),
-        ).map((r) => r.probability),
-      };
-      const held = memory;
-      let released = false;
-      // Drop exactly this edit's entries; every view stops routing to them. The last one frees the artifact.
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        for (const edit of added) edit.live = false;
-        const remaining = held.edits.filter((e) => e.live);
-        held.edits.splice(0, held.edits.length, ...remaining);
-        if (remaining.length === 0) {
-          memories.delete(base);
-          if (held.owned) held.artifact.dispose();
-        }
-      };
-      return {
-        model: view,
-        deltas: new Map(),
-        restore: release,
-        // The edit lives in the memory, not in the base model's weights: once its outcome is disposed
-        // nothing could ever revert it, so it leaves the memory (later edits must not carry it, and the
-        // artifact must be freed with the last entry).
-        dispose: release,
-        info: info as unknown as Readonly<Record<string, unknown>>,
-      };
     },
   });
 }

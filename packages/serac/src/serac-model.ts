@@ -1,8 +1,8 @@
 import { type EditRequest, InvalidRequestError, type Tensor, tf } from '@llmedit/core';
 import { fnv1a32 } from '@llmedit/datasets';
 import type { CausalLM, ForwardOptions, ForwardResult, KvCache, TokenBatch } from '@llmedit/models';
-import type { SeracArtifact } from './artifact.js';
-import { type CopyProposal, copyProposal, editAnswerIds, editStatement, mixCopy } from './counterfactual.js';
+import type { SeracArtifact } from './artifact-format.js';
+import { type CopyProposal, copyProposal, editAnswerIds, editStatement, mixCopy } from './copy.js';
 import { textFeatures } from './features.js';
 import { type ProjectedText, projectText, scopeProbability } from './scope-classifier.js';
 
