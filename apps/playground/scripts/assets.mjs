@@ -1,6 +1,6 @@
 // Copies what the page fetches at run time into public/ (served by Vite as is, and copied into dist/ by the
-// build): the default checkpoint with its layer statistics, from @llmedit/pretrained's package folder, SERAC's
-// committed artifact for it, from @llmedit/serac's, and tfjs's wasm binaries (setWasmPaths points the wasm backend at them). public/ is generated, not committed.
+// build): the default checkpoint with its layer statistics, from @llmedit/pretrained's package folder, the
+// committed SERAC, MEND and KE artifacts for it, from their packages' folders, and tfjs's wasm binaries (setWasmPaths points the wasm backend at them). public/ is generated, not committed.
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -22,12 +22,16 @@ mkdirSync(target, { recursive: true });
 for (const name of ['config.json', 'model.safetensors', 'tokenizer.json', 'stats']) {
   cpSync(join(checkpoint, name), join(target, name), { recursive: true });
 }
-// serac.json, classifier.safetensors and counterfactual/ (a model folder): loadSeracArtifactFrom's files.
-cpSync(
-  join(dirname(require.resolve('@llmedit/serac/package.json')), 'artifacts', 'default'),
-  join(publicDir, 'serac', 'default'),
-  { recursive: true },
-);
+// The trained methods' committed artifacts for the default model, as their packages hold them: SERAC's
+// serac.json, classifier.safetensors and counterfactual/ (a model folder); MEND's and KE's config and
+// editor.safetensors. loadSeracArtifactFrom / loadMendArtifactFrom / loadKeArtifactFrom fetch these files.
+for (const method of ['serac', 'mend', 'ke']) {
+  cpSync(
+    join(dirname(require.resolve(`@llmedit/${method}/package.json`)), 'artifacts', 'default'),
+    join(publicDir, method, 'default'),
+    { recursive: true },
+  );
+}
 mkdirSync(join(publicDir, 'wasm'), { recursive: true });
 for (const name of [
   'tfjs-backend-wasm.wasm',

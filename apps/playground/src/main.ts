@@ -1,7 +1,9 @@
 // The page: wires session.ts to the form. State for people is in the status line; state for the end-to-end
 // test is in data attributes of <body> (data-state, data-edit-ms).
 import { type EditResult, initBackend } from '@llmedit/core';
+import { type KeArtifact, loadKeArtifactFrom } from '@llmedit/ke';
 import { CHECKPOINT_STATS, loadLayerStatsFrom } from '@llmedit/locate';
+import { loadMendArtifactFrom, type MendArtifact } from '@llmedit/mend';
 import type { CausalLM } from '@llmedit/models';
 import { loadPretrainedFrom } from '@llmedit/pretrained';
 import { loadSeracArtifactFrom, type SeracArtifact } from '@llmedit/serac';
@@ -48,20 +50,41 @@ function say(text: string, state: string, error = false): void {
 /** Let the browser paint the status line before a long synchronous computation. */
 const nextFrame = () => new Promise<void>((resolve) => setTimeout(resolve, 30));
 
-let seracArtifact: Promise<SeracArtifact> | undefined;
-/** Artifacts are fetched the first time a method needs them (SERAC's is 17 MB) and kept for the page's life. */
-const assets: PageAssets = {
-  seracArtifact() {
-    if (seracArtifact === undefined) {
-      say("Fetching SERAC's artifact (scope classifier and counterfactual model)…", 'editing');
-      seracArtifact = loadSeracArtifactFrom(`${base}serac/default/`);
-      // A failed fetch is not kept: the next SERAC edit tries again.
-      seracArtifact.catch(() => {
-        seracArtifact = undefined;
+/**
+ * `load` once, the first time a method needs it, kept for the page's life; a failed fetch is not kept, so the
+ * next edit tries again. Artifacts are large (SERAC's is 17 MB): the status line says what is being fetched.
+ */
+function once<T>(what: string, load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    if (pending === undefined) {
+      say(`Fetching ${what}…`, 'editing');
+      const started = load();
+      pending = started;
+      started.catch(() => {
+        pending = undefined;
       });
     }
-    return seracArtifact;
-  },
+    return pending;
+  };
+}
+
+/** The model the trained editors are built for (MEND's and KE's read its weights' shapes). */
+function loadedModel(): CausalLM {
+  if (model === undefined) throw new Error('the model is not loaded yet');
+  return model;
+}
+
+const assets: PageAssets = {
+  seracArtifact: once<SeracArtifact>("SERAC's artifact (scope classifier and counterfactual model)", () =>
+    loadSeracArtifactFrom(`${base}serac/default/`),
+  ),
+  mendArtifact: once<MendArtifact>("MEND's editor network", () =>
+    loadMendArtifactFrom(`${base}mend/default/`, loadedModel()),
+  ),
+  keArtifact: once<KeArtifact>("KE's hypernetwork", () =>
+    loadKeArtifactFrom(`${base}ke/default/`, loadedModel()),
+  ),
 };
 
 let model: CausalLM | undefined;

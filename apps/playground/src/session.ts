@@ -3,7 +3,9 @@
 import { type EditRequest, type EditResult, edit } from '@llmedit/core';
 import { ftM, ftPreset } from '@llmedit/ft';
 import { ike, ikePreset } from '@llmedit/ike';
+import { type KeArtifact, ke, kePreset } from '@llmedit/ke';
 import { memit, memitPreset } from '@llmedit/memit';
+import { type MendArtifact, mend, mendPreset } from '@llmedit/mend';
 import { type CausalLM, generate } from '@llmedit/models';
 import { rome, romePreset } from '@llmedit/rome';
 import { type SeracArtifact, serac, seracPreset } from '@llmedit/serac';
@@ -13,6 +15,9 @@ import { type CausalTrace, renderTraceSvg, traceFact } from '@llmedit/trace';
 export interface PageAssets {
   /** SERAC's committed artifact for the default model (`loadSeracArtifactFrom`); the page keeps it. */
   readonly seracArtifact: () => Promise<SeracArtifact>;
+  /** MEND's and KE's committed editors, built for the page's model (`loadMendArtifactFrom`, `loadKeArtifactFrom`). */
+  readonly mendArtifact: () => Promise<MendArtifact>;
+  readonly keArtifact: () => Promise<KeArtifact>;
 }
 
 /** The methods the page offers, each with its preset for the default model (and its artifact, if trained). */
@@ -29,6 +34,18 @@ export const METHODS = {
     method: serac,
     hparams: seracPreset('default'),
     context: { artifact: await assets.seracArtifact() },
+  }),
+  // MEND's and KE's hypernetworks were meta-trained in Node on the training splits; the page fetches the
+  // committed editors (config and editor.safetensors) for the default model.
+  MEND: async (assets: PageAssets) => ({
+    method: mend,
+    hparams: mendPreset('default'),
+    context: { artifact: await assets.mendArtifact() },
+  }),
+  KE: async (assets: PageAssets) => ({
+    method: ke,
+    hparams: kePreset('default'),
+    context: { artifact: await assets.keArtifact() },
   }),
 } as const satisfies Record<string, (assets: PageAssets) => Promise<{ method: unknown; hparams: unknown }>>;
 export type MethodName = keyof typeof METHODS;

@@ -68,7 +68,7 @@ describe('browser bundle (esbuild, platform browser)', () => {
         '@llmedit/ike',
       ],
     ],
-    [['@llmedit/serac']],
+    [['@llmedit/serac', '@llmedit/mend', '@llmedit/ke', '@llmedit/meta-train']],
   ])(
     'of %j resolves no Node built-in',
     async (packages) => {

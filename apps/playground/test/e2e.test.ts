@@ -1,7 +1,7 @@
 // End to end in headless Chromium: build the page, serve it, load the default model on the wasm backend, edit
 // a fact with ROME, check the answer flips (and the neighbour does not), revert, check it flips back; then
-// each other method the page offers edits and reverts without an error, and SERAC (its committed artifact
-// fetched from the served files) flips the prompt, keeps the neighbour and reverts.
+// each other method the page offers edits and reverts without an error, and SERAC, MEND and KE (their
+// committed artifacts fetched from the served files) flip the prompt, keep the neighbour and revert.
 // Needs a system Chromium (Debian: apt-get install chromium), never downloads one: CHROMIUM names another
 // binary. PLAYGROUND_SCREENSHOT names where the screenshot of the edited page goes (default: the temp folder).
 import { existsSync } from 'node:fs';
@@ -103,24 +103,28 @@ describe('playground in headless Chromium', () => {
     320_000,
   );
 
-  it('edits with SERAC (the committed artifact fetched by the page): the prompt flips, the neighbour keeps its answer, revert flips it back', async () => {
-    await page.selectOption('#method', 'SERAC');
-    await page.click('#edit');
-    await page.waitForSelector('body[data-state="edited"], body[data-state="error"]', { timeout: 300_000 });
-    expect(await page.textContent('#status')).toMatch(/^Edited with SERAC/);
-    expect(await cell('prompt', 'after')).toBe('English');
-    expect(await cell('neighbour', 'after')).toBe(await cell('neighbour', 'before'));
-    const ms = Number(await page.getAttribute('body', 'data-edit-ms'));
-    // The paraphrase is reported, not asserted: SERAC's classifier decides whether it is in the edit's scope.
-    console.log(
-      `SERAC edit in the page: ${ms} ms (artifact fetched before the clock); paraphrase: ${await cell('paraphrase', 'after')}`,
-    );
-    expect(ms).toBeGreaterThan(0);
-    await page.click('#revert');
-    await page.waitForSelector('body[data-state="reverted"]', { timeout: 60_000 });
-    expect(await cell('prompt', 'after')).toBe('French');
-    expect(await cell('paraphrase', 'after')).toBe('French');
-  }, 320_000);
+  it.each(['SERAC', 'MEND', 'KE'])(
+    'edits with %s (its committed artifact fetched by the page): the prompt flips, the neighbour keeps its answer, revert flips it back',
+    async (name) => {
+      await page.selectOption('#method', name);
+      await page.click('#edit');
+      await page.waitForSelector('body[data-state="edited"], body[data-state="error"]', { timeout: 300_000 });
+      expect(await page.textContent('#status')).toMatch(new RegExp(`^Edited with ${name} `));
+      expect(await cell('prompt', 'after')).toBe('English');
+      expect(await cell('neighbour', 'after')).toBe(await cell('neighbour', 'before'));
+      const ms = Number(await page.getAttribute('body', 'data-edit-ms'));
+      // The paraphrase is reported, not asserted: whether it follows is the method's generalisation.
+      console.log(
+        `${name} edit in the page: ${ms} ms (artifact fetched before the clock); paraphrase: ${await cell('paraphrase', 'after')}`,
+      );
+      expect(ms).toBeGreaterThan(0);
+      await page.click('#revert');
+      await page.waitForSelector('body[data-state="reverted"]', { timeout: 60_000 });
+      expect(await cell('prompt', 'after')).toBe('French');
+      expect(await cell('paraphrase', 'after')).toBe('French');
+    },
+    320_000,
+  );
 
   it('logged no error in the page', () => {
     expect(consoleErrors).toEqual([]);

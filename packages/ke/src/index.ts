@@ -1,3 +1,6 @@
+// The browser-safe entry: KE editing with a loaded artifact (`loadKeArtifactFrom(url, model)` fetches one).
+// Folders, the committed artifacts and training (file system, worker threads) are in node.ts, the package's
+// `node` export condition and `@llmedit/ke/node`.
 export {
   isKeArtifact,
   isKeArtifactRef,
@@ -11,10 +14,8 @@ export {
   type KeTrainingReport,
   type KeValidation,
   keArtifact,
-  loadKeArtifact,
-  readKeArtifactConfig,
-  saveKeArtifact,
-} from './artifact.js';
+  loadKeArtifactFrom,
+} from './artifact-format.js';
 export { type EditedWeight, editedWeights, KeEditor, type KeEditorShape } from './editor.js';
 export { conditionIds, editGradients } from './gradient.js';
 export { type KeHparams, keHparams } from './hparams.js';
@@ -23,10 +24,6 @@ export {
   KE_ARTIFACT_NAMES,
   type KeArtifactName,
   type KeInfo,
-  type KeMethodOptions,
   ke,
-  keArtifactRef,
-  releaseKeArtifacts,
-} from './method.js';
+} from './method-core.js';
 export { type KePresetName, kePreset, kePresets } from './presets.js';
-export { type KeTrainingContext, trainKe, validateKeEditor } from './train.js';

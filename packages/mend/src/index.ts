@@ -1,7 +1,10 @@
+// The browser-safe entry: MEND editing with a loaded artifact (`loadMendArtifactFrom(url, model)` fetches one).
+// Folders, the committed artifacts and training (file system, worker threads) are in node.ts, the package's
+// `node` export condition and `@llmedit/mend/node`.
 export {
   isMendArtifact,
   isMendArtifactRef,
-  loadMendArtifact,
+  loadMendArtifactFrom,
   MEND_ARTIFACT_FORMAT,
   MEND_ARTIFACT_VERSION,
   type MendArtifact,
@@ -12,9 +15,7 @@ export {
   type MendTrainingReport,
   type MendValidation,
   mendArtifact,
-  readMendArtifactConfig,
-  saveMendArtifact,
-} from './artifact.js';
+} from './artifact-format.js';
 export { type EditedWeight, type EditorShape, editedWeights, MendEditor, RunningNorm } from './editor.js';
 export { type MendEditLoss, type MendHparams, mendHparams } from './hparams.js';
 export {
@@ -22,10 +23,6 @@ export {
   MEND_ARTIFACT_NAMES,
   type MendArtifactName,
   type MendInfo,
-  type MendMethodOptions,
   mend,
-  mendArtifactRef,
-  releaseMendArtifacts,
-} from './method.js';
+} from './method-core.js';
 export { type MendPresetName, mendPreset, mendPresets } from './presets.js';
-export { type MendTrainingContext, trainMend, validateEditor } from './train.js';

@@ -1,23 +1,11 @@
+// A trained editor's folder on disk (Node): write, read, and a per-model cache of loaded folders.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type CausalLM, readSafetensors, writeSafetensors } from '@llmedit/models';
+import { parseArtifactConfig } from './artifact-kind.js';
+import type { ArtifactLayout, HostTensors } from './artifact-layout.js';
 
-/** Host copies of tensors, by name: a trained editor's saved form. */
-export type HostTensors = Map<string, { shape: number[]; data: Float32Array }>;
-
-/**
- * A trained editor's folder: `<configFile>` (JSON with `format`, `version`, `baseModelId`, hyperparameters and
- * the training report) and `<tensorsFile>` (safetensors). `fail` builds the method's typed error.
- */
-export interface ArtifactLayout {
-  readonly format: string;
-  readonly version: number;
-  readonly configFile: string;
-  readonly tensorsFile: string;
-  /** The command that trains one, for the messages. */
-  readonly trainCommand: string;
-  readonly fail: (dir: string, message: string) => Error;
-}
+export type { ArtifactLayout, HostTensors } from './artifact-layout.js';
 
 /** Write the config JSON and the tensors. */
 export function writeArtifactFiles(
@@ -40,25 +28,7 @@ export function readArtifactConfig<C extends { format: string; version: number }
   if (!existsSync(path)) {
     throw layout.fail(dir, `has no ${layout.configFile} (train one: ${layout.trainCommand})`);
   }
-  let config: C;
-  try {
-    config = JSON.parse(readFileSync(path, 'utf8')) as C;
-  } catch (error) {
-    throw layout.fail(dir, `${layout.configFile} is not JSON: ${(error as Error).message}`);
-  }
-  if (config.format !== layout.format) {
-    throw layout.fail(
-      dir,
-      `${layout.configFile} has format ${JSON.stringify(config.format)}, expected '${layout.format}'`,
-    );
-  }
-  if (config.version !== layout.version) {
-    throw layout.fail(
-      dir,
-      `is version ${config.version}; this package reads version ${layout.version} (train it again)`,
-    );
-  }
-  return config;
+  return parseArtifactConfig<C>(layout, dir, readFileSync(path, 'utf8'));
 }
 
 /** Read the saved tensors as host copies. */
