@@ -212,6 +212,9 @@ export async function runSequence(
       requests: [...requests],
       hparams: options.hparams as Record<string, unknown>,
       mode: 'sequential',
+      // A thousand edits would otherwise keep a thousand copies of the weights they replaced (MEND and KE
+      // ran out of the 4 GB wasm heap at T = 1,000); the call's own snapshot reverts the sequence.
+      retainOutcomes: false,
       evalSchedule: { at: checkpoints, atEnd: false },
       context: options.context,
       source: `zsre sequence of ${requests.length}`,

@@ -464,6 +464,57 @@ describe('edit()', () => {
     result.dispose();
   });
 
+  it('sequential mode with retainOutcomes false frees weights-only outcomes as it goes and reverts exactly', async () => {
+    tensorsAtStart = tf.memory().numTensors;
+    const before = model.bytes();
+    const base = addMethod();
+    const freed: number[] = [];
+    let made = 0;
+    const method: EditMethodV1<AddHparams, ToyModel> = {
+      ...base,
+      async doEdit(...args) {
+        const outcome = await base.doEdit(...args);
+        const k = ++made;
+        return {
+          ...outcome,
+          weightsOnly: true,
+          dispose() {
+            freed.push(k);
+            outcome.dispose();
+          },
+        };
+      },
+    };
+    const tensors: number[] = [];
+    const result = await edit({
+      method,
+      model,
+      requests: [0, 1, 2, 3].map(request),
+      mode: 'sequential',
+      retainOutcomes: false,
+      evalSchedule: { every: 1 },
+      evaluate: () => tensors.push(tf.memory().numTensors),
+    });
+    // Each step frees the one before; the last stays with the result.
+    expect(freed).toEqual([1, 2, 3]);
+    expect(tensors[3]).toBe(tensors[1]);
+    result.revert();
+    expect(model.bytes()).toEqual(before);
+    result.dispose();
+    expect(freed).toEqual([1, 2, 3, 4]);
+
+    // By default every outcome stays until dispose(); the option is for sequential mode only.
+    made = 0;
+    freed.length = 0;
+    const kept = await edit({ method, model, requests: [0, 1, 2].map(request), mode: 'sequential' });
+    expect(freed).toEqual([]);
+    kept.revert();
+    kept.dispose();
+    await expect(
+      edit({ method, model, requests: request(0), mode: 'batch', retainOutcomes: false }),
+    ).rejects.toThrow(/retainOutcomes/);
+  });
+
   it('sequential mode evaluates at the listed steps (a log-spaced curve) and at the end', async () => {
     tensorsAtStart = tf.memory().numTensors;
     const seen: [number, number][] = [];

@@ -105,6 +105,14 @@ export interface EditOptions<H, M extends EditableModel, R = undefined> {
   readonly mode?: EditMode;
   /** Sequential mode: requests per `doEdit` call (default 1; above 1 needs `capabilities.batch`). */
   readonly batchSize?: number;
+  /**
+   * Sequential mode only: keep every step's outcome (its deltas and the weights it saved) until `dispose()`
+   * (default true). With false, an outcome marked `weightsOnly` is freed as soon as the next step is applied,
+   * so memory stays flat over thousands of edits (each step otherwise keeps a copy of every weight it
+   * replaced); `revert()` stays exact through the call's snapshot of the original weights, and `outcomes`
+   * still lists the freed ones, whose `deltas` can no longer be read.
+   */
+  readonly retainOutcomes?: boolean;
   /** Sequential mode only: when `evaluate` runs. */
   readonly evalSchedule?: EvalSchedule;
   /**
@@ -341,6 +349,9 @@ function checkOptions<H, M extends EditableModel, R>(
   if (options.batchSize !== undefined && mode !== 'sequential') {
     throw new InvalidRequestError(source, 'batchSize', "applies to mode 'sequential' only");
   }
+  if (options.retainOutcomes !== undefined && mode !== 'sequential') {
+    throw new InvalidRequestError(source, 'retainOutcomes', "applies to mode 'sequential' only");
+  }
   const schedule = options.evalSchedule;
   if (schedule !== undefined && mode !== 'sequential') {
     throw new InvalidRequestError(source, 'evalSchedule', "applies to mode 'sequential' only");
@@ -454,6 +465,8 @@ export async function edit<H, M extends EditableModel, R = undefined>(
   try {
     const original: WeightSnapshot = model.snapshotWeights();
     const applied: EditOutcome<M>[] = [];
+    /** Outcomes freed early (`retainOutcomes: false`): never restored or disposed again. */
+    const freed = new Set<EditOutcome<M>>();
     const steps: EditStep[] = [];
     const evaluations: EditEvaluation<R>[] = [];
     const touched = new Set<string>();
@@ -464,6 +477,7 @@ export async function edit<H, M extends EditableModel, R = undefined>(
     const undoApplied = (): unknown[] => {
       const problems: unknown[] = [];
       for (const outcome of applied.splice(0).reverse()) {
+        if (freed.has(outcome)) continue;
         try {
           outcome.restore();
         } catch (error) {
@@ -503,6 +517,13 @@ export async function edit<H, M extends EditableModel, R = undefined>(
         }
         const wallMs = performance.now() - t0;
         checkOutcome(method.id, outcome);
+        // The step before is now under this one: with retainOutcomes false, a weights-only outcome is freed
+        // (the original snapshot restores its weights; its own copies would grow with every step).
+        const previous = applied.at(-1);
+        if (options.retainOutcomes === false && previous?.weightsOnly === true && !freed.has(previous)) {
+          freed.add(previous);
+          previous.dispose();
+        }
         applied.push(outcome);
         current = outcome.model;
         const changed = changedSince(model, before);
@@ -588,7 +609,7 @@ export async function edit<H, M extends EditableModel, R = undefined>(
       if (reverted) return;
       checkRevertible(model, entry);
       try {
-        for (const outcome of [...applied].reverse()) outcome.restore();
+        for (const outcome of [...applied].reverse()) if (!freed.has(outcome)) outcome.restore();
       } finally {
         // The weights come back exactly even when an outcome's own restore fails.
         original.restore();
@@ -620,7 +641,7 @@ export async function edit<H, M extends EditableModel, R = undefined>(
         if (disposed) return;
         disposed = true;
         if (!reverted) settleEdit(model, entry);
-        for (const outcome of applied) outcome.dispose();
+        for (const outcome of applied) if (!freed.has(outcome)) outcome.dispose();
         original.dispose();
       },
     };

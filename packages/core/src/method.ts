@@ -77,6 +77,12 @@ export interface EditOutcome<M extends EditableModel = EditableModel> {
   dispose(): void;
   /** Method-specific diagnostics (loss curve, update norms, ...): JSON-serialisable. */
   readonly info?: Readonly<Record<string, unknown>>;
+  /**
+   * True when the edit lives in the model's weights alone and `restore()` only writes them back (no wrapper,
+   * added neurons or other state). A sequential `edit()` with `retainOutcomes: false` then frees the outcome
+   * once the next edit is applied: the call's snapshot of the original weights restores them anyway.
+   */
+  readonly weightsOnly?: boolean;
 }
 
 /**

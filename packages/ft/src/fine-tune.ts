@@ -170,6 +170,7 @@ export async function fineTune(
     model,
     deltas,
     info: { ...info },
+    weightsOnly: true,
     restore() {
       if (disposed) throw new LlmeditError('EDIT_DISPOSED', 'FT outcome restore() after dispose()');
       restoreOriginals();

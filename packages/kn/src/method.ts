@@ -145,6 +145,7 @@ export async function knEdit(
     info: { ...info },
     restore: () => patch.restore(),
     dispose: () => patch.dispose(),
+    weightsOnly: true,
   };
 }
 

@@ -73,6 +73,7 @@ export class WeightEdits {
       model,
       deltas,
       info,
+      weightsOnly: true,
       restore() {
         if (disposed) throw new LlmeditError('EDIT_DISPOSED', 'restore() after dispose()');
         for (const [name, original] of originals) model.setWeight(name, original);

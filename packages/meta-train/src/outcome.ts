@@ -50,5 +50,6 @@ export function applyWeightDeltas(
       tf.dispose([...deltas.values()]);
     },
     info: { ...info, updateNorms: frobeniusNorms(deltas) },
+    weightsOnly: true,
   };
 }
