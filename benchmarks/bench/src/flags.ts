@@ -99,6 +99,8 @@ export interface BenchFlags {
   sequentialMax: number;
   /** `--jobs N`: the run as N shards in N child processes on this machine, merged at the end. */
   jobs: number;
+  /** `--resume DIR`: the folder of an unfinished run of the same command, continued (and written) there. */
+  resume?: string;
   help: boolean;
 }
 
@@ -145,6 +147,8 @@ file) and writes results.json, table.md and report.html.
                        its partial results (any job runner can spread the slices over machines)
   --jobs N             run the slices as N processes side by side on this machine (one core each) and
                        merge them: the same numbers as one process, in about 1/N of the time (default 1)
+  --resume DIR         continue the unfinished run in DIR (same flags, --shard included; its process was
+                       interrupted or died): the units it finished are kept, the others run, DIR is rewritten
   --help               this text
 
   pnpm bench merge DIR... [--out DIR]
@@ -184,6 +188,7 @@ export const BENCH_OPTIONS = {
   layers: { type: 'string' },
   'sequential-max': { type: 'string' },
   jobs: { type: 'string' },
+  resume: { type: 'string' },
   smoke: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -319,6 +324,11 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
   if (jobs > 1 && values.has('--shard')) {
     throw new FlagError('--jobs runs the shards itself: give --jobs or --shard, not both');
   }
+  const resumeValue = values.get('--resume');
+  if (resumeValue !== undefined && jobs > 1) {
+    throw new FlagError('--resume continues one process: resume each shard of a --jobs run with --shard');
+  }
+  const resume = resumeValue === undefined ? undefined : resolvePath(resumeValue, cwd);
 
   const layersValue = values.get('--layers');
   if (layersValue !== undefined && layersValue !== 'auto') {
@@ -349,10 +359,16 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     ...(sequentialValue === undefined ? {} : { sequentialMax }),
   });
   const outKind: BenchFlags['outKind'] =
-    outValue !== undefined ? 'given' : smoke ? 'smoke' : partial === undefined ? 'default' : 'partial';
+    outValue !== undefined || resume !== undefined
+      ? 'given'
+      : smoke
+        ? 'smoke'
+        : partial === undefined
+          ? 'default'
+          : 'partial';
   const out =
     outKind === 'given'
-      ? resolvePath(outValue as string, cwd)
+      ? resolvePath(outValue ?? (resume as string), cwd)
       : outKind === 'smoke'
         ? SMOKE_OUT
         : outKind === 'partial'
@@ -377,6 +393,7 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     shard,
     sequentialMax,
     jobs,
+    ...(resume === undefined ? {} : { resume }),
     help: booleans.has('--help'),
   };
 }

@@ -30,7 +30,7 @@ import { BENCH_METHODS } from './methods.js';
 import { progressBar } from './progress.js';
 import { renderHtml } from './report-html.js';
 import { type BenchResults, environment, writeFileAtomic } from './results.js';
-import { type RunOptions, runBench } from './run.js';
+import { ResumeError, type RunOptions, runBench } from './run.js';
 import { buildTables, renderMarkdown } from './tables.js';
 
 /** Packages whose versions results.json records, besides the packages of the methods that ran. */
@@ -281,6 +281,17 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   };
   if (options.handleSigint) process.on('SIGINT', onSigint);
 
+  let resume: BenchResults | undefined;
+  if (flags.resume !== undefined) {
+    const file = join(flags.resume, 'results.json');
+    try {
+      resume = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    } catch (error) {
+      stderr.write(`--resume: cannot read ${file} (${(error as Error).message.split('\n')[0]})\n`);
+      return 2;
+    }
+  }
+
   const packageOf = await methodPackages(methods.map((m) => m.method));
   const bar = progressBar(stderr);
   mkdirSync(flags.out, { recursive: true });
@@ -305,6 +316,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       split: flags.split,
       ...(flags.layersAuto ? { layersAuto: true } : {}),
       ...(flags.sequentialMax > 0 ? { sequentialMax: flags.sequentialMax } : {}),
+      ...(resume === undefined ? {} : { resume }),
       ...(hparamsOverrides.size === 0
         ? {}
         : { hparamsOverrides, hparamsFiles: Object.fromEntries(flags.hparamsFiles) }),
@@ -313,6 +325,12 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       onCheckpoint: (partial) => writeFileAtomic(join(flags.out, 'results.json'), serializeResults(partial)),
       ...(options.evaluation === undefined ? {} : { evaluation: options.evaluation }),
     });
+  } catch (error) {
+    if (error instanceof ResumeError) {
+      stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
   } finally {
     bar.done();
     if (options.handleSigint) process.off('SIGINT', onSigint);

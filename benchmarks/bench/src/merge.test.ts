@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseShard } from './flags.js';
 import { argsWithout } from './jobs.js';
 import { main } from './main.js';
+import { mergeShards } from './merge.js';
 import type { BenchResults } from './results.js';
 import { shardUnits } from './run.js';
+import { renderMarkdown } from './tables.js';
 import { sink } from './test-sink.js';
 
 const read = (dir: string): BenchResults => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
@@ -124,6 +126,19 @@ describe('pnpm bench --shard K/N and pnpm bench merge', () => {
     expect(readFileSync(join(dir, 'jobs', 'table.md'), 'utf8')).toMatch(
       /min wall-clock \(2 jobs side by side\)/,
     );
+  });
+
+  it('says so when the shards ran at different commits', async () => {
+    const shards = [1, 2, 3].map((k) => ({ source: `s${k}`, results: read(join(dir, `s${k}`)) }));
+    expect(mergeShards(shards).environment.shardCommits).toBeUndefined();
+    shards[1]!.results.environment.gitCommit = 'feedface0000';
+    const merged = mergeShards(shards);
+    expect(merged.environment.shardCommits).toEqual([
+      shards[0]!.results.environment.gitCommit ?? 'unknown',
+      'feedface0000',
+      shards[2]!.results.environment.gitCommit ?? 'unknown',
+    ]);
+    expect(renderMarkdown(merged)).toContain('per shard');
   });
 
   it('refuses a missing shard, a repeated one, a whole run and shards of another run', async () => {

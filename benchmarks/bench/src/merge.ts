@@ -84,9 +84,17 @@ export function mergeShards(parts: readonly { source: string; results: BenchResu
   const pre = new Map<string, BenchResults['pre'][number]>();
   for (const p of all.flatMap((r) => r.pre)) pre.set(`${p.dataset}\u0000${p.index}`, p);
   const datasetOrder = (d: string) => options.datasets.indexOf(d as (typeof options.datasets)[number]);
+  // Shards may run on different days and machines: when their commits differ, the result says so.
+  const byShard = [...parts].sort((a, b) => a.results.options.shard!.index - b.results.options.shard!.index);
+  const commits = byShard.map((p) => p.results.environment.gitCommit ?? 'unknown');
+  const environment =
+    new Set(commits).size > 1
+      ? { ...first.results.environment, shardCommits: commits }
+      : first.results.environment;
   return {
     ...first.results,
     options,
+    environment,
     complete: true,
     startedAt: all.map((r) => r.startedAt).sort()[0]!,
     finishedAt:

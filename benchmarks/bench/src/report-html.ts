@@ -331,7 +331,11 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
         ]),
     ['Backend', describeBackend(env.backend)],
     ['Machine', `${env.cpus} × ${env.cpuModel}, ${env.platform}, Node ${env.node}`],
-    ['Commit', `${env.gitCommit ?? 'unknown'}${env.gitDirty === true ? ' (with uncommitted changes)' : ''}`],
+    [
+      'Commit',
+      `${env.shardCommits === undefined ? (env.gitCommit ?? 'unknown') : `per shard: ${env.shardCommits.join(', ')}`}` +
+        `${env.gitDirty === true ? ' (with uncommitted changes)' : ''}`,
+    ],
     [
       'Packages',
       Object.entries(env.packages)

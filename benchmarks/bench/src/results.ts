@@ -95,6 +95,11 @@ export interface Environment {
   gitDirty?: boolean;
   /** Versions of the packages that produced the numbers. */
   packages: Record<string, string>;
+  /**
+   * A merged run whose shards ran at different commits: each shard's commit, in shard order (`gitCommit` is
+   * the first's). Absent when every shard ran at the same commit.
+   */
+  shardCommits?: string[];
 }
 
 export interface BenchResults {
@@ -147,6 +152,11 @@ export interface BenchResults {
   records: EditRecord[];
   /** Table E (sequential editing), when the run has it. */
   sequential?: SequentialResults;
+  /**
+   * `--resume`: each time the run was continued after its process stopped, when and at which commit (the
+   * environment above is the run's start's).
+   */
+  resumed?: { startedAt: string; gitCommit: string | null; gitDirty?: boolean }[];
 }
 
 /** The commit of the checkout `cwd` is in, or null outside git (or without git). */

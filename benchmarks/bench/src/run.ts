@@ -5,6 +5,7 @@ import {
   type EditResult,
   type EditStep,
   edit,
+  LlmeditError,
   MissingPresetError,
 } from '@llmedit/core';
 import {
@@ -86,6 +87,11 @@ export interface RunOptions {
   layersAuto?: boolean;
   /** Table E: each method's sequence of this many ZsRE edits (see sequential.ts); absent: no Table E. */
   sequentialMax?: number;
+  /**
+   * `--resume`: the partial results of this same run (interrupted, or its process died): the units it
+   * finished are kept as they are and only the others run.
+   */
+  resume?: BenchResults;
 }
 
 /**
@@ -104,6 +110,13 @@ export function shardUnits<M>(
   if (sequential)
     units.push(...methods.map((method) => ({ method, dataset: 'zsre' as const, table: 'E' as const })));
   return shard === undefined ? units : units.filter((_, u) => u % shard.count === shard.index - 1);
+}
+
+/** `--resume` was given results that are not an unfinished run of the same command. */
+export class ResumeError extends LlmeditError {
+  constructor(reason: string) {
+    super('BENCH_RESUME', `--resume: ${reason}`);
+  }
 }
 
 /** One unit of work of a run: a method on a data set (single/batch/sequential mode), or its Table E sequence. */
@@ -246,7 +259,24 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
         ? Math.min(n, options.fileRecords?.[unit.dataset]?.length ?? 0)
         : n;
   const total = units.reduce((sum, unit) => sum + sizeOf(unit), 0);
-  let done = 0;
+  // A resumed run keeps the units its earlier process finished (a unit cut short, 'partial', runs again).
+  const resume = options.resume;
+  const finished = new Set(
+    [
+      ...(resume?.runs ?? []),
+      ...(resume?.sequential?.runs.map((r) => ({ ...r, dataset: 'zsre', table: 'E' as const })) ?? []),
+    ]
+      .filter((r) => r.status !== 'partial')
+      .map(unitKey),
+  );
+  const keyOf = (u: BenchUnit<BenchMethod>) =>
+    unitKey({
+      method: u.method.method.id,
+      dataset: u.dataset,
+      ...(u.table === undefined ? {} : { table: u.table }),
+    });
+  const remaining = units.filter((u) => !finished.has(keyOf(u)));
+  let done = units.filter((u) => finished.has(keyOf(u))).reduce((sum, unit) => sum + sizeOf(unit), 0);
   const progress = (phase: string) => options.onProgress?.({ done, total, phase });
 
   const settings = Object.fromEntries(
@@ -295,23 +325,60 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     pre: [],
     records: [],
   };
+  if (resume !== undefined) {
+    if (resume.complete) throw new ResumeError('the run is complete: there is nothing to resume');
+    if (JSON.stringify(resume.options) !== JSON.stringify(results.options))
+      throw new ResumeError(
+        `its options differ from this command's: ${JSON.stringify(resume.options)} vs ${JSON.stringify(results.options)}`,
+      );
+    if (resume.model.hash !== results.model.hash)
+      throw new ResumeError(`it ran on model ${resume.model.hash}, this command loads ${results.model.hash}`);
+    const kept = (r: { method: string; dataset: string }) => finished.has(unitKey(r));
+    results.startedAt = resume.startedAt;
+    // The environment of the run's start stays; each resumption records its own start and commit.
+    results.environment = resume.environment;
+    results.resumed = [
+      ...(resume.resumed ?? []),
+      {
+        startedAt: new Date().toISOString(),
+        gitCommit: options.environment.gitCommit,
+        ...(options.environment.gitDirty === undefined ? {} : { gitDirty: options.environment.gitDirty }),
+      },
+    ];
+    results.runs = resume.runs.filter(kept);
+    results.records = resume.records.filter(kept);
+    results.pre = [...resume.pre];
+    if (resume.sequential !== undefined) {
+      results.sequential = {
+        ...resume.sequential,
+        runs: resume.sequential.runs.filter((r) =>
+          finished.has(unitKey({ ...r, dataset: 'zsre', table: 'E' })),
+        ),
+      };
+    }
+  }
+  const earlierMs = resume?.wallMs ?? 0;
   const finish = (complete: boolean): BenchResults => {
     results.complete = complete;
     results.finishedAt = new Date().toISOString();
-    results.wallMs = performance.now() - started;
+    results.wallMs = earlierMs + performance.now() - started;
     return results;
   };
 
   // Pre-edit values once per data set: the locality reference and the "(unedited)" rows.
   const cache = new PreEditCache();
   const records = new Map<BenchDataset, DatasetRecords>();
-  for (const dataset of datasets.filter((d) => units.some((u) => u.dataset === d && u.table === undefined))) {
+  for (const dataset of datasets.filter((d) =>
+    remaining.some((u) => u.dataset === d && u.table === undefined),
+  )) {
     if (signal?.aborted) return finish(false);
     progress(`pre-edit ${dataset}`);
     const data = loadRecords(dataset, n, options.fileRecords, options.split);
     records.set(dataset, data);
     // All records at once (batched generation), on every core: the unedited model does not change.
     const pre = await computePreEditParallel(model, data.evaluation, { ...settings[dataset], cache });
+    // A resumed run has them already (the same values: the unedited model and the records are the same).
+    if (results.pre.some((p) => p.dataset === dataset)) continue;
     pre.forEach((p, index) => {
       results.pre.push({
         dataset,
@@ -333,13 +400,13 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
 
   // Table E: the sequence's records and the unedited model's values on them (the locality reference).
   let sequence: { requests: EditRequest[]; evaluate: PostEditOptions } | undefined;
-  if (sequentialMax !== undefined && units.some((u) => u.table === 'E')) {
+  if (sequentialMax !== undefined && remaining.some((u) => u.table === 'E')) {
     progress('pre-edit zsre sequence');
     const { requests, sources } = sequentialRecords(sequentialMax, options.split);
     const evaluate = options.evaluation?.zsre ?? sequentialEvaluation(seed);
     const pre = await sequentialPre(model, requests, { ...evaluate, cache });
     sequence = { requests, evaluate: { ...evaluate, pre: cache, preModelId: model.modelId } };
-    results.sequential = {
+    results.sequential ??= {
       dataset: 'zsre',
       max: sequentialMax,
       checkpoints: sequentialCheckpoints(sequentialMax),
@@ -349,7 +416,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     };
   }
 
-  for (const unit of units) {
+  for (const unit of remaining) {
     const { method: entry, dataset } = unit;
     if (signal?.aborted) return finish(false);
     if (unit.table === 'E') {

@@ -9,7 +9,7 @@ import { loadBenchModel } from './bench-model.js';
 import { main, writeOutputs } from './main.js';
 import { BENCH_METHODS } from './methods.js';
 import { environment } from './results.js';
-import { runBench } from './run.js';
+import { type RunOptions, runBench } from './run.js';
 import { sink } from './test-sink.js';
 
 describe('pnpm bench on the micro model', () => {
@@ -183,6 +183,48 @@ describe('pnpm bench on the micro model', () => {
     writeOutputs(results, out);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).complete).toBe(false);
     expect(readFileSync(join(out, 'table.md'), 'utf8')).toContain('Partial results');
+  });
+
+  it('resumes an interrupted run: finished units are kept, the rest run, the numbers are the whole run', async () => {
+    const bench = loadBenchModel('micro');
+    const base: RunOptions = {
+      bench,
+      methods: BENCH_METHODS.filter((m) => m.method.id === 'ft-l' || m.method.id === 'ft-m'),
+      datasets: ['zsre'],
+      n: 2,
+      seed: 0,
+      mode: 'single',
+      smoke: true,
+      environment: environment({ name: 'wasm', kernelFixes: true }, dir, []),
+      evaluation: { zsre: { suites: ['easyedit'] } },
+    };
+    const whole = await runBench(base);
+    const controller = new AbortController();
+    const cut = await runBench({
+      ...base,
+      signal: controller.signal,
+      // ft-l's two edits finish its unit; ft-m's first edit leaves its unit partial.
+      onProgress: (event) => {
+        if (event.done >= 3) controller.abort();
+      },
+    });
+    expect(cut.complete).toBe(false);
+    expect(cut.runs.map((r) => `${r.method}:${r.status}`)).toEqual(['ft-l:done', 'ft-m:partial']);
+    const resumed = await runBench({ ...base, resume: JSON.parse(JSON.stringify(cut)) });
+    expect(resumed.complete).toBe(true);
+    expect(resumed.resumed).toHaveLength(1);
+    expect(resumed.startedAt).toBe(cut.startedAt);
+    const metrics = (r: typeof whole) => r.records.map((x) => [x.method, x.id, x.metrics]);
+    expect(metrics(resumed)).toEqual(metrics(whole));
+    // ft-l's records are the cut run's own (not run again): same edit times.
+    expect(resumed.records.filter((r) => r.method === 'ft-l').map((r) => r.editMs)).toEqual(
+      cut.records.filter((r) => r.method === 'ft-l').map((r) => r.editMs),
+    );
+    await expect(runBench({ ...base, resume: resumed })).rejects.toThrow(/nothing to resume/);
+    await expect(runBench({ ...base, n: 1, resume: JSON.parse(JSON.stringify(cut)) })).rejects.toThrow(
+      /options differ/,
+    );
+    bench.model.dispose();
   });
 
   it('fails a smoke run on any failed edit; a full run reports it in the results and exits 0', async () => {

@@ -770,8 +770,15 @@ export function renderMarkdown(
       `${o.split === 'train' ? 'training split: a tuning run' : 'evaluation split'}), ${o.mode} mode, seed ${o.seed}${o.smoke ? ', smoke run' : ''}. Backend ` +
       `${describeBackend(env.backend)}, ` +
       `Node ${env.node}, ${env.cpus} CPUs (${env.cpuModel}), commit ` +
-      `${env.gitCommit === null ? 'unknown' : `\`${env.gitCommit.slice(0, 12)}\``}` +
-      `${env.gitDirty === true ? ' with uncommitted changes (results.json has every hyperparameter)' : ''}; ` +
+      `${
+        env.shardCommits !== undefined
+          ? `per shard ${env.shardCommits.map((c) => `\`${c.slice(0, 12)}\``).join(', ')}`
+          : env.gitCommit === null
+            ? 'unknown'
+            : `\`${env.gitCommit.slice(0, 12)}\``
+      }` +
+      `${env.gitDirty === true ? ' with uncommitted changes (results.json has every hyperparameter)' : ''}` +
+      `${(results.resumed ?? []).map((r) => `, resumed at \`${(r.gitCommit ?? 'unknown').slice(0, 12)}\``).join('')}; ` +
       `${(results.wallMs / 60000).toFixed(1)} min wall-clock${o.jobs === undefined ? '' : ` (${o.jobs} jobs side by side)`}. Regenerate with \`pnpm bench\`.`,
     '',
     `${modelCaption(results)} Rank agreement is Spearman ρ and Kendall τ-b (tie-corrected) ` +
