@@ -103,6 +103,7 @@ export function mergeShards(parts: readonly { source: string; results: BenchResu
         .sort()
         .at(-1) || null,
     wallMs: all.reduce((sum, r) => sum + r.wallMs, 0),
+    mergedShards: count!,
     runs,
     records,
     pre: [...pre.values()].sort(

@@ -334,7 +334,8 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     [
       'Commit',
       `${env.shardCommits === undefined ? (env.gitCommit ?? 'unknown') : `per shard: ${env.shardCommits.join(', ')}`}` +
-        `${env.gitDirty === true ? ' (with uncommitted changes)' : ''}`,
+        `${env.gitDirty === true ? ' (with uncommitted changes)' : ''}` +
+        `${(results.resumed ?? []).map((r) => `; resumed at ${r.gitCommit ?? 'unknown'} (${r.startedAt})`).join('')}`,
     ],
     [
       'Packages',
@@ -344,7 +345,13 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     ],
     [
       'Wall-clock',
-      `${formatNumber(results.wallMs / 60000, 1)} min (${results.startedAt} – ${results.finishedAt ?? 'running'})`,
+      `${formatNumber(results.wallMs / 60000, 1)} min${
+        o.jobs !== undefined
+          ? `, ${o.jobs} jobs side by side`
+          : results.mergedShards !== undefined
+            ? `, summed over ${results.mergedShards} merged shards`
+            : ''
+      } (${results.startedAt} – ${results.finishedAt ?? 'running'})`,
     ],
   ];
   return `<!doctype html>

@@ -157,6 +157,8 @@ export interface BenchResults {
    * environment above is the run's start's).
    */
   resumed?: { startedAt: string; gitCommit: string | null; gitDirty?: boolean }[];
+  /** `pnpm bench merge`: how many shards were joined (`wallMs` is then their summed time). */
+  mergedShards?: number;
 }
 
 /** The commit of the checkout `cwd` is in, or null outside git (or without git). */

@@ -779,7 +779,13 @@ export function renderMarkdown(
       }` +
       `${env.gitDirty === true ? ' with uncommitted changes (results.json has every hyperparameter)' : ''}` +
       `${(results.resumed ?? []).map((r) => `, resumed at \`${(r.gitCommit ?? 'unknown').slice(0, 12)}\``).join('')}; ` +
-      `${(results.wallMs / 60000).toFixed(1)} min wall-clock${o.jobs === undefined ? '' : ` (${o.jobs} jobs side by side)`}. Regenerate with \`pnpm bench\`.`,
+      `${(results.wallMs / 60000).toFixed(1)} min ${
+        o.jobs !== undefined
+          ? `wall-clock (${o.jobs} jobs side by side)`
+          : results.mergedShards !== undefined
+            ? `summed over ${results.mergedShards} merged shards`
+            : 'wall-clock'
+      }. Regenerate with \`pnpm bench\`.`,
     '',
     `${modelCaption(results)} Rank agreement is Spearman ρ and Kendall τ-b (tie-corrected) ` +
       'between our column and the published one, over the methods present in both (the unedited row and ' +
