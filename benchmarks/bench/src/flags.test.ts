@@ -28,6 +28,7 @@ describe('parseFlags', () => {
       outKind: 'default',
       smoke: false,
       sequentialMax: 100,
+      jobs: 1,
       help: false,
     });
     expect(DEFAULT_OUT.replaceAll('\\', '/')).toMatch(/benchmarks\/results\/latest\/?$/);
@@ -143,6 +144,9 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--out', '--smoke'])).toThrow(/--out needs a value/);
     expect(parseFlags(['-h']).help).toBe(true);
     expect(parseFlags(['--', '--n', '3']).n).toBe(3);
+    expect(() => parseFlags(['--jobs', '2', '--shard', '1/2'])).toThrow(/--jobs or --shard/);
+    expect(() => parseFlags(['--jobs', '2', '--resume', 'x'])).toThrow(/--resume continues one process/);
+    expect(parseFlags(['--resume', 'old'], '/w')).toMatchObject({ resume: '/w/old', out: '/w/old' });
     expect(() => parseFlags(['--smoke=1'])).toThrow(FlagError);
   });
 });
