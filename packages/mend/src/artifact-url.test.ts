@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapabilityError, type EditRequest, edit, InvalidRequestError, initBackend, tf } from '@llmedit/core';
 import { loadSplit } from '@llmedit/datasets';
-import { type CausalLM, type FetchLike, scoreTargets } from '@llmedit/models';
+import { type CausalLM, scoreTargets } from '@llmedit/models';
 import { loadPretrained } from '@llmedit/pretrained';
-import { differingWeights, floatsBitEqual, weightBytes } from '@llmedit/testing';
+import { differingWeights, floatsBitEqual, folderFetch, weightBytes } from '@llmedit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   loadMendArtifact,
@@ -25,27 +25,9 @@ const hparams = mendPreset('default');
 let model: CausalLM;
 let request: EditRequest;
 
-/** Serves the committed artifact at BASE (404 for a missing file), with `overrides` replacing or removing files. */
-function artifactFetch(overrides: ReadonlyMap<string, Uint8Array | undefined> = new Map()): FetchLike {
-  return async (url) => {
-    const name = url.startsWith(BASE) ? url.slice(BASE.length) : undefined;
-    let bytes: Uint8Array | undefined;
-    if (name !== undefined && overrides.has(name)) bytes = overrides.get(name);
-    else if (name !== undefined) {
-      try {
-        bytes = new Uint8Array(readFileSync(join(committed, name)));
-      } catch {
-        bytes = undefined;
-      }
-    }
-    return {
-      ok: bytes !== undefined,
-      status: bytes === undefined ? 404 : 200,
-      arrayBuffer: async () => (bytes ?? new Uint8Array()).slice().buffer,
-      text: async () => new TextDecoder().decode(bytes),
-    };
-  };
-}
+/** Serves the committed artifact at BASE, with `overrides` replacing or removing files. */
+const artifactFetch = (overrides?: ReadonlyMap<string, Uint8Array | undefined>) =>
+  folderFetch(BASE, committed, overrides);
 
 beforeAll(async () => {
   await initBackend({ prefer: ['wasm', 'cpu'] });

@@ -27,4 +27,5 @@ export {
   useBackend,
   weightBytes,
 } from './fixtures.js';
+export { folderFetch } from './folder-fetch.js';
 export { describeTensors, measureLeaks, type TensorWatch, watchNewTensors } from './leaks.js';
