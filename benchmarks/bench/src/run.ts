@@ -27,6 +27,7 @@ import {
 import type { CausalLM } from '@llmedit/models';
 import type { BenchMethod, BenchModel, Prepared } from './bench-method.js';
 import { LAYERS_AUTO_BASE_PRESET, LAYERS_AUTO_METHODS } from './checkpoints.js';
+import { observingEditCalls } from './edit-calls.js';
 import { type BenchDataset, type BenchSplit, isKnowEditDataset } from './flags.js';
 import { type LayerTrace, layersBelow, traceEditLayer } from './layers-auto.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
@@ -214,31 +215,6 @@ function messageOf(error: unknown): string {
 
 function stepOf(result: EditResult<unknown, CausalLM, unknown>, requestIndex: number): EditStep | undefined {
   return result.steps.find((s) => s.requestIndices.includes(requestIndex));
-}
-
-/**
- * Wrap a method so that every `doEdit` call reports how many requests it edited (batch/sequential progress)
- * and the run stops between calls once `signal` is aborted.
- */
-function counting(
-  method: AnyEditMethod,
-  onEdited: (count: number) => void,
-  signal: AbortSignal | undefined,
-): AnyEditMethod {
-  return {
-    ...method,
-    async doEdit(context, model, requests, hparams) {
-      const outcome = await method.doEdit(context, model, requests, hparams);
-      onEdited(requests.length);
-      if (signal?.aborted) {
-        // edit() never sees this outcome, so undo and free it here.
-        outcome.restore();
-        outcome.dispose();
-        signal.throwIfAborted();
-      }
-      return outcome;
-    },
-  };
 }
 
 /**
@@ -755,11 +731,11 @@ async function runOne(
   let editedSoFar = 0;
   try {
     result = await edit({
-      method: counting(
+      method: observingEditCalls(
         method,
-        (count) => {
-          editedSoFar += count;
-          tick(count);
+        ({ requests }) => {
+          editedSoFar += requests;
+          tick(requests);
         },
         signal,
       ),

@@ -4,7 +4,7 @@
  * far is evaluated on that model: Reliability, Generalization, Locality (and Portability) of all T.
  * One sequence of `max` edits gives every point, since the first T edits of it are the T-edit sequence.
  */
-import { type AnyEditMethod, type EditRequest, edit, tf } from '@llmedit/core';
+import { type EditRequest, edit, tf } from '@llmedit/core';
 import { loadSplit } from '@llmedit/datasets';
 import {
   computePreEditParallel,
@@ -14,6 +14,7 @@ import {
 } from '@llmedit/evaluate';
 import { type CausalLM, scoreTargets } from '@llmedit/models';
 import type { BenchMethod } from './bench-method.js';
+import { observingEditCalls } from './edit-calls.js';
 import type { BenchSplit } from './flags.js';
 import type { MethodRun } from './results.js';
 
@@ -185,29 +186,21 @@ export async function runSequence(
   const method = entry.method;
   const editMs: number[] = [];
   let lastInfo: unknown;
-  // Times each edit call and keeps its report: a failure later in the sequence must not lose them.
-  const timed: AnyEditMethod = {
-    ...method,
-    async doEdit(context, m, batch, hparams) {
-      const t0 = performance.now();
-      const outcome = await method.doEdit(context, m, batch, hparams);
-      editMs.push(performance.now() - t0);
-      lastInfo = outcome.info;
+  // Each edit call's time and report, kept outside edit(): a failure later in the sequence must not lose them.
+  const timed = observingEditCalls(
+    method,
+    (call) => {
+      editMs.push(call.wallMs);
+      lastInfo = call.info;
       options.onEdited();
-      if (options.signal?.aborted) {
-        // edit() never sees this outcome, so undo and free it here.
-        outcome.restore();
-        outcome.dispose();
-        options.signal.throwIfAborted();
-      }
-      return outcome;
     },
-  };
+    options.signal,
+  );
   const points: SequentialPoint[] = [];
   let result: Awaited<ReturnType<typeof edit<unknown, CausalLM, void>>> | undefined;
   try {
     result = await edit({
-      method: timed as AnyEditMethod,
+      method: timed,
       model,
       requests: [...requests],
       hparams: options.hparams as Record<string, unknown>,
