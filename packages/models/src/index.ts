@@ -1,6 +1,7 @@
 // The browser-safe entry: no Node built-in is imported from here. Node resolves the package to `node.ts`,
 // which adds loading and saving model folders on disk.
 export { AddedNeurons, type AddedNeuronsInit } from './added-neurons.js';
+export { geluTanh, layerNorm } from './architectures/gpt2.js';
 export type { ArchitectureOps, WeightInit, WeightSpec } from './architectures/types.js';
 export { attentionBias, positionIds, type TokenBatch } from './attention-mask.js';
 export { chunkByTokens, type PaddingSide, padBatch } from './batching.js';
