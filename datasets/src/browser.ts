@@ -6,6 +6,7 @@ export * from './knowedit.js';
 export * from './known-facts.js';
 export * from './mmedit.js';
 export * from './mquake.js';
+export * from './scenes/index.js';
 export * from './splits.js';
 export type { LoadOptions, LoadResult, RecordContext, SkippedRecord } from './validate.js';
 export { answerAliases, locateSubject } from './validate.js';
