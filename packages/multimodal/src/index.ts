@@ -11,6 +11,15 @@ export {
 } from './config.js';
 export { type CreateVlmOptions, createRandomVlm, splitVlmWeights } from './create.js';
 export {
+  CAPTION_PROMPT,
+  CAPTION_PROMPT_REPHRASES,
+  captionExample,
+  type SceneExample,
+  type SceneTaskType,
+  vqaExamples,
+  vqaPrompt,
+} from './scene-tasks.js';
+export {
   imageFeatures,
   patchify,
   randomVisionWeights,

@@ -36,3 +36,19 @@ export async function saveVlm(model: VisionLanguageModel, dir: string): Promise<
   const tokenizer = model.languageModel.tokenizer;
   if (tokenizer !== undefined) writeJsonFile(join(dir, 'tokenizer.json'), tokenizer.toJSON());
 }
+export {
+  DEFAULT_VLM,
+  defaultVlmConfig,
+  defaultVlmDir,
+  loadDefaultVlm,
+  readDefaultVlmReport,
+  saveVisionCheckpoint,
+} from './default-vlm.js';
+export { evaluateScenes, type SceneAccuracy } from './train/evaluate-vlm.js';
+export {
+  answerLoss,
+  DEFAULT_VLM_TRAINING,
+  trainVisionSide,
+  type VlmTrainOptions,
+  type VlmTrainReport,
+} from './train/train-vlm.js';
