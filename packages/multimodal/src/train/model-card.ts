@@ -1,0 +1,66 @@
+import { writeFileSync } from 'node:fs';
+import type { VlmConfig } from '../config.js';
+import type { SceneAccuracy } from './evaluate-vlm.js';
+
+export interface VlmTrainingReport {
+  backend: string;
+  config: VlmConfig;
+  seconds: number;
+  lossCurve: { step: number; loss: number }[];
+  languageModelId: string;
+  heldOut: SceneAccuracy;
+  heldOutImageRephrase: SceneAccuracy;
+  trainingScenes: SceneAccuracy;
+  options: Record<string, unknown>;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+function accuracyRows(label: string, a: SceneAccuracy): string[] {
+  const types = ['colour', 'shape', 'count', 'position', 'existence', 'all'] as const;
+  return [
+    `| ${label} | ${types.map((t) => (a.vqa[t] === undefined ? 'n/a' : `${pct(a.vqa[t].accuracy)} (${a.vqa[t].count})`)).join(' | ')} | ${pct(a.caption.tokenAccuracy)} | ${pct(a.caption.exactMatch)} |`,
+  ];
+}
+
+/** MODEL.md of the default VLM, from the numbers the training command measured. */
+export function writeModelCard(file: string, r: VlmTrainingReport): void {
+  const v = r.config.vision;
+  const last = r.lossCurve.at(-1);
+  const text = `# default-vlm
+
+A small vision-language model in Hugging Face's LLaVA layout, the multimodal counterpart of the \`default\`
+language model: a CLIP-style vision tower and LLaVA's two-layer MLP projector trained on procedural scenes
+(\`@llmedit/datasets\` scenes: 1-4 coloured shapes on 64x64 images) in front of the **frozen** default
+language model (content hash \`${r.languageModelId}\`; its weights are not in this folder and did not change,
+so its text knowledge and every text probe of its own card are exactly as before).
+
+Written by \`pnpm --filter @llmedit/multimodal train\`; every number below was measured by that command.
+
+## Shape
+- Vision tower: ${v.imageSize}x${v.imageSize} images, ${v.patchSize}x${v.patchSize} patches (${(v.imageSize / v.patchSize) ** 2} image tokens, class token dropped), ${v.numLayers} pre-norm blocks of width ${v.hiddenSize}, ${v.numHeads} heads, MLP ${v.intermediateSize}, quick-GELU; features of block ${r.config.visionFeatureLayer}.
+- Projector: Linear(${v.hiddenSize} -> ${r.config.text.hiddenSize}), tanh-GELU, Linear(${r.config.text.hiddenSize} -> ${r.config.text.hiddenSize}).
+- Image tokens go before the text; placeholder token id ${r.config.imageTokenIndex} (its embedding row is replaced by the projected feature; position embeddings are kept).
+
+## Training
+- Objective: teacher-forced cross-entropy of the answer tokens after the image and the prompt ("Question: {q} Short answer:" for VQA, "a photo of" and its rephrases for captions), ${pct(Number(r.options.captionShare))} captions; question phrasings drawn from each question's templates; ${String(r.options.views)} renderings per training scene.
+- ${String(r.options.steps)} AdamW steps of ${String(r.options.batchSize)} examples, peak learning rate ${String(r.options.learningRate)}, warm-up ${String(r.options.warmup)}, cosine decay; ${(r.seconds / 60).toFixed(1)} min on ${r.backend}.
+- Final training loss (mean of the last 25 steps): ${last === undefined ? 'n/a' : last.loss.toFixed(4)}.
+
+## Accuracy
+Teacher-forced exact match per question (every answer token is the argmax: what greedy decoding answers), count
+of questions in brackets; captions: mean token accuracy and whole-caption exact match.
+
+| scenes | colour | shape | count | position | existence | all VQA | caption tokens | caption exact |
+|---|---|---|---|---|---|---|---|---|
+${[
+  ...accuracyRows(`held-out (${r.heldOut.scenes}, view 0)`, r.heldOut),
+  ...accuracyRows(`held-out image rephrases (view 1)`, r.heldOutImageRephrase),
+  ...accuracyRows(`training (${r.trainingScenes.scenes}, view 0)`, r.trainingScenes),
+].join('\n')}
+
+The held-out scenes are the evaluation seed range from which the E-VQA and E-IC edit sets are built, as MMEdit
+built its sets: from the cases this model gets wrong.
+`;
+  writeFileSync(file, text);
+}
