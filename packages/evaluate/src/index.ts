@@ -26,6 +26,19 @@ export {
   type Suite,
 } from './evaluate.js';
 export { evaluateMultiHop, type MultiHopCase, type MultiHopOptions } from './mquake.js';
+export {
+  type ImageConditionedModel,
+  MULTIMODAL_LOCALITY_TOP_K,
+  type MultimodalEditRecord,
+  type MultimodalPreEdit,
+  type MultimodalScores,
+  type MultimodalTask,
+  multimodalMetricValues,
+  multimodalPreEdit,
+  multimodalScores,
+  multimodalVqaPrompt,
+  topKAgreement,
+} from './multimodal.js';
 export { meanNgramEntropy, ngramEntropy, ngramEntropyOf, wordTokens } from './ngram-entropy.js';
 export {
   computePreEditParallel,

@@ -30,6 +30,11 @@ export const PROTOCOL_TAGS = {
    * ground truth.
    */
   pooledTokenAccuracy: 'rome-zsre/pooled-token-accuracy',
+  /**
+   * MMEdit's M-Locality: the pre- and post-edit top-10 token ids at each answer position compared rank by
+   * rank, as the fraction of equal entries over positions x 10 (multimodal.ts).
+   */
+  topKAgreement: 'pre-post/top10-agreement',
 } as const;
 
 export type ProtocolTag = (typeof PROTOCOL_TAGS)[keyof typeof PROTOCOL_TAGS];
