@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EditRequest } from '@llmedit/core';
@@ -146,4 +146,47 @@ export function loadSplit(dataset: SplitDataset, split: SplitName): EditRequest[
   if (dataset === 'counterfact') return loadCounterFactSplit(split).requests;
   if (dataset === 'zsre') return loadZsreSplit(split).requests;
   throw new DatasetError(String(dataset), 'has no fixed split');
+}
+
+/** The scene edit sets (MMEdit E-VQA / E-IC on procedural scenes), by task and split. */
+export type SceneEditTask = 'evqa' | 'eic';
+export type SceneEditSplit = 'eval' | 'train';
+
+const SCENE_EDIT_TASKS: readonly SceneEditTask[] = ['evqa', 'eic'];
+const SCENE_EDIT_SPLITS: readonly SceneEditSplit[] = ['eval', 'train'];
+
+export interface SceneEditLoadOptions extends LoadOptions {
+  /** Folder holding the files (default `data/scenes` of this package). */
+  dir?: string;
+}
+
+/** Path of a scene edit set: `data/scenes/{task}_{split}.json` (MMEdit's fields and array layout). */
+export function sceneEditsPath(task: SceneEditTask, split: SceneEditSplit, dir?: string): string {
+  if (!SCENE_EDIT_TASKS.includes(task))
+    throw new DatasetError(String(task), `is not a scene edit task (${SCENE_EDIT_TASKS.join(', ')})`);
+  if (!SCENE_EDIT_SPLITS.includes(split))
+    throw new DatasetError(String(split), `is not a scene edit split (${SCENE_EDIT_SPLITS.join(', ')})`);
+  const file = `${task}_${split}.json`;
+  return dir === undefined ? datasetPath(`scenes/${file}`) : resolve(dir, file);
+}
+
+/**
+ * A scene edit set read with the MMEdit parser. The files are generated from the default VLM's mistakes by
+ * `pnpm --filter @llmedit/multimodal build-edit-sets` (data/scenes/MANIFEST.json names the VLM), so a missing
+ * file says how to build it.
+ */
+export function loadSceneEdits(
+  task: SceneEditTask,
+  split: SceneEditSplit,
+  options: SceneEditLoadOptions = {},
+): LoadResult<MMEditRecord> {
+  const path = sceneEditsPath(task, split, options.dir);
+  if (!existsSync(path)) {
+    throw new DatasetError(
+      path,
+      'is not built: run `pnpm --filter @llmedit/multimodal build-edit-sets` (needs the default VLM)',
+    );
+  }
+  const { dir: _, ...load } = options;
+  return loadMMEditFile(path, load);
 }

@@ -11,6 +11,15 @@ export {
 } from './config.js';
 export { type CreateVlmOptions, createRandomVlm, splitVlmWeights } from './create.js';
 export {
+  type BuildSceneEditsOptions,
+  buildSceneEdits,
+  SCENE_EDIT_TASKS,
+  type SceneEditJson,
+  type SceneEditSet,
+  type SceneEditTask,
+  type TextLocalityProbe,
+} from './edit-sets.js';
+export {
   CAPTION_PROMPT,
   CAPTION_PROMPT_REPHRASES,
   captionExample,

@@ -44,6 +44,18 @@ export {
   readDefaultVlmReport,
   saveVisionCheckpoint,
 } from './default-vlm.js';
+export {
+  DEFAULT_SCENE_EDIT_FILES,
+  SCENE_EDIT_MANIFEST,
+  type SceneEditFileSpec,
+  type SceneEditManifest,
+  type SceneEditManifestFile,
+  type SceneEditSplit,
+  sceneEditFileName,
+  type WriteSceneEditsOptions,
+  writeSceneEditSets,
+  zsreTextLocality,
+} from './edit-sets-files.js';
 export { evaluateScenes, type SceneAccuracy } from './train/evaluate-vlm.js';
 export {
   answerLoss,
