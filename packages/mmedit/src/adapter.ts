@@ -157,11 +157,10 @@ export function multimodalAdapter<H>(
     ...(prepare === undefined
       ? {}
       : {
-          // Trained on the language model, text only: the artifact is the text method's (README).
+          // Trained on the language model itself, text only (worker threads and artifact folders expect a
+          // plain model): the artifact is the text method's, keyed by the language model's id (README).
           doPrepare: (context, model, trainingRequests, hparams) =>
-            withCurrentImage(vlmBaseOf(model), undefined, () =>
-              prepare.call(textMethod, context, imageView(vlmBaseOf(model)), trainingRequests, hparams),
-            ),
+            prepare.call(textMethod, context, vlmBaseOf(model).languageModel, trainingRequests, hparams),
         }),
     async doEdit(context, model, requests, hparams): Promise<EditOutcome<VisionLanguageModel>> {
       const vlm = vlmBaseOf(model);

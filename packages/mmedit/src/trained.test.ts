@@ -35,6 +35,14 @@ describe('trained methods on a VLM over the default language model', () => {
     expect(vlm.withImage('img:1').modelId).not.toBe(vlm.languageModel.modelId);
   });
 
+  it('declares training like the text methods (doPrepare trains on the language model, text only)', () => {
+    for (const method of [serac, mend, ke]) {
+      expect(method.capabilities.requiresTraining).toBe(true);
+      expect(typeof method.doPrepare).toBe('function');
+      expect(method.capabilities.multimodal).toBe(true);
+    }
+  });
+
   it('a text method on a plain withImage view is refused by its artifact check, as the adapter avoids', async () => {
     const view = vlm.withImage('img:1');
     const { image: _image, ...textRequest } = IMAGE_REQUEST;
