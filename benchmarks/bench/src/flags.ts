@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EDIT_MODES, type EditMode, LlmeditError } from '@llmedit/core';
 import { KNOWEDIT_SHAPES, type KnowEditShape } from '@llmedit/datasets';
+import { DEFAULT_MULTIMODAL_N, MAX_MULTIMODAL_N, SMOKE_MULTIMODAL_N } from './multimodal.js';
 import type { Shard } from './results.js';
 import { DEFAULT_SEQUENTIAL_MAX, MAX_SEQUENTIAL, SMOKE_SEQUENTIAL_MAX } from './sequential.js';
 
@@ -97,6 +98,13 @@ export interface BenchFlags {
    * run is in single mode and edits ZsRE, else 0.
    */
   sequentialMax: number;
+  /**
+   * Table D's records per data set (`--multimodal-n`, 0: no Table D). Default: 30 (2 with --smoke) for the
+   * default model in single mode without --methods, else 0.
+   */
+  multimodalN: number;
+  /** `--multimodal-methods`: Table D's methods (default: all registered). */
+  multimodalMethods: string[] | undefined;
   /** `--jobs N`: the run as N shards in N child processes on this machine, merged at the end. */
   jobs: number;
   /** `--resume DIR`: the folder of an unfinished run of the same command, continued (and written) there. */
@@ -139,6 +147,11 @@ file) and writes results.json, table.md and report.html.
                        is evaluated at T = 1, 10, 100, ... and T (default ${DEFAULT_SEQUENTIAL_MAX}, --smoke ${SMOKE_SEQUENTIAL_MAX}, when
                        the run is in single mode and edits zsre; 0: no Table E; at most ${MAX_SEQUENTIAL}: past
                        the 300 evaluation records the sequence continues with the training split)
+  --multimodal-n N     Table D: each multimodal method (ft-llm, ft-vision, ike, serac, mend, ke) edits the
+                       default VLM on N E-VQA and N E-IC records (default ${DEFAULT_MULTIMODAL_N}, --smoke ${SMOKE_MULTIMODAL_N}, for the default
+                       model in single mode without --methods; 0: no Table D; at most ${MAX_MULTIMODAL_N})
+  --multimodal-methods a,b
+                       Table D's methods (default: all six)
   --out DIR            output folder (default: benchmarks/results/latest for a full default run, that is
                        without --methods, --datasets, --n, --seed, --model, --mode or --sequential-max; --smoke:
                        benchmarks/bench/bench-results/smoke; any other run: benchmarks/bench/bench-results/<what differs>)
@@ -187,6 +200,8 @@ export const BENCH_OPTIONS = {
   hparams: { type: 'string' },
   layers: { type: 'string' },
   'sequential-max': { type: 'string' },
+  'multimodal-n': { type: 'string' },
+  'multimodal-methods': { type: 'string' },
   jobs: { type: 'string' },
   resume: { type: 'string' },
   smoke: { type: 'boolean' },
@@ -315,8 +330,24 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
           : DEFAULT_SEQUENTIAL_MAX
         : 0
       : parseInteger('--sequential-max', sequentialValue, 0, MAX_SEQUENTIAL);
-  if (datasets.length === 0 && datasetFile === undefined && sequentialMax === 0) {
-    throw new FlagError('--datasets none leaves nothing to run: give --sequential-max T for Table E alone');
+  const multimodalValue = values.get('--multimodal-n');
+  const multimodalN =
+    multimodalValue === undefined
+      ? modeValue === 'single' && methods === undefined && (values.get('--model') ?? 'default') === 'default'
+        ? smoke
+          ? SMOKE_MULTIMODAL_N
+          : DEFAULT_MULTIMODAL_N
+        : 0
+      : parseInteger('--multimodal-n', multimodalValue, 0, MAX_MULTIMODAL_N);
+  const multimodalMethodsValue = values.get('--multimodal-methods');
+  const multimodalMethods =
+    multimodalMethodsValue === undefined
+      ? undefined
+      : parseList('--multimodal-methods', multimodalMethodsValue);
+  if (datasets.length === 0 && datasetFile === undefined && sequentialMax === 0 && multimodalN === 0) {
+    throw new FlagError(
+      '--datasets none leaves nothing to run: give --sequential-max T for Table E or --multimodal-n N for Table D',
+    );
   }
 
   const jobsValue = values.get('--jobs');
@@ -357,6 +388,8 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     layersAuto,
     ...(shard === undefined ? {} : { shard }),
     ...(sequentialValue === undefined ? {} : { sequentialMax }),
+    ...(multimodalValue === undefined ? {} : { multimodalN }),
+    ...(multimodalMethods === undefined ? {} : { multimodalMethods }),
   });
   const outKind: BenchFlags['outKind'] =
     outValue !== undefined || resume !== undefined
@@ -392,6 +425,8 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     smoke,
     shard,
     sequentialMax,
+    multimodalN,
+    multimodalMethods,
     jobs,
     ...(resume === undefined ? {} : { resume }),
     help: booleans.has('--help'),
@@ -427,6 +462,9 @@ export function partialRunName(run: {
   shard?: Shard;
   /** `--sequential-max`, when given. */
   sequentialMax?: number;
+  /** `--multimodal-n` and `--multimodal-methods`, when given. */
+  multimodalN?: number;
+  multimodalMethods?: readonly string[];
 }): string | undefined {
   const parts: string[] = [];
   if (run.methods !== undefined) parts.push(run.methods.join('+'));
@@ -442,6 +480,9 @@ export function partialRunName(run: {
   if (run.layersAuto === true) parts.push('layers-auto');
   if (run.sequentialMax !== undefined && run.sequentialMax !== DEFAULT_SEQUENTIAL_MAX)
     parts.push(`sequential-max-${run.sequentialMax}`);
+  if (run.multimodalN !== undefined && run.multimodalN !== DEFAULT_MULTIMODAL_N)
+    parts.push(`multimodal-n${run.multimodalN}`);
+  if (run.multimodalMethods !== undefined) parts.push(`multimodal-${run.multimodalMethods.join('+')}`);
   if (run.shard !== undefined) parts.push(`shard-${run.shard.index}-of-${run.shard.count}`);
   if (parts.length === 0) return undefined;
   return parts.join('.').replace(/[^A-Za-z0-9+._-]/g, '_');

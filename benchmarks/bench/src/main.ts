@@ -10,6 +10,7 @@ import {
   UnknownMethodError,
 } from '@llmedit/core';
 import { loadKnowEditFile } from '@llmedit/datasets';
+import { DEFAULT_VLM, loadDefaultVlm } from '@llmedit/multimodal';
 import type { BenchMethod } from './bench-method.js';
 import { checkpointBuilt, loadBenchModel } from './bench-model.js';
 import { describeShape } from './checkpoints.js';
@@ -27,10 +28,11 @@ import { runJobs } from './jobs.js';
 import { MergeError, mergeShards, readShards } from './merge.js';
 import { methodPackages } from './method-packages.js';
 import { BENCH_METHODS } from './methods.js';
+import { MULTIMODAL_BENCH_METHODS } from './multimodal-methods.js';
 import { progressBar } from './progress.js';
 import { renderHtml } from './report-html.js';
 import { type BenchResults, environment, writeFileAtomic } from './results.js';
-import { ResumeError, type RunOptions, runBench } from './run.js';
+import { type MultimodalRunOptions, ResumeError, type RunOptions, runBench } from './run.js';
 import { buildTables, renderMarkdown } from './tables.js';
 
 /** Packages whose versions results.json records, besides the packages of the methods that ran. */
@@ -266,7 +268,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       `${bench.preset ?? `none, no checkpoint with presets has its shape (${describeShape(bench.model.config)})`}), ` +
       `${methods.map((m) => m.method.id).join(', ')} on ${datasets.join(', ')}, n=${flags.n}, ` +
       `${flags.mode} mode, seed ${flags.seed}` +
-      `${flags.sequentialMax > 0 ? `; Table E: ${flags.sequentialMax} sequential zsre edits per method` : ''}\n`,
+      `${flags.sequentialMax > 0 ? `; Table E: ${flags.sequentialMax} sequential zsre edits per method` : ''}` +
+      `${flags.multimodalN > 0 ? `; Table D: ${flags.multimodalN} E-VQA and E-IC records per multimodal method` : ''}\n`,
   );
 
   const controller = new AbortController();
@@ -292,6 +295,18 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     }
   }
 
+  let multimodal: MultimodalRunOptions | undefined;
+  if (flags.multimodalN > 0) {
+    try {
+      multimodal = loadMultimodal(flags);
+    } catch (error) {
+      if (error instanceof LlmeditError) {
+        stderr.write(`Table D: ${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
+  }
   const packageOf = await methodPackages(methods.map((m) => m.method));
   const bar = progressBar(stderr);
   mkdirSync(flags.out, { recursive: true });
@@ -316,6 +331,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       split: flags.split,
       ...(flags.layersAuto ? { layersAuto: true } : {}),
       ...(flags.sequentialMax > 0 ? { sequentialMax: flags.sequentialMax } : {}),
+      ...(multimodal === undefined ? {} : { multimodal }),
       ...(resume === undefined ? {} : { resume }),
       ...(hparamsOverrides.size === 0
         ? {}
@@ -339,6 +355,22 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   return report(results, flags, stdout, stderr);
 }
 
+/** Table D's VLM and methods (`--multimodal-n`, `--multimodal-methods`). */
+function loadMultimodal(flags: BenchFlags): MultimodalRunOptions {
+  const wanted = flags.multimodalMethods;
+  const known = MULTIMODAL_BENCH_METHODS.map((m) => m.method.id);
+  const unknown = wanted?.filter((id) => !known.includes(id)) ?? [];
+  if (unknown.length > 0) {
+    throw new FlagError(
+      `--multimodal-methods: unknown method(s) ${unknown.join(', ')} (known: ${known.join(', ')})`,
+    );
+  }
+  const methods = MULTIMODAL_BENCH_METHODS.filter(
+    (m) => wanted === undefined || wanted.includes(m.method.id),
+  );
+  return { vlm: loadDefaultVlm(), name: DEFAULT_VLM, methods, n: flags.multimodalN };
+}
+
 /** Write the outputs, print the tables, and say what failed: the exit code of a run. */
 function report(
   results: BenchResults,
@@ -358,6 +390,9 @@ function report(
     ...(results.sequential?.runs ?? [])
       .filter((r) => r.status === 'failed')
       .map((r) => ({ ...r, dataset: 'the zsre sequence (Table E)' })),
+    ...(results.multimodal?.runs ?? [])
+      .filter((r) => r.status === 'failed')
+      .map((r) => ({ ...r, dataset: `${r.dataset} (Table D)` })),
   ];
   for (const r of failed) stderr.write(`${r.method} on ${r.dataset} failed: ${r.reason}\n`);
   if (failed.length > 0) return 1;

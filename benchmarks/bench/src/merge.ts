@@ -78,6 +78,20 @@ export function mergeShards(parts: readonly { source: string; results: BenchResu
                 unitOf({ method: b.method, dataset: 'zsre', table: 'E' }),
             ),
         };
+  // Table D: every shard's runs in the whole run's unit order, the unedited values of every data set.
+  const withMultimodal = all.filter((r) => r.multimodal !== undefined);
+  const multimodalOrder = (r: { method: string; dataset: string }) =>
+    (options.multimodal?.methods.indexOf(r.method) ?? 0) * 2 + (r.dataset === 'e-vqa' ? 0 : 1);
+  const multimodal =
+    withMultimodal[0]?.multimodal === undefined
+      ? undefined
+      : {
+          ...withMultimodal[0].multimodal,
+          pre: Object.assign({}, ...withMultimodal.map((r) => r.multimodal!.pre)),
+          runs: withMultimodal
+            .flatMap((r) => r.multimodal!.runs)
+            .sort((a, b) => multimodalOrder(a) - multimodalOrder(b)),
+        };
   // Array.prototype.sort is stable: within a unit the records keep the order they were edited in.
   const runs = all.flatMap((r) => r.runs).sort((a, b) => unitOf(a) - unitOf(b));
   const records = all.flatMap((r) => r.records).sort((a, b) => unitOf(a) - unitOf(b));
@@ -110,6 +124,7 @@ export function mergeShards(parts: readonly { source: string; results: BenchResu
       (a, b) => datasetOrder(a.dataset) - datasetOrder(b.dataset) || a.index - b.index,
     ),
     ...(sequential === undefined ? {} : { sequential }),
+    ...(multimodal === undefined ? {} : { multimodal }),
   };
 }
 

@@ -701,6 +701,33 @@ export const WISE_TABLE_2 = {
 };
 
 /** How one of our methods is named in each published table (absent: not in that table). */
+const mmedit: PublishedSource = {
+  label: 'MMEdit',
+  citation:
+    'Cheng et al. 2023, Can We Edit Multimodal Large Language Models? (EMNLP 2023, arXiv 2310.08475): ' +
+    'M-Generality as listed in zjunlp/EasyEdit README.md at commit a0e981eedf6e6cf47088611d96e9292d39f27d4b, ' +
+    'lines 633-645 (AUTHOR-MIRROR; shared/reference/tables.md section 2)',
+};
+
+/**
+ * The one MMEdit result block found: M-Generality (percent) of KE, IKE, SERAC and MEND, per data set and
+ * model. The README does not say whether these are the paper's numbers or a rerun after later fixes.
+ */
+export const MMEDIT_M_GENERALITY = {
+  source: mmedit,
+  models: ['MiniGPT-4', 'BLIP-2 OPT'] as const,
+  values: {
+    'e-vqa': {
+      'MiniGPT-4': { KE: 88.6, IKE: 99.95, SERAC: 88.1, MEND: 99.6 },
+      'BLIP-2 OPT': { KE: 74.6, IKE: 99.79, SERAC: 99.2, MEND: 99.4 },
+    },
+    'e-ic': {
+      'MiniGPT-4': { KE: 13.6, IKE: 91.0, SERAC: 91.47, MEND: 93.35 },
+      'BLIP-2 OPT': { KE: 1.6, IKE: 96.55, SERAC: 99.72, MEND: 93.48 },
+    },
+  },
+} as const;
+
 export interface PublishedNames {
   /** Yao et al. Table 1 row. */
   survey?: string;
@@ -715,4 +742,6 @@ export interface PublishedNames {
   memory?: string;
   /** Row of WISE's Table 2 (sequential ZsRE editing). */
   wise?: string;
+  /** Column of MMEdit's M-Generality block (Table D). */
+  mmedit?: string;
 }

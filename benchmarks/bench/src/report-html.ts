@@ -1,4 +1,5 @@
 import { describeBackend } from '@llmedit/core';
+import { encodePng, renderSceneImage } from '@llmedit/datasets';
 import * as echarts from 'echarts';
 import type { BenchResults } from './results.js';
 import type { SequentialMetric, SequentialPoint } from './sequential.js';
@@ -280,7 +281,32 @@ tr.agreement td { font-size: 11px; }
 figure.grid { display: flex; flex-wrap: wrap; gap: 8px; }
 .warn { background: #fff3cd; padding: 0.5em 1em; border: 1px solid #e0c36b; }
 figure { margin: 1em 0; }
+img.scene { image-rendering: pixelated; }
 `;
+
+/** A scene image as an inline PNG (the report stays one self-contained file). */
+function sceneImageTag(id: string, label: string): string {
+  const png = encodePng(renderSceneImage(id));
+  return `<img class="scene" src="data:image/png;base64,${Buffer.from(png).toString('base64')}" alt="${escapeHtml(label)}" width="96" height="96">`;
+}
+
+/** Table D's example edits of one data set: the image, the prompt, the target and greedy answers before/after. */
+function multimodalExamples(results: BenchResults, dataset: string): string {
+  const runs = (results.multimodal?.runs ?? []).filter((r) => r.dataset === dataset && r.examples.length > 0);
+  if (runs.length === 0) return '';
+  const rows = runs.flatMap((run) =>
+    run.examples.map(
+      (e) =>
+        `<tr><td>${escapeHtml(run.method)}</td><td>${sceneImageTag(e.image, e.image)}</td><td>${escapeHtml(e.prompt)}</td>` +
+        `<td>${escapeHtml(e.target)}</td><td>${escapeHtml(e.before)}</td><td>${escapeHtml(e.after)}</td></tr>`,
+    ),
+  );
+  return (
+    '<figcaption>Example edits: greedy answers of the VLM before and after each edit (up to 12 tokens).</figcaption>' +
+    '<div class="scroll"><table><tr><th>method</th><th>image</th><th>prompt</th><th>target</th><th>before</th><th>after</th></tr>' +
+    `${rows.join('')}</table></div>`
+  );
+}
 
 /** A self-contained HTML report: the tables, static SVG charts (ECharts server-side rendering) and the run's facts. */
 export function renderHtml(results: BenchResults, tables: readonly Table[] = buildTables(results)): string {
@@ -294,6 +320,7 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     else if (t.id === 'B1') chart = tableChart(t, ['S', 'ES', 'PS', 'NS'], '%');
     else if (t.id === 'B3') chart = tableChart(t, ['efficacy', 'paraphrase', 'specificity'], '%');
     else if (t.id === 'C') chart = costChart(t);
+    else if (t.id.startsWith('D-')) chart = multimodalExamples(results, t.id.slice(2));
     else if (t.id === 'E-summary')
       chart = sequenceCharts(results)
         .map((svg) => `<div class="cell">${svg}</div>`)
@@ -327,6 +354,15 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
             `${results.sequential.max} sequential ZsRE edits per method (${results.sequential.sources.eval} ` +
               `evaluation-split records, ${results.sequential.sources.train} training-split records), ` +
               `evaluated at T = ${results.sequential.checkpoints.join(', ')}`,
+          ] as [string, string],
+        ]),
+    ...(results.multimodal === undefined
+      ? []
+      : [
+          [
+            'Table D',
+            `${results.multimodal.n} E-VQA and E-IC records per multimodal method on ${results.multimodal.vlm.name} ` +
+              `(${results.multimodal.vlm.hash}; language model ${results.multimodal.vlm.languageModel})`,
           ] as [string, string],
         ]),
     ['Backend', describeBackend(env.backend)],

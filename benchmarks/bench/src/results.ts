@@ -5,6 +5,7 @@ import { type BackendInfo, type EditMode, tf } from '@llmedit/core';
 import type { MetricValue } from '@llmedit/evaluate';
 import type { BenchDataset, BenchSplit } from './flags.js';
 import type { AutoLayers } from './layers-auto.js';
+import type { MultimodalResults } from './multimodal.js';
 import type { PublishedNames } from './published.js';
 import type { SequentialResults } from './sequential.js';
 
@@ -126,6 +127,8 @@ export interface BenchResults {
     layersAuto?: true;
     /** Table E's T of the last point (`--sequential-max`); absent: the run has no Table E. */
     sequentialMax?: number;
+    /** Table D's records per data set and its methods; absent: the run has no Table D. */
+    multimodal?: { n: number; methods: string[] };
     /** `--jobs N`: the run was N shards side by side in N processes, merged (absent: one process). */
     jobs?: number;
   };
@@ -152,6 +155,8 @@ export interface BenchResults {
   records: EditRecord[];
   /** Table E (sequential editing), when the run has it. */
   sequential?: SequentialResults;
+  /** Table D (multimodal editing), when the run has it. */
+  multimodal?: MultimodalResults;
   /**
    * `--resume`: each time the run was continued after its process stopped, when and at which commit (the
    * environment above is the run's start's).

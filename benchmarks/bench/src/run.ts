@@ -30,6 +30,14 @@ import { LAYERS_AUTO_BASE_PRESET, LAYERS_AUTO_METHODS } from './checkpoints.js';
 import { observingEditCalls } from './edit-calls.js';
 import { type BenchDataset, type BenchSplit, isKnowEditDataset } from './flags.js';
 import { type LayerTrace, layersBelow, traceEditLayer } from './layers-auto.js';
+import {
+  MULTIMODAL_DATASETS,
+  type MultimodalBenchMethod,
+  type MultimodalDataset,
+  multimodalPre,
+  multimodalRecords,
+  runMultimodalUnit,
+} from './multimodal.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
 import { RESULTS_SCHEMA } from './results.js';
 import {
@@ -88,6 +96,8 @@ export interface RunOptions {
   layersAuto?: boolean;
   /** Table E: each method's sequence of this many ZsRE edits (see sequential.ts); absent: no Table E. */
   sequentialMax?: number;
+  /** Table D: multimodal methods on the default VLM's E-VQA and E-IC (see multimodal.ts); absent: no Table D. */
+  multimodal?: MultimodalRunOptions;
   /**
    * `--resume`: the partial results of this same run (interrupted, or its process died): the units it
    * finished are kept as they are and only the others run.
@@ -111,6 +121,28 @@ export function shardUnits<M>(
   if (sequential)
     units.push(...methods.map((method) => ({ method, dataset: 'zsre' as const, table: 'E' as const })));
   return shard === undefined ? units : units.filter((_, u) => u % shard.count === shard.index - 1);
+}
+
+export interface MultimodalRunOptions {
+  vlm: import('@llmedit/multimodal').VisionLanguageModel;
+  /** The VLM's name in the results ('default-vlm'). */
+  name: string;
+  methods: readonly MultimodalBenchMethod[];
+  /** Records per data set. */
+  n: number;
+}
+
+/**
+ * Table D's (method, data set) units this run takes. They follow the text and Table E units in the shard
+ * order (`first` is how many of those the whole run has), so shards split them like the others.
+ */
+export function multimodalUnits<M>(
+  methods: readonly M[],
+  first: number,
+  shard?: Shard,
+): { method: M; dataset: MultimodalDataset }[] {
+  const units = methods.flatMap((method) => MULTIMODAL_DATASETS.map((dataset) => ({ method, dataset })));
+  return shard === undefined ? units : units.filter((_, u) => (first + u) % shard.count === shard.index - 1);
 }
 
 /** `--resume` was given results that are not an unfinished run of the same command. */
@@ -234,7 +266,10 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       : isKnowEditDataset(unit.dataset)
         ? Math.min(n, options.fileRecords?.[unit.dataset]?.length ?? 0)
         : n;
-  const total = units.reduce((sum, unit) => sum + sizeOf(unit), 0);
+  const mm = options.multimodal;
+  const textUnits = shardUnits(methods, datasets, undefined, sequentialMax !== undefined).length;
+  const mmUnits = mm === undefined ? [] : multimodalUnits(mm.methods, textUnits, options.shard);
+  const total = units.reduce((sum, unit) => sum + sizeOf(unit), 0) + mmUnits.length * (mm?.n ?? 0);
   // A resumed run keeps the units its earlier process finished (a unit cut short, 'partial', runs again).
   const resume = options.resume;
   const finished = new Set(
@@ -277,6 +312,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       ...(options.hparamsFiles === undefined ? {} : { hparamsFiles: options.hparamsFiles }),
       ...(options.layersAuto === true ? { layersAuto: true as const } : {}),
       ...(sequentialMax === undefined ? {} : { sequentialMax }),
+      ...(mm === undefined ? {} : { multimodal: { n: mm.n, methods: mm.methods.map((m) => m.method.id) } }),
     },
     model: {
       name: bench.name,
@@ -332,6 +368,12 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
         ),
       };
     }
+  }
+  if (resume?.multimodal !== undefined) {
+    results.multimodal = {
+      ...resume.multimodal,
+      runs: resume.multimodal.runs.filter((r) => r.status !== 'partial'),
+    };
   }
   const earlierMs = resume?.wallMs ?? 0;
   const finish = (complete: boolean): BenchResults => {
@@ -438,6 +480,47 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     results.runs.push(run);
     if (run.status === 'failed') progress(`${entry.method.id} on ${dataset} failed: ${run.reason}`);
     options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
+  }
+  if (mm !== undefined) {
+    const finishedD = new Set(results.multimodal?.runs.map((r) => `${r.method}\u0000${r.dataset}`) ?? []);
+    const pending = mmUnits.filter((u) => !finishedD.has(`${u.method.method.id}\u0000${u.dataset}`));
+    done += (mmUnits.length - pending.length) * mm.n;
+    const languageModel = mm.vlm.languageModel.modelId;
+    results.multimodal ??= {
+      n: mm.n,
+      vlm: { name: mm.name, hash: mm.vlm.modelId, languageModel },
+      methods: mm.methods.map(({ method, published }) => ({
+        id: method.id,
+        displayName: method.displayName,
+        ...(published === undefined ? {} : { published }),
+      })),
+      pre: {},
+      runs: [],
+    };
+    const recordsOf = new Map<MultimodalDataset, ReturnType<typeof multimodalRecords>>();
+    for (const unit of pending) {
+      if (signal?.aborted) return finish(false);
+      let data = recordsOf.get(unit.dataset);
+      if (data === undefined) {
+        progress(`pre-edit ${unit.dataset}`);
+        data = multimodalRecords(unit.dataset, mm.n);
+        recordsOf.set(unit.dataset, data);
+        results.multimodal.pre[unit.dataset] ??= multimodalPre(mm.vlm, unit.dataset, data);
+      }
+      progress(`${unit.method.method.id} on ${unit.dataset}`);
+      const run = await runMultimodalUnit(unit.method, unit.dataset, mm.vlm, data, {
+        seed,
+        ...(signal === undefined ? {} : { signal }),
+        onEdited() {
+          done += 1;
+          progress(`${unit.method.method.id} on ${unit.dataset}`);
+        },
+      });
+      done += data.length - run.records.length;
+      results.multimodal.runs.push(run);
+      if (run.status === 'failed') progress(`${run.method} on ${unit.dataset} failed: ${run.reason}`);
+      options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });
+    }
   }
   return finish(!signal?.aborted);
 }

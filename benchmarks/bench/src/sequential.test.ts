@@ -44,7 +44,7 @@ describe('Table E: where the sequence comes from', () => {
     const long = parseFlags(['--datasets', 'none', '--sequential-max', '1000', '--methods', 'grace']);
     expect(long).toMatchObject({ datasets: [], sequentialMax: 1000 });
     expect(long.out).toMatch(/grace\.none\.sequential-max-1000$/);
-    expect(() => parseFlags(['--datasets', 'none'])).toThrow(/leaves nothing to run/);
+    expect(() => parseFlags(['--datasets', 'none', '--multimodal-n', '0'])).toThrow(/leaves nothing to run/);
     expect(() => parseFlags(['--sequential-max', '2000'])).toThrow(/between 0 and 1037/);
   });
 });

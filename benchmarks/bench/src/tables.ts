@@ -2,7 +2,14 @@ import { describeBackend } from '@llmedit/core';
 import { type AggregateReport, aggregate, bootstrapMean, type RecordResult } from '@llmedit/evaluate';
 import { type BenchDataset, isKnowEditDataset, type ShippedDataset } from './flags.js';
 import {
+  MULTIMODAL_DATASETS,
+  MULTIMODAL_METRIC_LABELS,
+  MULTIMODAL_METRICS,
+  type MultimodalDataset,
+} from './multimodal.js';
+import {
   EASYEDIT_GPU_MEMORY,
+  MMEDIT_M_GENERALITY,
   type PublishedColumn,
   type PublishedNames,
   ROME_TABLE_1,
@@ -444,6 +451,84 @@ export function tableE(results: BenchResults, edits: number): Table {
 }
 
 /**
+ * Table D (MMEdit's layout): each multimodal method on one data set, the five metrics in percent with 95%
+ * bootstrap intervals, s/edit; beside: MMEdit's published M-Generality (MiniGPT-4, BLIP-2 OPT).
+ */
+export function tableD(results: BenchResults, dataset: MultimodalDataset): Table {
+  const multimodal = results.multimodal!;
+  const seed = results.options.seed;
+  const runs = multimodal.runs.filter((r) => r.dataset === dataset);
+  const rows: MethodRows = { rows: [{ id: UNEDITED_ROW, label: '(unedited)' }], names: new Map() };
+  for (const run of runs) {
+    rows.rows.push({ id: run.method, label: run.method });
+    const published = multimodal.methods.find((m) => m.id === run.method)?.published;
+    rows.names.set(run.method, published === undefined ? {} : { mmedit: published });
+  }
+  const columns: Column[] = MULTIMODAL_METRICS.map((key) => {
+    const ours = new Map<string, Cell>();
+    const pre = multimodal.pre[dataset]?.[key];
+    const uneditedCell = key === 'tLocality' || key === 'mLocality' ? undefined : sequenceCell(pre, seed);
+    if (uneditedCell !== undefined) ours.set(UNEDITED_ROW, uneditedCell);
+    for (const run of runs) {
+      const values = run.records.filter((r) => r.error === undefined).map((r) => r.scores[key] ?? Number.NaN);
+      const cell = sequenceCell(values, seed);
+      if (cell !== undefined) ours.set(run.method, cell);
+    }
+    const beside =
+      key === 'mGenerality'
+        ? MMEDIT_M_GENERALITY.models.map((model) =>
+            publishedBeside(
+              model,
+              MMEDIT_M_GENERALITY.source.citation,
+              2,
+              MMEDIT_M_GENERALITY.values[dataset][model],
+              rows,
+              (n) => n.mmedit,
+              ours,
+            ),
+          )
+        : [];
+    return { key, label: MULTIMODAL_METRIC_LABELS[key], digits: 1, ours, published: beside };
+  });
+  const seconds = new Map<string, Cell>();
+  const status = new Map<string, Cell>();
+  for (const run of runs) {
+    const times = run.records.map((r) => r.editMs / 1000);
+    if (times.length > 0)
+      seconds.set(run.method, { mean: times.reduce((a, b) => a + b, 0) / times.length, n: times.length });
+    const failed = run.records.filter((r) => r.error !== undefined).length;
+    status.set(run.method, {
+      mean: Number.NaN,
+      text:
+        run.status === 'done'
+          ? failed === 0
+            ? 'done'
+            : `${failed} edits failed`
+          : `${run.status}: ${run.reason ?? ''}`,
+    });
+  }
+  columns.push(
+    { key: 'seconds', label: 's/edit', digits: 3, ours: seconds, published: [] },
+    { key: 'status', label: 'status', digits: 0, ours: status, published: [] },
+  );
+  const name = dataset === 'e-vqa' ? 'E-VQA' : 'E-IC';
+  return {
+    id: `D-${dataset}`,
+    title: `Table D (${name}): multimodal editing of ${multimodal.vlm.name}`,
+    caption:
+      `${multimodal.n} ${name} records (scenes the unedited VLM gets wrong; target: the correct ` +
+      `${dataset === 'e-vqa' ? 'answer' : 'caption'}), each edited alone from the original weights and reverted. ` +
+      "MMEdit's five metrics as EasyEdit computes them: Rel. / T-Gen. / M-Gen.: teacher-forced token accuracy " +
+      'of the target after the image and the prompt / a rephrased prompt / a re-rendered image; T-Loc.: share of ' +
+      'text-only NQ answer tokens whose argmax is unchanged; M-Loc.: share of top-10 token ids, position by ' +
+      "position, unchanged on another scene's question. Percent, 95% bootstrap intervals over the records. " +
+      "Beside: MMEdit's M-Generality (MiniGPT-4, BLIP-2 OPT; the only published block found): compare rankings.",
+    rows: rows.rows,
+    columns,
+  };
+}
+
+/**
  * Table E's summary: for each method, the first T at which its Locality fell below 50% (the collapse point
  * of sequential ROME / MEMIT), its metrics at the last T, and whether its sequence finished.
  */
@@ -646,6 +731,11 @@ export function buildTables(results: BenchResults): Table[] {
     tables.push(tableB(results, agg, 1), tableB(results, agg, 2));
   if (results.options.datasets.includes('zsre-rome')) tables.push(tableB3(results, agg));
   if (results.records.length > 0) tables.push(tableC(results));
+  if (results.multimodal !== undefined) {
+    for (const dataset of MULTIMODAL_DATASETS) {
+      if (results.multimodal.runs.some((r) => r.dataset === dataset)) tables.push(tableD(results, dataset));
+    }
+  }
   if (results.sequential !== undefined) {
     tables.push(tableESummary(results));
     for (const edits of results.sequential.checkpoints) tables.push(tableE(results, edits));

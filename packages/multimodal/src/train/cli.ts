@@ -22,6 +22,8 @@ Resumable: run it again with the same --work folder to continue.
   --minutes M       stop this run after M minutes, saving the state (default: no limit)
   --work DIR        resumable state (default .cache/default-vlm-training in this package)
   --out DIR         checkpoint folder to write when training is done (default checkpoints/${DEFAULT_VLM})
+  --auxiliary-weight W
+                    weight of the auxiliary scene loss that trains the tower directly (default 1; 0: none)
   --eval-scenes N   held-out scenes for the card (default 300)
   -h, --help        this text`;
 
@@ -31,6 +33,7 @@ const { values } = commandLineOrExit('train (multimodal)', USAGE, {
   work: { type: 'string' },
   out: { type: 'string' },
   'eval-scenes': { type: 'string', default: '300' },
+  'auxiliary-weight': { type: 'string', default: '1' },
 });
 
 const backend = await initBackend();
@@ -43,6 +46,7 @@ const vlm = createRandomVlm(config, languageModel, { seed: 1, resolveImage: rend
 const options = {
   ...DEFAULT_VLM_TRAINING,
   steps: Number(values.steps),
+  auxiliaryWeight: Number(values['auxiliary-weight']),
   work,
   ...(values.minutes === undefined ? {} : { timeBudgetMinutes: Number(values.minutes) }),
   log: (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`),

@@ -44,6 +44,7 @@ Written by \`pnpm --filter @llmedit/multimodal train\`; every number below was m
 
 ## Training
 - Objective: teacher-forced cross-entropy of the answer tokens after the image and the prompt ("Question: {q} Short answer:" for VQA, "a photo of" and its rephrases for captions), ${pct(Number(r.options.captionShare))} captions; question phrasings drawn from each question's templates; ${String(r.options.views)} renderings per training scene.
+- Auxiliary loss (weight ${String(r.options.auxiliaryWeight ?? 0)}): a linear head on the tower's mean-pooled features predicts which colour-shape pairs the scene holds, the object count and each object's horizontal position (the tower starts from random weights, where BLIP-2 and MiniGPT-4 start from a pretrained one); the head is discarded.
 - ${String(r.options.steps)} AdamW steps of ${String(r.options.batchSize)} examples, peak learning rate ${String(r.options.learningRate)}, warm-up ${String(r.options.warmup)}, cosine decay; ${(r.seconds / 60).toFixed(1)} min on ${r.backend}.
 - Final training loss (mean of the last 25 steps): ${last === undefined ? 'n/a' : last.loss.toFixed(4)}.
 

@@ -2,8 +2,16 @@
 // theirs frozen): teacher-forced cross-entropy of the answer tokens after the image and the prompt.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRng, type Scalar, type Tensor, tf, type Variable } from '@llmedit/core';
-import { sceneSeeds } from '@llmedit/datasets';
+import { createRng, type Scalar, type Tensor, type Tensor2D, tf, type Variable } from '@llmedit/core';
+import {
+  generateScene,
+  parseSceneImageId,
+  SCENE_COLOURS,
+  SCENE_SHAPES,
+  SCENE_SIZE,
+  sceneSeeds,
+  sceneView,
+} from '@llmedit/datasets';
 import { encodeTargetPair, padBatch } from '@llmedit/models';
 import { readSafetensors, writeSafetensors } from '@llmedit/models/node';
 import { AdamW, warmupCosine } from '@llmedit/pretrained';
@@ -30,6 +38,13 @@ export interface VlmTrainOptions {
   views: number;
   /** Write the resumable state every this many steps. */
   saveEvery: number;
+  /**
+   * Weight of the auxiliary scene loss on the tower's pooled features (0: none). The tower starts from random
+   * weights (BLIP-2 and MiniGPT-4 start from a pretrained CLIP/EVA tower), and the answer loss reaches it only
+   * through the frozen language model; predicting what the scene holds directly (which colour-shape pairs, how
+   * many objects, where each is) gives it features to start from. The head is discarded after training.
+   */
+  auxiliaryWeight?: number;
   /** Stop (saving the state) after this many minutes of this run; resume continues from there. */
   timeBudgetMinutes?: number;
   log?: (line: string) => void;
@@ -73,8 +88,55 @@ function drawExample(
   return { ...question, prompt: phrasings[Math.floor(rng.next() * phrasings.length)]! };
 }
 
+const PAIRS = SCENE_COLOURS.length * SCENE_SHAPES.length;
+
+/** What the auxiliary head predicts for one image: pair presence, object count, each present pair's x. */
+function sceneTargets(image: string): { presence: number[]; count: number; x: number[] } {
+  const { seed, view } = parseSceneImageId(image);
+  const layout = sceneView(generateScene(seed), view);
+  const presence = new Array<number>(PAIRS).fill(0);
+  const x = new Array<number>(PAIRS).fill(0);
+  for (const o of layout.objects) {
+    const pair = SCENE_COLOURS.indexOf(o.colour) * SCENE_SHAPES.length + SCENE_SHAPES.indexOf(o.shape);
+    presence[pair] = 1;
+    x[pair] = o.x / SCENE_SIZE - 0.5;
+  }
+  return { presence, count: layout.objects.length - 1, x };
+}
+
+/** The auxiliary head's weights: pooled tower features -> pair logits, 4 count logits, pair x positions. */
+export function auxiliaryHead(vlm: VisionLanguageModel): Map<string, Variable> {
+  const d = vlm.config.vision.hiddenSize;
+  const outputs = 2 * PAIRS + 4;
+  return new Map([
+    ['aux.weight', tf.variable(tf.randomNormal([d, outputs], 0, 0.02, 'float32', 7), true)],
+    ['aux.bias', tf.variable(tf.zeros([outputs]), true)],
+  ]);
+}
+
+/** BCE of pair presence + CE of the count + MSE of present pairs' x, from the mean of the feature block's tokens. */
+function auxiliaryLoss(features: Tensor, head: ReadonlyMap<string, Variable>, examples: readonly SceneExample[]): Scalar {
+  const targets = examples.map((e) => sceneTargets(e.image));
+  return tf.tidy(() => {
+    const pooled = tf.mean(features, 1);
+    const out = tf.add(tf.matMul(pooled as Tensor2D, head.get('aux.weight')! as Tensor2D), head.get('aux.bias')!);
+    const presence = tf.tensor2d(targets.map((t) => t.presence));
+    const bce = tf.losses.sigmoidCrossEntropy(presence, tf.slice(out, [0, 0], [-1, PAIRS]));
+    const count = tf.oneHot(tf.tensor1d(targets.map((t) => t.count), 'int32'), 4);
+    const ce = tf.losses.softmaxCrossEntropy(count, tf.slice(out, [0, PAIRS], [-1, 4]));
+    const x = tf.slice(out, [0, PAIRS + 4], [-1, PAIRS]);
+    const present = targets.reduce((n, t) => n + t.presence.reduce((a, b) => a + b, 0), 0);
+    const mse = tf.div(tf.sum(tf.mul(tf.square(tf.sub(x, tf.tensor2d(targets.map((t) => t.x)))), presence)), present);
+    return tf.addN([bce, ce, tf.mul(mse, 10)]) as Scalar;
+  });
+}
+
 /** Mean -log p(answer tokens | image, prompt) over a batch; differentiable w.r.t. the vision weights. */
-export function answerLoss(vlm: VisionLanguageModel, examples: readonly SceneExample[]): Scalar {
+export function answerLoss(
+  vlm: VisionLanguageModel,
+  examples: readonly SceneExample[],
+  auxiliary?: { head: ReadonlyMap<string, Variable>; weight: number },
+): Scalar {
   const lm = vlm.languageModel;
   const pairs = examples.map((e) => encodeTargetPair(lm, e.prompt, e.target));
   const batch = padBatch(
@@ -90,10 +152,14 @@ export function answerLoss(vlm: VisionLanguageModel, examples: readonly SceneExa
       labels.push(id);
     });
   });
+  const featureKey = `vision.residual.${vlm.config.vision.numLayers - 1}` as const;
   return tf.tidy(() => {
-    const { logits } = vlm.forward(
+    const { logits, captured } = vlm.forward(
       { images: examples.map((e) => e.image), batch },
-      { logits: { positions } },
+      {
+        logits: { positions },
+        ...(auxiliary === undefined ? {} : { visionHooks: [{ key: featureKey, capture: true }] }),
+      },
     );
     const logProbs = tf.logSoftmax(logits as Tensor);
     const vocab = lm.config.vocabSize;
@@ -101,7 +167,10 @@ export function answerLoss(vlm: VisionLanguageModel, examples: readonly SceneExa
       Int32Array.from(labels, (id, i) => i * vocab + id),
       'int32',
     );
-    return tf.neg(tf.mean(tf.gather(tf.reshape(logProbs, [-1]), picks))) as Scalar;
+    const answer = tf.neg(tf.mean(tf.gather(tf.reshape(logProbs, [-1]), picks))) as Scalar;
+    if (auxiliary === undefined) return answer;
+    const aux = auxiliaryLoss(captured[featureKey]!, auxiliary.head, examples);
+    return tf.add(answer, tf.mul(aux, auxiliary.weight)) as Scalar;
   });
 }
 
@@ -155,6 +224,9 @@ export async function trainVisionSide(
     writeSafetensors(join(options.work, STATE_OPTIMISER), optimiser.state());
     writeFileSync(join(options.work, STATE_JSON), `${JSON.stringify(state)}\n`);
   };
+  const head = (options.auxiliaryWeight ?? 0) > 0 ? auxiliaryHead(vlm) : undefined;
+  const trained = new Map([...variables, ...(head ?? [])]);
+  const auxiliary = head === undefined ? undefined : { head, weight: options.auxiliaryWeight! };
   const trainSeeds = sceneSeeds('train');
   const started = performance.now();
   const budgetMs = (options.timeBudgetMinutes ?? Number.POSITIVE_INFINITY) * 60_000;
@@ -164,11 +236,11 @@ export async function trainVisionSide(
     const examples = Array.from({ length: options.batchSize }, (_, slot) =>
       drawExample(trainSeeds, options, state.step, slot),
     );
-    const { value, grads } = tf.variableGrads(() => answerLoss(vlm, examples), [...variables.values()]);
+    const { value, grads } = tf.variableGrads(() => answerLoss(vlm, examples, auxiliary), [...trained.values()]);
     const byName: Record<string, Tensor> = {};
-    for (const [name, variable] of variables) byName[name] = grads[variable.name]!;
+    for (const [name, variable] of trained) byName[name] = grads[variable.name]!;
     const lr = warmupCosine(state.step, options.steps, options.warmup, options.learningRate);
-    optimiser.apply(variables, byName, lr);
+    optimiser.apply(trained, byName, lr);
     window.push(value.dataSync()[0]!);
     tf.dispose([value, ...Object.values(grads)]);
     state.step++;
@@ -185,6 +257,7 @@ export async function trainVisionSide(
   }
   save();
   optimiser.dispose();
+  for (const v of head?.values() ?? []) v.dispose();
   return {
     stepsDone: state.step,
     finished: state.step >= options.steps,
