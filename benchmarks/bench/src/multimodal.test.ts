@@ -59,11 +59,13 @@ describe('Table D flags', () => {
 describe('Table D on a random VLM over the micro model', () => {
   let dir: string;
   let vlm: VisionLanguageModel;
-  const bench = () => loadBenchModel('micro');
+  // The text model of the run (no text data set is edited); the VLM has its own micro language model.
+  let bench: ReturnType<typeof loadBenchModel>;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'llmedit-table-d-'));
     await initBackend({ prefer: ['wasm'] });
-    const lm = bench().model;
+    bench = loadBenchModel('micro');
+    const lm = loadBenchModel('micro').model;
     vlm = createRandomVlm(
       {
         ...defaultVlmConfig(lm.config),
@@ -81,11 +83,12 @@ describe('Table D on a random VLM over the micro model', () => {
   });
   afterAll(() => {
     vlm.dispose();
+    bench.model.dispose();
     rmSync(dir, { recursive: true, force: true });
   });
   const run = (shard?: { index: number; count: number }) =>
     runBench({
-      bench: bench(),
+      bench,
       methods: [],
       datasets: [],
       n: 1,

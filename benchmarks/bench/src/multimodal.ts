@@ -8,13 +8,15 @@ import { type AnyEditMethod, type EditRequest, edit } from '@llmedit/core';
 import type { MMEditRecord } from '@llmedit/datasets';
 import { loadSceneEdits } from '@llmedit/datasets';
 import {
+  type ImageConditionedModel,
   type MultimodalScores,
   type MultimodalTask,
   multimodalPreEdit,
   multimodalScores,
+  multimodalVqaPrompt,
 } from '@llmedit/evaluate';
 import { generate } from '@llmedit/models';
-import { type VisionLanguageModel, vqaPrompt } from '@llmedit/multimodal';
+import type { VisionLanguageModel } from '@llmedit/multimodal';
 import type { MethodRun } from './results.js';
 
 /** Table D's two data sets, as MMEdit names them, and the task each is. */
@@ -101,7 +103,8 @@ export interface MultimodalResults {
 
 /** What a method edits for an MMEdit record: the EasyEdit multimodal request (VQA prompts templated). */
 export function multimodalRequest(record: MMEditRecord, dataset: MultimodalDataset): EditRequest {
-  const phrase = (text: string) => (TASK[dataset] === 'vqa' ? vqaPrompt(text) : text);
+  // The template the metrics score with, so that the edit and its evaluation read the same prompt.
+  const phrase = (text: string) => (TASK[dataset] === 'vqa' ? multimodalVqaPrompt(text) : text);
   return {
     id: String(record.index),
     prompt: phrase(record.src),
@@ -131,11 +134,8 @@ export function multimodalPre(
   );
 }
 
-function greedyAnswer(
-  model: { withImage(image: string | undefined): import('@llmedit/models').CausalLM },
-  image: string,
-  prompt: string,
-): string {
+/** The greedy answer of a model after the image and the prompt (the report's "before" and "after"). */
+function greedyAnswer(model: ImageConditionedModel, image: string, prompt: string): string {
   return generate(model.withImage(image), [prompt], { maxNewTokens: 12 })[0]!.text.trim();
 }
 

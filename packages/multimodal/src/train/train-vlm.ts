@@ -131,7 +131,7 @@ function auxiliaryLoss(features: Tensor, head: ReadonlyMap<string, Variable>, ex
   });
 }
 
-/** Mean -log p(answer tokens | image, prompt) over a batch; differentiable w.r.t. the vision weights. */
+/** Mean over examples of the mean -log p(answer token | image, prompt); differentiable w.r.t. the vision weights. */
 export function answerLoss(
   vlm: VisionLanguageModel,
   examples: readonly SceneExample[],
@@ -146,10 +146,13 @@ export function answerLoss(
   );
   const positions: [number, number][] = [];
   const labels: number[] = [];
+  const rows: number[] = [];
+  const lengths = pairs.map((p) => p.targetIds.length);
   pairs.forEach((p, row) => {
     p.targetIds.forEach((id, j) => {
       positions.push([row, p.promptIds.length + j - 1]);
       labels.push(id);
+      rows.push(row);
     });
   });
   const featureKey = `vision.residual.${vlm.config.vision.numLayers - 1}` as const;
@@ -167,7 +170,10 @@ export function answerLoss(
       Int32Array.from(labels, (id, i) => i * vocab + id),
       'int32',
     );
-    const answer = tf.neg(tf.mean(tf.gather(tf.reshape(logProbs, [-1]), picks))) as Scalar;
+    // Each example weighs the same, whatever its answer's length: a token mean would let the ten-token
+    // captions outweigh the one- or two-token answers of the questions.
+    const weights = tf.tensor1d(Float32Array.from(rows, (row) => 1 / (lengths[row]! * examples.length)));
+    const answer = tf.neg(tf.sum(tf.mul(tf.gather(tf.reshape(logProbs, [-1]), picks), weights))) as Scalar;
     if (auxiliary === undefined) return answer;
     const aux = auxiliaryLoss(captured[featureKey]!, auxiliary.head, examples);
     return tf.add(answer, tf.mul(aux, auxiliary.weight)) as Scalar;
