@@ -15,7 +15,7 @@ import {
   multimodalScores,
   multimodalVqaPrompt,
 } from '@llmedit/evaluate';
-import { generate } from '@llmedit/models';
+import { encodeTargetPair, generate } from '@llmedit/models';
 import type { VisionLanguageModel } from '@llmedit/multimodal';
 import type { MethodRun } from './results.js';
 
@@ -134,9 +134,21 @@ export function multimodalPre(
   );
 }
 
-/** The greedy answer of a model after the image and the prompt (the report's "before" and "after"). */
-function greedyAnswer(model: ImageConditionedModel, image: string, prompt: string): string {
-  return generate(model.withImage(image), [prompt], { maxNewTokens: 12 })[0]!.text.trim();
+/**
+ * The greedy answer of a model after the image and the prompt (the report's "before" and "after"), as many
+ * tokens as the target has: what the metrics score, without the run-on text a small model adds after it.
+ */
+function greedyAnswer(model: ImageConditionedModel, image: string, prompt: string, target: string): string {
+  const view = model.withImage(image);
+  const tokens = encodeTargetPair(view, prompt, target).targetIds.length;
+  return generate(view, [prompt], { maxNewTokens: tokens, stopAtEos: true })[0]!.text.trim();
+}
+
+/** Which records of a run show their answers in the report: three spread over the run (not one scene's). */
+function isExample(position: number, count: number): boolean {
+  return Array.from({ length: EXAMPLES_PER_RUN }, (_, k) =>
+    Math.floor((k * count) / EXAMPLES_PER_RUN),
+  ).includes(position);
 }
 
 /**
@@ -171,15 +183,16 @@ export async function runMultimodalUnit(
       release = prepared.release;
       run.prepare = { label: prepared.label, wallMs: performance.now() - p0 };
     }
-    for (const record of records) {
+    for (const [position, record] of records.entries()) {
       if (options.signal?.aborted) {
         run.status = 'partial';
         break;
       }
       const request = multimodalRequest(record, dataset);
       const pre = multimodalPreEdit(vlm, record, task);
-      const before =
-        run.examples.length < EXAMPLES_PER_RUN ? greedyAnswer(vlm, record.image, request.prompt) : undefined;
+      const before = isExample(position, records.length)
+        ? greedyAnswer(vlm, record.image, request.prompt, record.alt)
+        : undefined;
       const e0 = performance.now();
       try {
         const result = await edit({
@@ -204,7 +217,7 @@ export async function runMultimodalUnit(
               prompt: request.prompt,
               target: record.alt,
               before,
-              after: greedyAnswer(edited, record.image, request.prompt),
+              after: greedyAnswer(edited, record.image, request.prompt, record.alt),
             });
           }
         } finally {

@@ -282,6 +282,7 @@ figure.grid { display: flex; flex-wrap: wrap; gap: 8px; }
 .warn { background: #fff3cd; padding: 0.5em 1em; border: 1px solid #e0c36b; }
 figure { margin: 1em 0; }
 img.scene { image-rendering: pixelated; }
+table.examples td, table.examples th { text-align: left; }
 `;
 
 /** A scene image as an inline PNG (the report stays one self-contained file). */
@@ -302,8 +303,8 @@ function multimodalExamples(results: BenchResults, dataset: string): string {
     ),
   );
   return (
-    '<figcaption>Example edits: greedy answers of the VLM before and after each edit (up to 12 tokens).</figcaption>' +
-    '<div class="scroll"><table><tr><th>method</th><th>image</th><th>prompt</th><th>target</th><th>before</th><th>after</th></tr>' +
+    '<figcaption>Example edits: the greedy answer of the VLM before and after each edit, as many tokens as the target.</figcaption>' +
+    '<div class="scroll"><table class="examples"><tr><th>method</th><th>image</th><th>prompt</th><th>target</th><th>before</th><th>after</th></tr>' +
     `${rows.join('')}</table></div>`
   );
 }
@@ -342,7 +343,7 @@ export function renderHtml(results: BenchResults, tables: readonly Table[] = bui
     [
       'Records',
       o.datasets.length === 0
-        ? 'none edited one at a time (Table E only)'
+        ? `none edited one at a time (${[results.multimodal && 'Table D', results.sequential && 'Table E'].filter(Boolean).join(' and ')} only)`
         : `${o.n} per data set per method (${o.datasets.join(', ')})`,
     ],
     ['Mode / seed', `${o.mode} / ${o.seed}${o.smoke ? ' (smoke run)' : ''}`],
