@@ -28,6 +28,7 @@ describe('parseFlags', () => {
       outKind: 'default',
       smoke: false,
       sequentialMax: 100,
+      multimodalN: 30,
       jobs: 1,
       help: false,
     });
