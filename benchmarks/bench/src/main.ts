@@ -397,7 +397,14 @@ function report(
   for (const r of failed) stderr.write(`${r.method} on ${r.dataset} failed: ${r.reason}\n`);
   if (failed.length > 0) return 1;
   // A full run reports failed edits in Table C; the smoke run exists to catch them, so any one fails it.
-  const failedEdits = results.records.filter((r) => r.error !== undefined);
+  const failedEdits = [
+    ...results.records.filter((r) => r.error !== undefined),
+    ...(results.multimodal?.runs ?? []).flatMap((run) =>
+      run.records
+        .filter((r) => r.error !== undefined)
+        .map((r) => ({ method: run.method, dataset: run.dataset, id: String(r.index), error: r.error })),
+    ),
+  ];
   if (flags.smoke && failedEdits.length > 0) {
     for (const r of failedEdits) stderr.write(`${r.method} on ${r.dataset}, record ${r.id}: ${r.error}\n`);
     return 1;
