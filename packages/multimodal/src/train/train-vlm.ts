@@ -51,7 +51,7 @@ export interface VlmTrainOptions {
 }
 
 export const DEFAULT_VLM_TRAINING: Omit<VlmTrainOptions, 'work'> = {
-  steps: 3000,
+  steps: 2500,
   batchSize: 32,
   learningRate: 1e-3,
   warmup: 100,
@@ -115,18 +115,34 @@ export function auxiliaryHead(vlm: VisionLanguageModel): Map<string, Variable> {
 }
 
 /** BCE of pair presence + CE of the count + MSE of present pairs' x, from the mean of the feature block's tokens. */
-function auxiliaryLoss(features: Tensor, head: ReadonlyMap<string, Variable>, examples: readonly SceneExample[]): Scalar {
+function auxiliaryLoss(
+  features: Tensor,
+  head: ReadonlyMap<string, Variable>,
+  examples: readonly SceneExample[],
+): Scalar {
   const targets = examples.map((e) => sceneTargets(e.image));
   return tf.tidy(() => {
     const pooled = tf.mean(features, 1);
-    const out = tf.add(tf.matMul(pooled as Tensor2D, head.get('aux.weight')! as Tensor2D), head.get('aux.bias')!);
+    const out = tf.add(
+      tf.matMul(pooled as Tensor2D, head.get('aux.weight')! as Tensor2D),
+      head.get('aux.bias')!,
+    );
     const presence = tf.tensor2d(targets.map((t) => t.presence));
     const bce = tf.losses.sigmoidCrossEntropy(presence, tf.slice(out, [0, 0], [-1, PAIRS]));
-    const count = tf.oneHot(tf.tensor1d(targets.map((t) => t.count), 'int32'), 4);
+    const count = tf.oneHot(
+      tf.tensor1d(
+        targets.map((t) => t.count),
+        'int32',
+      ),
+      4,
+    );
     const ce = tf.losses.softmaxCrossEntropy(count, tf.slice(out, [0, PAIRS], [-1, 4]));
     const x = tf.slice(out, [0, PAIRS + 4], [-1, PAIRS]);
     const present = targets.reduce((n, t) => n + t.presence.reduce((a, b) => a + b, 0), 0);
-    const mse = tf.div(tf.sum(tf.mul(tf.square(tf.sub(x, tf.tensor2d(targets.map((t) => t.x)))), presence)), present);
+    const mse = tf.div(
+      tf.sum(tf.mul(tf.square(tf.sub(x, tf.tensor2d(targets.map((t) => t.x)))), presence)),
+      present,
+    );
     return tf.addN([bce, ce, tf.mul(mse, 10)]) as Scalar;
   });
 }
@@ -242,7 +258,10 @@ export async function trainVisionSide(
     const examples = Array.from({ length: options.batchSize }, (_, slot) =>
       drawExample(trainSeeds, options, state.step, slot),
     );
-    const { value, grads } = tf.variableGrads(() => answerLoss(vlm, examples, auxiliary), [...trained.values()]);
+    const { value, grads } = tf.variableGrads(
+      () => answerLoss(vlm, examples, auxiliary),
+      [...trained.values()],
+    );
     const byName: Record<string, Tensor> = {};
     for (const [name, variable] of trained) byName[name] = grads[variable.name]!;
     const lr = warmupCosine(state.step, options.steps, options.warmup, options.learningRate);
