@@ -1,11 +1,37 @@
 // Table D's methods, in MMEdit's order: the two fine-tuning baselines, then KE, IKE, SERAC and MEND. Each runs
 // with its `default` preset of @llmedit/mmedit; SERAC, MEND and KE with the committed artifacts of the default
 // language model, which the default VLM's language model is (unchanged, checked by content hash).
+
+import { loadSceneEdits } from '@llmedit/datasets';
+import { DemoPool } from '@llmedit/ike';
 import { keArtifactRef, loadKeArtifact } from '@llmedit/ke';
 import { loadMendArtifact, mendArtifactRef } from '@llmedit/mend';
-import { ftLlm, ftVision, ike, ke, type MmeditMethodId, mend, mmeditPresets, serac } from '@llmedit/mmedit';
+import {
+  createMultimodalIke,
+  ftLlm,
+  ftVision,
+  ke,
+  type MmeditMethodId,
+  mend,
+  mmeditPresets,
+  serac,
+} from '@llmedit/mmedit';
 import { loadSeracArtifact, seracArtifactRef } from '@llmedit/serac';
-import type { MultimodalBenchMethod } from './multimodal.js';
+import { type MultimodalBenchMethod, multimodalRequest } from './multimodal.js';
+
+/**
+ * IKE's demonstrations for Table D: the E-VQA and E-IC training records (never the evaluated ones), as
+ * EasyEdit's multimodal IKE retrieves its demonstrations from the task's training set; retrieval picks the
+ * task's own records (BM25 on the new fact). Built at the first edit.
+ */
+const sceneDemoPool = () =>
+  DemoPool.fromRequests(
+    [
+      ...loadSceneEdits('evqa', 'train').records.map((r) => multimodalRequest(r, 'e-vqa')),
+      ...loadSceneEdits('eic', 'train').records.map((r) => multimodalRequest(r, 'e-ic')),
+    ],
+    'scene edit training records',
+  );
 
 const preset = (id: MmeditMethodId) => () => mmeditPresets.default[id] as Readonly<Record<string, unknown>>;
 
@@ -33,7 +59,7 @@ export const MULTIMODAL_BENCH_METHODS: readonly MultimodalBenchMethod[] = [
     hparams: preset('ke'),
     prepare: committed('KE', (vlm) => loadKeArtifact(keArtifactRef('default').dir, vlm.languageModel)),
   },
-  { method: ike, published: 'IKE', hparams: preset('ike') },
+  { method: createMultimodalIke(sceneDemoPool), published: 'IKE', hparams: preset('ike') },
   {
     method: serac,
     published: 'SERAC',

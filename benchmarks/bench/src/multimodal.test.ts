@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { initBackend, tf } from '@llmedit/core';
 import { renderSceneImage } from '@llmedit/datasets';
 import { ftLlm, ike, mmeditPresets } from '@llmedit/mmedit';
-import { createRandomVlm, defaultVlmConfig, type VisionLanguageModel } from '@llmedit/multimodal';
+import { createRandomVlm, tinyVlmConfig, type VisionLanguageModel } from '@llmedit/multimodal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBenchModel } from './bench-model.js';
 import { parseFlags } from './flags.js';
@@ -66,20 +66,7 @@ describe('Table D on a random VLM over the micro model', () => {
     await initBackend({ prefer: ['wasm'] });
     bench = loadBenchModel('micro');
     const lm = loadBenchModel('micro').model;
-    vlm = createRandomVlm(
-      {
-        ...defaultVlmConfig(lm.config),
-        vision: {
-          ...defaultVlmConfig(lm.config).vision,
-          hiddenSize: 32,
-          intermediateSize: 64,
-          numLayers: 1,
-          numHeads: 2,
-        },
-      },
-      lm,
-      { seed: 2, resolveImage: renderSceneImage },
-    );
+    vlm = createRandomVlm(tinyVlmConfig(lm.config, 64), lm, { seed: 2, resolveImage: renderSceneImage });
   });
   afterAll(() => {
     vlm.dispose();

@@ -15,7 +15,7 @@ export {
   ftVisionWeightNames,
 } from './ft-vision.js';
 export { imageView } from './image-view.js';
-export { ftLlm, ike, ke, mend, serac } from './methods.js';
+export { createMultimodalIke, ftLlm, ike, ke, mend, serac } from './methods.js';
 export {
   type MmeditMethodId,
   type MmeditPresetName,

@@ -3,7 +3,7 @@
 // the language model with the image before the text (`multimodalAdapter`).
 import type { EditMethodV1 } from '@llmedit/core';
 import { type FtHparams, ftM } from '@llmedit/ft';
-import { type IkeHparams, ike as textIke } from '@llmedit/ike';
+import { createIkeMethod, type DemoPool, type IkeHparams, ike as textIke } from '@llmedit/ike';
 import { type KeHparams, ke as textKe } from '@llmedit/ke';
 import { type MendHparams, mend as textMend } from '@llmedit/mend';
 import type { VisionLanguageModel } from '@llmedit/multimodal';
@@ -23,12 +23,30 @@ export const ftLlm: EditMethodV1<FtHparams, VisionLanguageModel> = multimodalAda
   paper: `${MMEDIT} (FT, LLM part)`,
 });
 
-/** IKE with the image: the new fact (and demonstrations) in context, the image before all of it. */
-export const ike: EditMethodV1<IkeHparams, VisionLanguageModel> = multimodalAdapter(textIke, {
+const IKE_OPTIONS = {
   id: 'ike',
   displayName: 'IKE (in-context editing, image before the context)',
   paper: `${MMEDIT}; Zheng et al. 2023, arXiv:2305.12740`,
-});
+} as const;
+
+/**
+ * IKE with the image: the new fact (and demonstrations) in context, the image before all of it. Its
+ * demonstrations come from the text IKE's store (llmedit's text training splits in Node); see
+ * `createMultimodalIke` for demonstrations from the task's own training set, as EasyEdit retrieves them.
+ */
+export const ike: EditMethodV1<IkeHparams, VisionLanguageModel> = multimodalAdapter(textIke, IKE_OPTIONS);
+
+/**
+ * IKE with demonstrations retrieved from `pool`, e.g. the E-VQA / E-IC training records (EasyEdit's
+ * multimodal IKE retrieves them from the task's training set, `ike_main.py`). The pool is built by the caller
+ * (reading the records is Node's business; this package stays browser-safe); a function is called at the first
+ * edit that needs it.
+ */
+export function createMultimodalIke(
+  pool: DemoPool | (() => DemoPool),
+): EditMethodV1<IkeHparams, VisionLanguageModel> {
+  return multimodalAdapter(createIkeMethod({ pool }), IKE_OPTIONS);
+}
 
 /** SERAC with the image: scope classifier and base model read image + text; the artifact is the text one. */
 export const serac: EditMethodV1<SeracHparams, VisionLanguageModel> = multimodalAdapter(textSerac, {

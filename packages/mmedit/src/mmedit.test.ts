@@ -8,7 +8,7 @@ import {
   tf,
 } from '@llmedit/core';
 import { ftM } from '@llmedit/ft';
-import { ikePreset, ike as textIke } from '@llmedit/ike';
+import { DemoPool, ikePreset, ike as textIke } from '@llmedit/ike';
 import { kePreset } from '@llmedit/ke';
 import { mendPreset } from '@llmedit/mend';
 import type { VisionLanguageModel } from '@llmedit/multimodal';
@@ -17,7 +17,7 @@ import { differingWeights, maxAbsDifference, weightBytes } from '@llmedit/testin
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multimodalAdapter } from './adapter.js';
 import { ftVision, ftVisionWeightNames } from './ft-vision.js';
-import { ftLlm, ike } from './methods.js';
+import { createMultimodalIke, ftLlm, ike } from './methods.js';
 import { mmeditPreset, mmeditPresets } from './presets.js';
 import {
   checkContract,
@@ -228,6 +228,25 @@ describe('ike (multimodal adapter, a wrapper method)', () => {
     again.revert();
     again.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('retrieves its demonstrations from the pool it is given (createMultimodalIke)', async () => {
+    const pool = DemoPool.fromRequests([
+      { ...SECOND_IMAGE_REQUEST, id: 'pool-0' },
+      { prompt: 'Question: What colour is the square? Short answer:', targetNew: 'red', id: 'pool-1' },
+    ]);
+    const withPool = createMultimodalIke(pool);
+    const result = await edit({
+      method: withPool,
+      model: vlm,
+      requests: IMAGE_REQUEST,
+      hparams: { ...hparams(), k: 1 },
+    });
+    const facts = (result.outcomes[0]!.info as { facts: { demos: { record: string }[] }[] }).facts;
+    expect(facts[0]!.demos.map((d) => d.record)).toHaveLength(1);
+    expect(['pool-0', 'pool-1']).toContain(facts[0]!.demos[0]!.record);
+    result.revert();
+    result.dispose();
   });
 
   it('refuses several requests in one call (one image before the text)', async () => {

@@ -11,7 +11,7 @@ import {
   tf,
 } from '@llmedit/core';
 import { type CausalLM, scoreTargets } from '@llmedit/models';
-import { createRandomVlm, type VisionLanguageModel, type VlmConfig } from '@llmedit/multimodal';
+import { createRandomVlm, tinyVlmConfig, type VisionLanguageModel } from '@llmedit/multimodal';
 import { differingWeights, loadMicroModel, MICRO_REQUEST, weightBytes } from '@llmedit/testing';
 import { expect } from 'vitest';
 
@@ -26,23 +26,7 @@ export function testImage(seed: number) {
 
 /** A random VLM (two 16-wide vision blocks, four image tokens) over the micro model; images 'img:<n>'. */
 export function createMicroVlm(languageModel: CausalLM = loadMicroModel()): VisionLanguageModel {
-  const config: VlmConfig = {
-    vision: {
-      imageSize: SIZE,
-      patchSize: 8,
-      numChannels: 3,
-      hiddenSize: 16,
-      intermediateSize: 32,
-      numLayers: 2,
-      numHeads: 2,
-      layerNormEpsilon: 1e-5,
-    },
-    text: languageModel.config,
-    imageTokenIndex: 1,
-    visionFeatureLayer: -1,
-    visionFeatureSelectStrategy: 'default',
-  };
-  return createRandomVlm(config, languageModel, {
+  return createRandomVlm(tinyVlmConfig(languageModel.config), languageModel, {
     seed: 3,
     resolveImage: (id) => {
       const match = /^img:(\d+)$/.exec(id);

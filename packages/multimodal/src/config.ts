@@ -32,6 +32,29 @@ export interface VlmConfig {
   readonly visionFeatureSelectStrategy: 'default' | 'full';
 }
 
+/**
+ * A tiny tower (four image tokens, two 16-wide blocks) over `text`, for tests of code that takes a VLM (with
+ * `createRandomVlm`); `imageSize` 64 reads the procedural scenes.
+ */
+export function tinyVlmConfig(text: ModelConfig, imageSize = 16): VlmConfig {
+  return {
+    vision: {
+      imageSize,
+      patchSize: imageSize / 2,
+      numChannels: 3,
+      hiddenSize: 16,
+      intermediateSize: 32,
+      numLayers: 2,
+      numHeads: 2,
+      layerNormEpsilon: 1e-5,
+    },
+    text,
+    imageTokenIndex: 1,
+    visionFeatureLayer: -1,
+    visionFeatureSelectStrategy: 'default',
+  };
+}
+
 /** Number of patches of one image (the class token excluded). */
 export function numPatches(vision: VisionConfig): number {
   return (vision.imageSize / vision.patchSize) ** 2;

@@ -15,6 +15,7 @@ import {
 import { scoreTargets } from '@llmedit/models';
 import { loadMicroModel } from '@llmedit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tinyVlmConfig } from './config.js';
 import { createRandomVlm } from './create.js';
 import { buildSceneEdits, type SceneEditJson, type TextLocalityProbe } from './edit-sets.js';
 import { writeSceneEditSets } from './edit-sets-files.js';
@@ -35,26 +36,7 @@ beforeAll(async () => {
   await initBackend({ prefer: ['wasm', 'cpu'] });
   const lm = loadMicroModel();
   // A tiny random VLM at the scenes' 64x64 size: it gets almost every question wrong.
-  vlm = createRandomVlm(
-    {
-      vision: {
-        imageSize: 64,
-        patchSize: 16,
-        numChannels: 3,
-        hiddenSize: 16,
-        intermediateSize: 32,
-        numLayers: 1,
-        numHeads: 2,
-        layerNormEpsilon: 1e-5,
-      },
-      text: lm.config,
-      imageTokenIndex: 1,
-      visionFeatureLayer: -1,
-      visionFeatureSelectStrategy: 'default',
-    },
-    lm,
-    { seed: 5, resolveImage: renderSceneImage },
-  );
+  vlm = createRandomVlm(tinyVlmConfig(lm.config, 64), lm, { seed: 5, resolveImage: renderSceneImage });
 });
 afterAll(() => vlm.dispose());
 

@@ -5,6 +5,7 @@ export {
   numImageTokens,
   numPatches,
   parseVlmConfig,
+  tinyVlmConfig,
   toVlmHfConfig,
   type VisionConfig,
   type VlmConfig,

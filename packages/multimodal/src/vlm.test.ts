@@ -10,6 +10,7 @@ import {
   loadVlm,
   numImageTokens,
   saveVlm,
+  tinyVlmConfig,
   type VisionLanguageModel,
   type VlmConfig,
 } from './node.js';
@@ -29,22 +30,7 @@ const ids = (prompt: string) => vlm.languageModel.requireTokenizer().encode(prom
 beforeAll(async () => {
   await initBackend({ prefer: ['wasm', 'cpu'] });
   const lm = loadMicroModel();
-  config = {
-    vision: {
-      imageSize: SIZE,
-      patchSize: 8,
-      numChannels: 3,
-      hiddenSize: 16,
-      intermediateSize: 32,
-      numLayers: 2,
-      numHeads: 2,
-      layerNormEpsilon: 1e-5,
-    },
-    text: lm.config,
-    imageTokenIndex: 1,
-    visionFeatureLayer: -1,
-    visionFeatureSelectStrategy: 'default',
-  };
+  config = tinyVlmConfig(lm.config);
   vlm = createRandomVlm(config, lm, { seed: 3, resolveImage: (id) => image(Number(id.slice(4))) });
 });
 afterAll(() => vlm.dispose());

@@ -16,6 +16,20 @@ export interface VlmTrainingReport {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+/** Accuracy of always giving one of the type's answers at random: 6 colours, 4 shapes, 4 counts, 2 and 2. */
+const CHANCE = { colour: 1 / 6, shape: 1 / 4, count: 1 / 4, position: 1 / 2, existence: 1 / 2 } as const;
+
+/** Which question types the model answers from the image and which at about chance (within 10 points). */
+function readsTheImage(a: SceneAccuracy): string {
+  const types = Object.keys(CHANCE) as (keyof typeof CHANCE)[];
+  const near = types.filter((t) => a.vqa[t] !== undefined && a.vqa[t].accuracy - CHANCE[t] < 0.1);
+  const above = types.filter((t) => !near.includes(t));
+  return (
+    `Above chance (by 10 points or more) on held-out scenes: ${above.length === 0 ? 'none' : above.join(', ')}. ` +
+    `At about chance: ${near.length === 0 ? 'none' : near.map((t) => `${t} (chance ${pct(CHANCE[t])})`).join(', ')}.`
+  );
+}
+
 function accuracyRows(label: string, a: SceneAccuracy): string[] {
   const types = ['colour', 'shape', 'count', 'position', 'existence', 'all'] as const;
   return [
@@ -59,6 +73,12 @@ ${[
   ...accuracyRows(`held-out image rephrases (view 1)`, r.heldOutImageRephrase),
   ...accuracyRows(`training (${r.trainingScenes.scenes}, view 0)`, r.trainingScenes),
 ].join('\n')}
+
+${readsTheImage(r.heldOut)} Our reading (not measured further): the frozen language model is steered by the
+image positions for what needs no binding (how many objects there are), not yet for what does (the colour of
+*the* circle, which of two objects is left), which needs its attention to match a word of the question with
+one image position; its weights were never trained for that. The edit sets are built from its mistakes
+either way; M-Generality and M-Locality are about the image only where the model reads it.
 
 The held-out scenes are the evaluation seed range from which the E-VQA and E-IC edit sets are built, as MMEdit
 built its sets: from the cases this model gets wrong.
