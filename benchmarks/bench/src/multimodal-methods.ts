@@ -27,8 +27,14 @@ import { type MultimodalBenchMethod, multimodalRequest } from './multimodal.js';
 const sceneDemoPool = () =>
   DemoPool.fromRequests(
     [
-      ...loadSceneEdits('evqa', 'train').records.map((r) => multimodalRequest(r, 'e-vqa')),
-      ...loadSceneEdits('eic', 'train').records.map((r) => multimodalRequest(r, 'e-ic')),
+      ...loadSceneEdits('evqa', 'train').records.map((r) => ({
+        ...multimodalRequest(r, 'e-vqa'),
+        id: `evqa-train-${r.index}`,
+      })),
+      ...loadSceneEdits('eic', 'train').records.map((r) => ({
+        ...multimodalRequest(r, 'e-ic'),
+        id: `eic-train-${r.index}`,
+      })),
     ],
     'scene edit training records',
   );
