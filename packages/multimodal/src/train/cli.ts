@@ -1,7 +1,7 @@
 // pnpm --filter @llmedit/multimodal train [--steps N] [--minutes M] [--work DIR] [--out DIR] [--eval-scenes N]
 // Trains the default VLM's vision tower and projector in front of the frozen default language model, resumably,
 // then writes the checkpoint folder and its card (MODEL.md) with the numbers measured here.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeBackend, initBackend } from '@llmedit/core';
 import { renderSceneImage, sceneSeeds } from '@llmedit/datasets';
@@ -25,6 +25,7 @@ Resumable: run it again with the same --work folder to continue.
   --auxiliary-weight W
                     weight of the auxiliary scene loss that trains the tower directly (default 1; 0: none)
   --eval-scenes N   held-out scenes for the card (default 300)
+  --card-only       rewrite MODEL.md of --out from its training-report.json (no training)
   -h, --help        this text`;
 
 const { values } = commandLineOrExit('train (multimodal)', USAGE, {
@@ -34,7 +35,15 @@ const { values } = commandLineOrExit('train (multimodal)', USAGE, {
   out: { type: 'string' },
   'eval-scenes': { type: 'string', default: '300' },
   'auxiliary-weight': { type: 'string', default: '1' },
+  'card-only': { type: 'boolean', default: false },
 });
+
+if (values['card-only'] === true) {
+  const dir = values.out ?? defaultVlmDir();
+  writeModelCard(join(dir, 'MODEL.md'), JSON.parse(readFileSync(join(dir, 'training-report.json'), 'utf8')));
+  process.stderr.write(`rewrote ${join(dir, 'MODEL.md')} from its training report\n`);
+  process.exit(0);
+}
 
 const backend = await initBackend();
 const here = join(import.meta.dirname, '..', '..');
