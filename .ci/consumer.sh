@@ -4,6 +4,7 @@
 # fresh project outside the workspace, and runs the example as ESM (the README block as written, plus checks),
 # as CommonJS (example.cjs), and type-checks a TypeScript use of the same API with `tsc --noEmit`.
 # Each run checks that ROME flips the greedy answer, raises p(target) and that revert restores the answer.
+# It also runs @llmedit/multimodal's README example (the default VLM counts a scene's objects) as ESM and CJS.
 # Exits non-zero on the first failure. Needs the npm registry (for tfjs and typescript), nothing else.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,7 +17,7 @@ step() { echo "consumer: $* ($((SECONDS - started)) s)"; }
 
 # The packages the example imports, and every workspace package they depend on (what npm must get as
 # tarballs, since none is published yet).
-entries=(@llmedit/core @llmedit/models @llmedit/pretrained @llmedit/rome)
+entries=(@llmedit/core @llmedit/models @llmedit/pretrained @llmedit/rome @llmedit/multimodal)
 mapfile -t dirs < <(cd "$root" && node --input-type=module -e '
   import { readFileSync } from "node:fs";
   import { execFileSync } from "node:child_process";
@@ -71,4 +72,17 @@ step "running it as CommonJS"
 node example.cjs
 step "type-checking example.mts"
 npx tsc -p tsconfig.json
+
+# @llmedit/multimodal's README example (the default VLM answers a question about a scene), as ESM and as
+# CommonJS: its folder is found from the module's own URL, which the CJS build gets from tsup's shim.
+awk '/^## Example/{u=1} u && /^```js$/{c=1; next} c && /^```$/{exit} c' \
+  "$root/packages/multimodal/README.md" >multimodal.mjs
+[ -s multimodal.mjs ] || { echo "consumer: no \`\`\`js block under '## Example' in packages/multimodal/README.md"; exit 1; }
+cp "$here/multimodal.cjs" .
+step "running @llmedit/multimodal's README example as ESM"
+node multimodal.mjs | tee multimodal-esm.txt
+step "running it as CommonJS"
+node multimodal.cjs | tee multimodal-cjs.txt
+grep -qx ' one' multimodal-esm.txt && grep -qx ' one' multimodal-cjs.txt ||
+  { echo "consumer: the default VLM did not answer ' one' (the scene has one object)"; exit 1; }
 step "passed"
