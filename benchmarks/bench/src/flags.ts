@@ -321,24 +321,25 @@ export function parseFlags(argv: readonly string[], cwd: string = process.cwd())
     hparamsFiles.set(id, resolvePath(item.slice(eq + 1), cwd));
   }
 
+  // Table E's and Table D's sizes: the flag's value, else on (the smoke or the full size) where the run is
+  // the kind the table is defined on, off otherwise.
+  const tableSize = (flag: string, on: boolean, sizes: { smoke: number; full: number; max: number }) => {
+    const value = values.get(flag);
+    if (value !== undefined) return parseInteger(flag, value, 0, sizes.max);
+    return on ? (smoke ? sizes.smoke : sizes.full) : 0;
+  };
   const sequentialValue = values.get('--sequential-max');
-  const sequentialMax =
-    sequentialValue === undefined
-      ? modeValue === 'single' && datasets.includes('zsre')
-        ? smoke
-          ? SMOKE_SEQUENTIAL_MAX
-          : DEFAULT_SEQUENTIAL_MAX
-        : 0
-      : parseInteger('--sequential-max', sequentialValue, 0, MAX_SEQUENTIAL);
+  const sequentialMax = tableSize('--sequential-max', modeValue === 'single' && datasets.includes('zsre'), {
+    smoke: SMOKE_SEQUENTIAL_MAX,
+    full: DEFAULT_SEQUENTIAL_MAX,
+    max: MAX_SEQUENTIAL,
+  });
   const multimodalValue = values.get('--multimodal-n');
-  const multimodalN =
-    multimodalValue === undefined
-      ? modeValue === 'single' && methods === undefined && (values.get('--model') ?? 'default') === 'default'
-        ? smoke
-          ? SMOKE_MULTIMODAL_N
-          : DEFAULT_MULTIMODAL_N
-        : 0
-      : parseInteger('--multimodal-n', multimodalValue, 0, MAX_MULTIMODAL_N);
+  const multimodalN = tableSize(
+    '--multimodal-n',
+    modeValue === 'single' && methods === undefined && (values.get('--model') ?? 'default') === 'default',
+    { smoke: SMOKE_MULTIMODAL_N, full: DEFAULT_MULTIMODAL_N, max: MAX_MULTIMODAL_N },
+  );
   const multimodalMethodsValue = values.get('--multimodal-methods');
   const multimodalMethods =
     multimodalMethodsValue === undefined

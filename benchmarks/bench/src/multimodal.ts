@@ -9,6 +9,7 @@ import type { MMEditRecord } from '@llmedit/datasets';
 import { loadSceneEdits } from '@llmedit/datasets';
 import {
   type ImageConditionedModel,
+  type MultimodalPreEdit,
   type MultimodalScores,
   type MultimodalTask,
   multimodalPreEdit,
@@ -116,19 +117,34 @@ export function multimodalRequest(record: MMEditRecord, dataset: MultimodalDatas
   };
 }
 
+/** A Table D data set's records and the unedited VLM's locality references on them (computed once per run). */
+export interface MultimodalData {
+  records: MMEditRecord[];
+  pre: MultimodalPreEdit[];
+}
+
 /** The first `n` records of a Table D data set's evaluation split. */
 export function multimodalRecords(dataset: MultimodalDataset, n: number): MMEditRecord[] {
   return loadSceneEdits(dataset === 'e-vqa' ? 'evqa' : 'eic', 'eval').records.slice(0, n);
+}
+
+/** The records and their pre-edit values, which every method's run of the data set compares against. */
+export function multimodalData(
+  vlm: VisionLanguageModel,
+  dataset: MultimodalDataset,
+  n: number,
+): MultimodalData {
+  const records = multimodalRecords(dataset, n);
+  return { records, pre: records.map((r) => multimodalPreEdit(vlm, r, TASK[dataset])) };
 }
 
 /** The unedited VLM's scores on the records (Reliability and Generality; locality is 1 by definition). */
 export function multimodalPre(
   vlm: VisionLanguageModel,
   dataset: MultimodalDataset,
-  records: readonly MMEditRecord[],
+  data: MultimodalData,
 ): Partial<Record<MultimodalMetric, number[]>> {
-  const task = TASK[dataset];
-  const scores = records.map((r) => multimodalScores(vlm, r, task, multimodalPreEdit(vlm, r, task)));
+  const scores = data.records.map((r, i) => multimodalScores(vlm, r, TASK[dataset], data.pre[i]!));
   return Object.fromEntries(
     (['reliability', 'tGenerality', 'mGenerality'] as const).map((m) => [m, scores.map((s) => s[m])]),
   );
@@ -159,7 +175,7 @@ export async function runMultimodalUnit(
   entry: MultimodalBenchMethod,
   dataset: MultimodalDataset,
   vlm: VisionLanguageModel,
-  records: readonly MMEditRecord[],
+  data: MultimodalData,
   options: { seed: number; signal?: AbortSignal; onEdited(): void },
 ): Promise<MultimodalRun> {
   const t0 = performance.now();
@@ -183,13 +199,14 @@ export async function runMultimodalUnit(
       release = prepared.release;
       run.prepare = { label: prepared.label, wallMs: performance.now() - p0 };
     }
+    const { records } = data;
     for (const [position, record] of records.entries()) {
       if (options.signal?.aborted) {
         run.status = 'partial';
         break;
       }
       const request = multimodalRequest(record, dataset);
-      const pre = multimodalPreEdit(vlm, record, task);
+      const pre = data.pre[position]!;
       const before = isExample(position, records.length)
         ? greedyAnswer(vlm, record.image, request.prompt, record.alt)
         : undefined;

@@ -33,9 +33,10 @@ import { type LayerTrace, layersBelow, traceEditLayer } from './layers-auto.js';
 import {
   MULTIMODAL_DATASETS,
   type MultimodalBenchMethod,
+  type MultimodalData,
   type MultimodalDataset,
+  multimodalData,
   multimodalPre,
-  multimodalRecords,
   runMultimodalUnit,
 } from './multimodal.js';
 import type { BenchResults, EditRecord, Environment, MethodRun, Shard } from './results.js';
@@ -497,14 +498,14 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       pre: {},
       runs: [],
     };
-    const recordsOf = new Map<MultimodalDataset, ReturnType<typeof multimodalRecords>>();
+    const dataOf = new Map<MultimodalDataset, MultimodalData>();
     for (const unit of pending) {
       if (signal?.aborted) return finish(false);
-      let data = recordsOf.get(unit.dataset);
+      let data = dataOf.get(unit.dataset);
       if (data === undefined) {
         progress(`pre-edit ${unit.dataset}`);
-        data = multimodalRecords(unit.dataset, mm.n);
-        recordsOf.set(unit.dataset, data);
+        data = multimodalData(mm.vlm, unit.dataset, mm.n);
+        dataOf.set(unit.dataset, data);
         results.multimodal.pre[unit.dataset] ??= multimodalPre(mm.vlm, unit.dataset, data);
       }
       progress(`${unit.method.method.id} on ${unit.dataset}`);
@@ -516,7 +517,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
           progress(`${unit.method.method.id} on ${unit.dataset}`);
         },
       });
-      done += data.length - run.records.length;
+      done += data.records.length - run.records.length;
       results.multimodal.runs.push(run);
       if (run.status === 'failed') progress(`${run.method} on ${unit.dataset} failed: ${run.reason}`);
       options.onCheckpoint?.({ ...results, wallMs: performance.now() - started });

@@ -1,20 +1,11 @@
 // Constrained fine-tuning of one module per layer (ROME's FT / FT-L baseline, Meng et al. 2022, appendix;
-// EasyEdit ft_main.py, reference/easyedit.md section 4.1): Adam on the chosen weights, then after every
-// step the projection W <- clip(W, W0 - eps, W0 + eps) onto the L-infinity ball around the original W0.
-import {
-  type EditContext,
-  type EditOutcome,
-  type EditRequest,
-  InvalidHparamsError,
-  LlmeditError,
-  type Tensor,
-  tf,
-  type Variable,
-} from '@llmedit/core';
+// EasyEdit ft_main.py, reference/easyedit.md section 4.1): the chosen weights and examples of a language
+// model, trained by `trainWeights` (Adam, then the L-infinity projection around the original weights).
+import { type EditContext, type EditOutcome, type EditRequest, InvalidHparamsError } from '@llmedit/core';
 import type { CausalLM } from '@llmedit/models';
-import { Adam } from './adam.js';
 import type { FtHparams } from './hparams.js';
 import { buildExample, type FtExample, ftLoss } from './loss.js';
+import { trainWeights } from './train-weights.js';
 
 /**
  * The weights FT trains: every weight of the rewrite module of each chosen layer (`rewriteModuleTmp` with
@@ -83,103 +74,17 @@ export async function fineTune(
   const examples: FtExample[] = requests.map((request, i) =>
     buildExample(model, request, objective, hparams.maxLength, `request ${i}`),
   );
-  const variables: Variable[] = names.map((name) => model.weight(name));
-  // Shares data with the live weights until they change: exact originals at no cost.
-  const originals = variables.map((variable) => tf.clone(variable));
-  const restoreOriginals = () => {
-    names.forEach((name, i) => {
-      model.setWeight(name, originals[i] as Tensor);
-    });
-  };
-  const eps = hparams.normConstraint;
-  const bounds =
-    eps === false
-      ? undefined
-      : originals.map((w0) => tf.tidy(() => [tf.sub(w0, eps), tf.add(w0, eps)] as [Tensor, Tensor]));
-  const adam = new Adam(variables.length, { lr: hparams.lr, weightDecay: hparams.weightDecay });
-  const epochLosses: number[] = [];
-  let optimizerSteps = 0;
-  const batches = chunks(examples, hparams.batchSize);
-  try {
-    for (let epoch = 0; epoch < hparams.numSteps; epoch++) {
-      context.signal?.throwIfAborted();
-      let lossSum = 0;
-      for (const batch of batches) {
-        const { value, grads } = tf.variableGrads(() => ftLoss(model, batch, objective), variables);
-        const loss = value.dataSync()[0] as number;
-        value.dispose();
-        lossSum += loss * batch.length;
-        if (loss >= hparams.lossThreshold) {
-          const gradients = variables.map((variable) => grads[variable.name] as Tensor);
-          const updated = adam.update(variables, gradients);
-          updated.forEach((next, i) => {
-            const range = bounds?.[i];
-            if (range === undefined) {
-              model.setWeight(names[i] as string, next);
-            } else {
-              const clamped = tf.tidy(() => tf.minimum(tf.maximum(next, range[0]), range[1]));
-              model.setWeight(names[i] as string, clamped);
-              clamped.dispose();
-            }
-            next.dispose();
-          });
-          optimizerSteps++;
-        }
-        for (const gradient of Object.values(grads)) gradient.dispose();
-      }
-      const mean = lossSum / examples.length;
-      epochLosses.push(mean);
-      context.onProgress?.({
-        stage: `epoch ${epoch + 1}/${hparams.numSteps}`,
-        fraction: (epoch + 1) / hparams.numSteps,
-      });
-      if (mean < hparams.lossThreshold) break;
-    }
-  } catch (error) {
-    // Leave the model as it was even when called outside edit() (which restores its own snapshot too).
-    restoreOriginals();
-    for (const w0 of originals) w0.dispose();
-    throw error;
-  } finally {
-    adam.dispose();
-    for (const range of bounds ?? []) for (const t of range) t.dispose();
-  }
-
-  const deltas = new Map<string, Tensor>();
-  names.forEach((name, i) => {
-    deltas.set(name, tf.sub(model.weight(name), originals[i] as Tensor));
-  });
-  const maxTensor = tf.tidy(() => tf.max(tf.stack([...deltas.values()].map((d) => tf.max(tf.abs(d))))));
-  const maxAbsDelta = maxTensor.dataSync()[0] as number;
-  maxTensor.dispose();
+  const batches = chunks(examples, hparams.batchSize).map((batch) => ({
+    loss: () => ftLoss(model, batch, objective),
+    size: batch.length,
+  }));
   const truncated = examples.flatMap((example, request) =>
     example.droppedPromptTokens + example.droppedTargetTokens > 0
       ? [{ request, promptTokens: example.droppedPromptTokens, targetTokens: example.droppedTargetTokens }]
       : [],
   );
-  const info: FtInfo = {
-    objective,
-    trainedWeights: names,
-    epochLosses,
-    optimizerSteps,
-    maxAbsDelta,
-    truncated,
-  };
-  let disposed = false;
-  return {
-    model,
-    deltas,
-    info: { ...info },
-    weightsOnly: true,
-    restore() {
-      if (disposed) throw new LlmeditError('EDIT_DISPOSED', 'FT outcome restore() after dispose()');
-      restoreOriginals();
-    },
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      for (const t of [...originals, ...deltas.values()]) t.dispose();
-      deltas.clear();
-    },
-  };
+  return trainWeights(context, model, names, batches, { ...hparams, label: 'FT' }, (stats) => {
+    const info: FtInfo = { objective, trainedWeights: names, ...stats, truncated };
+    return { ...info };
+  });
 }

@@ -12,3 +12,9 @@ export {
   loadFtYaml,
   readFtYaml,
 } from './presets.js';
+export {
+  type TrainWeightsOptions,
+  type TrainWeightsStats,
+  trainWeights,
+  type WeightBatch,
+} from './train-weights.js';

@@ -9,12 +9,9 @@ import {
   field,
   type HparamsSpec,
   InvalidHparamsError,
-  LlmeditError,
-  type Tensor,
   tf,
-  type Variable,
 } from '@llmedit/core';
-import { Adam, buildExample, type FtExample, ftLoss } from '@llmedit/ft';
+import { buildExample, type FtExample, ftLoss, trainWeights } from '@llmedit/ft';
 import type { VisionLanguageModel } from '@llmedit/multimodal';
 import { describeRequest, requireImages, vlmBaseOf } from './adapter.js';
 import { imageView, withCurrentImage } from './image-view.js';
@@ -128,89 +125,24 @@ export const ftVision = defineEditMethod<FtVisionHparams, VisionLanguageModel>({
     const examples: FtExample[] = requests.map((request, i) =>
       buildExample(view, request, 'target_new', budget, describeRequest(request, i)),
     );
-    const variables: Variable[] = names.map((name) => vlm.weight(name));
-    const originals = variables.map((variable) => tf.clone(variable));
-    const restoreOriginals = () => {
-      names.forEach((name, i) => {
-        vlm.setWeight(name, originals[i] as Tensor);
-      });
+    // One batch per epoch: the mean over requests of the target NLL after each request's own image + prompt.
+    const batch = {
+      loss: () =>
+        tf.tidy(() => {
+          const parts = examples.map((example, i) =>
+            withCurrentImage(vlm, images[i], () => ftLoss(view, [example], 'target_new')),
+          );
+          return tf.div(tf.addN(parts), parts.length).asScalar();
+        }),
+      size: examples.length,
     };
-    const eps = hparams.normConstraint;
-    const adam = new Adam(variables.length, { lr: hparams.lr, weightDecay: hparams.weightDecay });
-    const epochLosses: number[] = [];
-    // The mean over requests of the target NLL after each request's own image + prompt.
-    const loss = () =>
-      tf.tidy(() => {
-        const parts = examples.map((example, i) =>
-          withCurrentImage(vlm, images[i], () => ftLoss(view, [example], 'target_new')),
-        );
-        return tf.div(tf.addN(parts), parts.length).asScalar();
-      });
-    try {
-      for (let epoch = 0; epoch < hparams.numSteps; epoch++) {
-        context.signal?.throwIfAborted();
-        const { value, grads } = tf.variableGrads(loss, variables);
-        const current = value.dataSync()[0] as number;
-        value.dispose();
-        epochLosses.push(current);
-        if (current < hparams.lossThreshold) {
-          for (const gradient of Object.values(grads)) gradient.dispose();
-          break;
-        }
-        const updated = adam.update(
-          variables,
-          variables.map((variable) => grads[variable.name] as Tensor),
-        );
-        for (const gradient of Object.values(grads)) gradient.dispose();
-        updated.forEach((next, i) => {
-          const w0 = originals[i] as Tensor;
-          const value =
-            eps === false
-              ? next
-              : tf.tidy(() => tf.minimum(tf.maximum(next, tf.sub(w0, eps)), tf.add(w0, eps)));
-          vlm.setWeight(names[i] as string, value);
-          if (value !== next) value.dispose();
-          next.dispose();
-        });
-        context.onProgress?.({
-          stage: `epoch ${epoch + 1}/${hparams.numSteps}`,
-          fraction: (epoch + 1) / hparams.numSteps,
-        });
-      }
-    } catch (error) {
-      // Leave the model as it was even when called outside edit() (which restores its own snapshot too).
-      restoreOriginals();
-      for (const w0 of originals) w0.dispose();
-      throw error;
-    } finally {
-      adam.dispose();
-    }
-    const deltas = new Map<string, Tensor>();
-    names.forEach((name, i) => {
-      deltas.set(name, tf.sub(vlm.weight(name), originals[i] as Tensor));
+    return trainWeights(context, vlm, names, [batch], { ...hparams, label: 'FT-Vision' }, (stats) => {
+      const info: FtVisionInfo = {
+        trainedWeights: names,
+        epochLosses: stats.epochLosses,
+        maxAbsDelta: stats.maxAbsDelta,
+      };
+      return { ...info, images };
     });
-    const maxAbsDelta = tf.tidy(() =>
-      deltas.size === 0
-        ? 0
-        : (tf.max(tf.stack([...deltas.values()].map((d) => tf.max(tf.abs(d))))).dataSync()[0] as number),
-    );
-    const info: FtVisionInfo = { trainedWeights: names, epochLosses, maxAbsDelta };
-    let disposed = false;
-    return {
-      model: vlm,
-      deltas,
-      info: { ...info, images },
-      weightsOnly: true,
-      restore() {
-        if (disposed) throw new LlmeditError('EDIT_DISPOSED', 'FT-Vision outcome restore() after dispose()');
-        restoreOriginals();
-      },
-      dispose() {
-        if (disposed) return;
-        disposed = true;
-        for (const t of [...originals, ...deltas.values()]) t.dispose();
-        deltas.clear();
-      },
-    };
   },
 });

@@ -13,9 +13,14 @@ export function weightSpecs(config: ModelConfig): WeightSpec[] {
 
 /** Seeded random weights with the architecture's usual initialisation (for tests, benchmarks, training). */
 export function randomWeights(config: ModelConfig, seed: number): Map<string, HostTensor> {
+  return weightsFromSpecs(weightSpecs(config), seed);
+}
+
+/** Seeded weights drawn as each spec says (normal with its std, ones, zeros), in the specs' order. */
+export function weightsFromSpecs(specs: readonly WeightSpec[], seed: number): Map<string, HostTensor> {
   const rng = createRng(seed);
   const out = new Map<string, HostTensor>();
-  for (const spec of weightSpecs(config)) {
+  for (const spec of specs) {
     const size = spec.shape.reduce((a, b) => a * b, 1);
     const data =
       spec.init.kind === 'normal'

@@ -22,7 +22,14 @@ export {
   resolveLayer,
   toHfConfig,
 } from './config.js';
-export { canonicalWeights, createModel, createRandomModel, randomWeights, weightSpecs } from './create.js';
+export {
+  canonicalWeights,
+  createModel,
+  createRandomModel,
+  randomWeights,
+  weightSpecs,
+  weightsFromSpecs,
+} from './create.js';
 export { type GenerateOptions, type Generation, generate, generateIds, sampleTopK } from './generate.js';
 export {
   createLayout,

@@ -1,49 +1,39 @@
 // CLIP's vision transformer (Radford et al. 2021, Sec. 2.4; Dosovitskiy et al. 2021, Eq. 1-4) and LLaVA's
 // two-layer MLP projector (Liu et al. 2023, Sec. 4.1), under Hugging Face's LLaVA weight names.
-import {
-  createRng,
-  randomNormalArray,
-  type Tensor,
-  type Tensor1D,
-  type Tensor2D,
-  type Tensor3D,
-  tf,
-} from '@llmedit/core';
-import { geluTanh, type HostTensor, layerNorm } from '@llmedit/models';
+import { type Tensor, type Tensor1D, type Tensor2D, type Tensor3D, tf } from '@llmedit/core';
+import { geluTanh, type HostTensor, layerNorm, type WeightSpec, weightsFromSpecs } from '@llmedit/models';
 import { numPatches, type VisionConfig, type VlmConfig } from './config.js';
 
 const VISION = 'vision_tower.vision_model';
 const PROJECTOR = 'multi_modal_projector';
 const block = (layer: number) => `${VISION}.encoder.layers.${layer}`;
 
-/** One weight of the vision side with its shape and how it is initialised. */
-interface VisionWeightSpec {
-  name: string;
-  shape: number[];
-  init: 'normal' | 'ones' | 'zeros';
-}
+// CLIP's and LLaVA's matrices and embeddings start as N(0, 0.02^2) in our random towers; norms as 1 and 0.
+const NORMAL = { kind: 'normal', std: 0.02 } as const;
+const ONES = { kind: 'ones' } as const;
+const ZEROS = { kind: 'zeros' } as const;
 
 /** Every vision-tower and projector weight, in LLaVA's names (the language model's are `language_model.*`). */
-export function visionWeightSpecs(config: VlmConfig): VisionWeightSpec[] {
+export function visionWeightSpecs(config: VlmConfig): WeightSpec[] {
   const v = config.vision;
   const d = v.hiddenSize;
   const textD = config.text.hiddenSize;
-  const norm = (name: string): VisionWeightSpec[] => [
-    { name: `${name}.weight`, shape: [d], init: 'ones' },
-    { name: `${name}.bias`, shape: [d], init: 'zeros' },
+  const norm = (name: string): WeightSpec[] => [
+    { name: `${name}.weight`, shape: [d], init: ONES },
+    { name: `${name}.bias`, shape: [d], init: ZEROS },
   ];
-  const linear = (name: string, out: number, input: number): VisionWeightSpec[] => [
-    { name: `${name}.weight`, shape: [out, input], init: 'normal' },
-    { name: `${name}.bias`, shape: [out], init: 'zeros' },
+  const linear = (name: string, out: number, input: number): WeightSpec[] => [
+    { name: `${name}.weight`, shape: [out, input], init: NORMAL },
+    { name: `${name}.bias`, shape: [out], init: ZEROS },
   ];
-  const specs: VisionWeightSpec[] = [
-    { name: `${VISION}.embeddings.class_embedding`, shape: [d], init: 'normal' },
+  const specs: WeightSpec[] = [
+    { name: `${VISION}.embeddings.class_embedding`, shape: [d], init: NORMAL },
     {
       name: `${VISION}.embeddings.patch_embedding.weight`,
       shape: [d, v.numChannels, v.patchSize, v.patchSize],
-      init: 'normal',
+      init: NORMAL,
     },
-    { name: `${VISION}.embeddings.position_embedding.weight`, shape: [numPatches(v) + 1, d], init: 'normal' },
+    { name: `${VISION}.embeddings.position_embedding.weight`, shape: [numPatches(v) + 1, d], init: NORMAL },
     ...norm(`${VISION}.pre_layrnorm`),
   ];
   for (let l = 0; l < v.numLayers; l++) {
@@ -67,17 +57,7 @@ export function visionWeightSpecs(config: VlmConfig): VisionWeightSpec[] {
 
 /** Seeded random vision and projector weights (std 0.02 for matrices and embeddings). */
 export function randomVisionWeights(config: VlmConfig, seed: number): Map<string, HostTensor> {
-  const rng = createRng(seed);
-  const out = new Map<string, HostTensor>();
-  for (const spec of visionWeightSpecs(config)) {
-    const size = spec.shape.reduce((a, b) => a * b, 1);
-    const data =
-      spec.init === 'normal'
-        ? randomNormalArray(rng, size, 0.02)
-        : new Float32Array(size).fill(spec.init === 'ones' ? 1 : 0);
-    out.set(spec.name, { shape: spec.shape, data });
-  }
-  return out;
+  return weightsFromSpecs(visionWeightSpecs(config), seed);
 }
 
 /** Vision-side hook keys: `vision.residual.{l}`, `vision.mlpKey.{l}` (fc1 after its activation), `projector.out`. */
