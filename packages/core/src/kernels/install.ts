@@ -3,20 +3,30 @@
  * Only the 'wasm' backend's entries change; the stock configs are kept so `uninstall` restores them exactly.
  */
 import { tf } from '../tf.js';
+import type { BlasBackendName } from './backend-memory.js';
 import { createBatchMatMulKernel, createFusedMatMulKernel, type StockKernels } from './batch-mat-mul.js';
+import { createCastKernel, createGatherKernel, createSliceKernel, createSplitVKernel } from './copies.js';
 import { createIdentityKernel } from './identity.js';
 import type { NativeBlas } from './native-blas.js';
-import {
-  type BlasBackendName,
-  createNativeBatchMatMulKernel,
-  createNativeFusedMatMulKernel,
-} from './native-mat-mul.js';
+import { createNativeBatchMatMulKernel, createNativeFusedMatMulKernel } from './native-mat-mul.js';
+import { createNativeReductionKernel, createWasmReductionKernel } from './reductions.js';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 const BACKEND = 'wasm';
 
 /** The kernels this module replaces or adds on the wasm backend. */
-export const WASM_FIXED_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Identity', 'UnsortedSegmentSum'] as const;
+export const WASM_FIXED_KERNELS = [
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Identity',
+  'UnsortedSegmentSum',
+  'Cast',
+  'Slice',
+  'SplitV',
+  'GatherV2',
+  'Sum',
+  'Mean',
+] as const;
 
 type FixedKernel = (typeof WASM_FIXED_KERNELS)[number];
 
@@ -62,6 +72,12 @@ export function installWasmKernelFixes(): void {
   replace('_FusedMatMul', createFusedMatMulKernel(stock));
   replace('Identity', createIdentityKernel(identity));
   replace('UnsortedSegmentSum', createUnsortedSegmentSumKernel());
+  replace('Cast', createCastKernel(required('Cast')));
+  replace('Slice', createSliceKernel(required('Slice')));
+  replace('SplitV', createSplitVKernel(required('SplitV')));
+  replace('GatherV2', createGatherKernel(required('GatherV2')));
+  replace('Sum', createWasmReductionKernel('Sum', required('Sum')));
+  replace('Mean', createWasmReductionKernel('Mean', required('Mean')));
   saved = previous;
 }
 
@@ -88,7 +104,7 @@ export function installWasmPolyfillOnly(): void {
 }
 
 /** The kernels the native BLAS path replaces (on wasm on top of the fixes). */
-export const NATIVE_BLAS_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
+export const NATIVE_BLAS_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum', 'Mean'] as const;
 
 /** Per backend, the configs the native kernels replaced, while they are installed. */
 const savedBeforeNative = new Map<BlasBackendName, Map<string, tf.KernelConfig>>();
@@ -109,10 +125,16 @@ export function installNativeBlasKernels(blas: NativeBlas, backend: BlasBackendN
   if (backend === 'wasm') installWasmKernelFixes();
   const previous = new Map<string, tf.KernelConfig>();
   for (const name of NATIVE_BLAS_KERNELS) previous.set(name, registeredOn(name, backend));
-  const create = { BatchMatMul: createNativeBatchMatMulKernel, _FusedMatMul: createNativeFusedMatMulKernel };
+  const create: Record<(typeof NATIVE_BLAS_KERNELS)[number], (fallback: tf.KernelConfig) => tf.KernelConfig> =
+    {
+      BatchMatMul: (fallback) => createNativeBatchMatMulKernel(blas, fallback, backend),
+      _FusedMatMul: (fallback) => createNativeFusedMatMulKernel(blas, fallback, backend),
+      Sum: (fallback) => createNativeReductionKernel('Sum', blas, fallback, backend),
+      Mean: (fallback) => createNativeReductionKernel('Mean', blas, fallback, backend),
+    };
   for (const name of NATIVE_BLAS_KERNELS) {
     tf.unregisterKernel(name, backend);
-    tf.registerKernel(create[name](blas, previous.get(name)!, backend));
+    tf.registerKernel(create[name](previous.get(name)!));
   }
   savedBeforeNative.set(backend, previous);
 }

@@ -8,48 +8,9 @@
  * registered before (llmedit's wasm fixes, or the cpu backend's own).
  */
 import type { tf } from '../tf.js';
+import { BLAS_MEMORY, type BlasBackendName, type BlasMemory } from './backend-memory.js';
 import { type Operands, operands } from './batch-mat-mul.js';
 import type { NativeBlas } from './native-blas.js';
-import { asWasmBackend, type WasmBackend } from './wasm-internals.js';
-
-/**
- * Where a backend keeps float32 data, as the BLAS kernels need it: typed-array views of inputs, and a fresh
- * output whose data BLAS writes. Views of the wasm heap are taken after the output is allocated (growing the
- * heap detaches older views); the cpu backend's arrays are plain JS memory.
- */
-interface BlasMemory {
-  output(shape: number[]): { data: Float32Array; finish(): tf.TensorInfo };
-  view(info: tf.TensorInfo): Float32Array;
-}
-
-function wasmMemory(backend: unknown): BlasMemory {
-  const be: WasmBackend = asWasmBackend(backend);
-  return {
-    output(shape) {
-      const out = be.makeOutput(shape, 'float32');
-      const data = be.typedArrayFromHeap(out) as Float32Array;
-      return { data, finish: () => out };
-    },
-    view: (info) => be.typedArrayFromHeap(info) as Float32Array,
-  };
-}
-
-interface CpuBackend {
-  readSync(dataId: tf.DataId): unknown;
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
-function cpuMemory(backend: unknown): BlasMemory {
-  const be = backend as CpuBackend;
-  return {
-    output(shape) {
-      const data = new Float32Array(shape.reduce((x, y) => x * y, 1));
-      return { data, finish: () => be.makeTensorInfo(shape, 'float32', data) };
-    },
-    // The cpu backend's readSync returns its stored array, not a copy.
-    view: (info) => be.readSync(info.dataId) as Float32Array,
-  };
-}
 
 /** op(A)·op(B) (+ a per-column bias) for every batch, into one fresh [..., m, n] output. */
 function product(memory: BlasMemory, blas: NativeBlas, ops: Operands, bias?: tf.TensorInfo): tf.TensorInfo {
@@ -113,14 +74,6 @@ function isColumnBias(bias: tf.TensorInfo, ops: Operands): boolean {
   );
 }
 
-/** The backends whose matrix products can run on native BLAS. */
-export type BlasBackendName = 'wasm' | 'cpu';
-
-const MEMORY: Record<BlasBackendName, (backend: unknown) => BlasMemory> = {
-  wasm: wasmMemory,
-  cpu: cpuMemory,
-};
-
 /** `BatchMatMul` for `backendName` on native BLAS; `fallback` (that backend's previous kernel) takes the rest. */
 export function createNativeBatchMatMulKernel(
   blas: NativeBlas,
@@ -131,7 +84,7 @@ export function createNativeBatchMatMulKernel(
     const ops = blasOperands(args);
     return ops === undefined
       ? fallback.kernelFunc(args)
-      : product(MEMORY[backendName](args.backend), blas, ops);
+      : product(BLAS_MEMORY[backendName](args.backend), blas, ops);
   };
   const config: tf.KernelConfig = { kernelName: 'BatchMatMul', backendName, kernelFunc };
   if (fallback.setupFunc) config.setupFunc = fallback.setupFunc;
@@ -156,7 +109,7 @@ export function createNativeFusedMatMulKernel(
     if (ops === undefined || !linear || (bias !== undefined && !isColumnBias(bias, ops))) {
       return fallback.kernelFunc(args);
     }
-    return product(MEMORY[backendName](args.backend), blas, ops, bias);
+    return product(BLAS_MEMORY[backendName](args.backend), blas, ops, bias);
   };
   const config: tf.KernelConfig = { kernelName: '_FusedMatMul', backendName, kernelFunc };
   if (fallback.setupFunc) config.setupFunc = fallback.setupFunc;
