@@ -8,6 +8,7 @@ import {
   installNativeBlasKernels,
   installWasmKernelFixes,
   loadNativeBlas,
+  loadNativeKernels,
   nativeBlasKernelsInstalled,
   uninstallNativeBlasKernels,
   uninstallWasmKernelFixes,
@@ -41,6 +42,11 @@ export interface BackendInfo {
   readonly threads?: number;
   /** native: the BLAS library that runs the matrix products, what it says it is, and its threads (if set). */
   readonly blas?: { readonly library: string; readonly description: string; readonly threads?: number };
+  /**
+   * native and native-cpu: llmedit's own native kernels (exp, fused GELU), built at install with the system C
+   * compiler: the library that runs them, or why they are not in use (the backend's own kernels run instead).
+   */
+  readonly nativeKernels?: { readonly library: string } | { readonly unavailable: string };
 }
 
 export interface InitBackendOptions {
@@ -146,8 +152,12 @@ async function startNative(on: 'wasm' | 'cpu', threadsOption: number | undefined
   const blas = await loadNativeBlas();
   const threads = blasThreads(threadsOption);
   if (threads !== undefined) blas.setThreads(threads);
+  const kernels = await loadNativeKernels().then(
+    (loaded) => ({ loaded, info: { library: loaded.library } }),
+    (error: unknown) => ({ loaded: undefined, info: { unavailable: message(error) } }),
+  );
   const base = on === 'wasm' ? await startWasm(true) : await startCpu();
-  installNativeBlasKernels(blas, on);
+  installNativeBlasKernels(blas, on, kernels.loaded);
   return {
     ...base,
     name: on === 'wasm' ? 'native' : 'native-cpu',
@@ -156,6 +166,7 @@ async function startNative(on: 'wasm' | 'cpu', threadsOption: number | undefined
       description: blas.description,
       ...(threads === undefined ? {} : { threads }),
     },
+    nativeKernels: kernels.info,
   };
 }
 
@@ -236,5 +247,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.kernelFixes) parts.push('llmedit kernel fixes');
   // OpenBLAS's configuration string starts with its name and version.
   if (info.blas !== undefined) parts.push(info.blas.description.split(' ').slice(0, 2).join(' '));
+  if (info.nativeKernels !== undefined && 'library' in info.nativeKernels)
+    parts.push('llmedit native kernels');
   return parts.length === 0 ? info.name : `${info.name} (${parts.join(', ')})`;
 }

@@ -54,5 +54,6 @@ export {
   scoreTargets,
   type TargetScore,
 } from './score.js';
+export { pickedTokenNll } from './token-nll.js';
 export * from './tokenizer/index.js';
 export { type HostTensor, hashWeights, WeightStore } from './weights.js';

@@ -4,7 +4,7 @@ import { tf } from '../tf.js';
 import { copyBox } from './copies.js';
 import { randn, relMaxDiff, runOn } from './test-helpers.js';
 
-describe('wasm copy kernels (Cast, Slice, SplitV, GatherV2) agree with cpu', () => {
+describe('wasm copy kernels (Cast, Slice, SplitV, GatherV2, Concat) agree with cpu', () => {
   beforeAll(async () => {
     await initBackend({ prefer: ['wasm'] });
   });

@@ -155,3 +155,42 @@ export function createGatherKernel(stock: tf.KernelConfig): tf.KernelConfig {
   };
   return withSetup({ kernelName: 'GatherV2', backendName: 'wasm', kernelFunc }, stock);
 }
+
+/** `Concat` with one `set` per input block (the stock kernel copies element by element). */
+export function createConcatKernel(stock: tf.KernelConfig): tf.KernelConfig {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const inputs = args.inputs as unknown as tf.TensorInfo[];
+    const first = inputs[0];
+    if (first === undefined || first.dtype === 'string') return stock.kernelFunc(args);
+    const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, first.shape)[0]!;
+    const parts = inputs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+    // Shape checks, the single-input case and empty outputs are the stock kernel's.
+    if (parts.length < 2) return stock.kernelFunc(args);
+    tf.backend_util.assertParamsConsistent(
+      inputs.map((t) => t.shape),
+      axis,
+    );
+    const backend = asWasmBackend(args.backend);
+    const out = backend.makeOutput(
+      tf.backend_util.computeOutShape(
+        inputs.map((t) => t.shape),
+        axis,
+      ),
+      first.dtype,
+    );
+    const rows = tf.util.sizeFromShape(first.shape.slice(0, axis));
+    const blocks = parts.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)));
+    const views = parts.map((t) => backend.typedArrayFromHeap(t));
+    const dst = backend.typedArrayFromHeap(out);
+    let to = 0;
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < views.length; i++) {
+        const block = blocks[i]!;
+        dst.set(views[i]!.subarray(r * block, (r + 1) * block), to);
+        to += block;
+      }
+    }
+    return out;
+  };
+  return withSetup({ kernelName: 'Concat', backendName: 'wasm', kernelFunc }, stock);
+}

@@ -6,6 +6,7 @@ export {
   installWasmKernelFixes,
   installWasmPolyfillOnly,
   NATIVE_BLAS_KERNELS,
+  NATIVE_ELEMENTWISE_KERNELS,
   nativeBlasKernelsInstalled,
   uninstallNativeBlasKernels,
   uninstallWasmKernelFixes,
@@ -13,3 +14,13 @@ export {
   wasmKernelFixesInstalled,
 } from './install.js';
 export { BLAS_LIBRARY_ENV_VAR, loadNativeBlas, type NativeBlas } from './native-blas.js';
+export {
+  GELU_TANH_GRAD_KERNEL,
+  GELU_TANH_KERNEL,
+  hasKernel,
+  KERNELS_LIBRARY_ENV_VAR,
+  LAYER_NORM_KERNEL,
+  loadNativeKernels,
+  type NativeKernels,
+  SOFTMAX_CROSS_ENTROPY_KERNEL,
+} from './native-kernels.js';

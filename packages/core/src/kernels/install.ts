@@ -5,9 +5,29 @@
 import { tf } from '../tf.js';
 import type { BlasBackendName } from './backend-memory.js';
 import { createBatchMatMulKernel, createFusedMatMulKernel, type StockKernels } from './batch-mat-mul.js';
-import { createCastKernel, createGatherKernel, createSliceKernel, createSplitVKernel } from './copies.js';
+import {
+  createCastKernel,
+  createConcatKernel,
+  createGatherKernel,
+  createSliceKernel,
+  createSplitVKernel,
+} from './copies.js';
 import { createIdentityKernel } from './identity.js';
 import type { NativeBlas } from './native-blas.js';
+import {
+  createNativeCrossEntropyKernels,
+  createNativeExpKernel,
+  createNativeGeluKernels,
+  createNativeLayerNormKernels,
+  GELU_TANH_GRAD_KERNEL,
+  GELU_TANH_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  type NativeKernels,
+  registerFusedGradients,
+  SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_KERNEL,
+} from './native-kernels.js';
 import { createNativeBatchMatMulKernel, createNativeFusedMatMulKernel } from './native-mat-mul.js';
 import { createNativeReductionKernel, createWasmReductionKernel } from './reductions.js';
 import { createUnsortedSegmentSumKernel } from './unsorted-segment-sum.js';
@@ -24,6 +44,7 @@ export const WASM_FIXED_KERNELS = [
   'Slice',
   'SplitV',
   'GatherV2',
+  'Concat',
   'Sum',
   'Mean',
 ] as const;
@@ -76,6 +97,7 @@ export function installWasmKernelFixes(): void {
   replace('Slice', createSliceKernel(required('Slice')));
   replace('SplitV', createSplitVKernel(required('SplitV')));
   replace('GatherV2', createGatherKernel(required('GatherV2')));
+  replace('Concat', createConcatKernel(required('Concat')));
   replace('Sum', createWasmReductionKernel('Sum', required('Sum')));
   replace('Mean', createWasmReductionKernel('Mean', required('Mean')));
   saved = previous;
@@ -106,8 +128,19 @@ export function installWasmPolyfillOnly(): void {
 /** The kernels the native BLAS path replaces (on wasm on top of the fixes). */
 export const NATIVE_BLAS_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum', 'Mean'] as const;
 
-/** Per backend, the configs the native kernels replaced, while they are installed. */
-const savedBeforeNative = new Map<BlasBackendName, Map<string, tf.KernelConfig>>();
+/** The kernels llmedit's own native library (native/llmedit-kernels.c) adds or replaces, when it is built. */
+export const NATIVE_ELEMENTWISE_KERNELS = [
+  'Exp',
+  GELU_TANH_KERNEL,
+  GELU_TANH_GRAD_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_KERNEL,
+  SOFTMAX_CROSS_ENTROPY_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  LAYER_NORM_GRAD_KERNEL,
+] as const;
+
+/** Per backend, what the native kernels replaced (undefined: a kernel the backend did not have), while installed. */
+const savedBeforeNative = new Map<BlasBackendName, Map<string, tf.KernelConfig | undefined>>();
 
 function registeredOn(name: string, backend: BlasBackendName): tf.KernelConfig {
   const config = tf.getKernel(name, backend) as tf.KernelConfig | undefined;
@@ -116,25 +149,39 @@ function registeredOn(name: string, backend: BlasBackendName): tf.KernelConfig {
 }
 
 /**
- * Routes a backend's matrix products to a native BLAS (see native-mat-mul.ts): on wasm on top of the kernel
- * fixes, which it installs if needed and which take the inputs BLAS cannot; on cpu on top of its own kernels.
- * Idempotent; `uninstallNativeBlasKernels` undoes it.
+ * Routes a backend's matrix products and contiguous reductions to a native BLAS (see native-mat-mul.ts,
+ * reductions.ts), and with `kernels` its exp and the fused GELU to llmedit's native library: on wasm on top
+ * of the kernel fixes, which it installs if needed and which take the inputs BLAS cannot; on cpu on top of its
+ * own kernels. Idempotent; `uninstallNativeBlasKernels` undoes it.
  */
-export function installNativeBlasKernels(blas: NativeBlas, backend: BlasBackendName = 'wasm'): void {
+export function installNativeBlasKernels(
+  blas: NativeBlas,
+  backend: BlasBackendName = 'wasm',
+  kernels?: NativeKernels,
+): void {
   if (savedBeforeNative.has(backend)) return;
   if (backend === 'wasm') installWasmKernelFixes();
-  const previous = new Map<string, tf.KernelConfig>();
-  for (const name of NATIVE_BLAS_KERNELS) previous.set(name, registeredOn(name, backend));
-  const create: Record<(typeof NATIVE_BLAS_KERNELS)[number], (fallback: tf.KernelConfig) => tf.KernelConfig> =
-    {
-      BatchMatMul: (fallback) => createNativeBatchMatMulKernel(blas, fallback, backend),
-      _FusedMatMul: (fallback) => createNativeFusedMatMulKernel(blas, fallback, backend),
-      Sum: (fallback) => createNativeReductionKernel('Sum', blas, fallback, backend),
-      Mean: (fallback) => createNativeReductionKernel('Mean', blas, fallback, backend),
-    };
-  for (const name of NATIVE_BLAS_KERNELS) {
-    tf.unregisterKernel(name, backend);
-    tf.registerKernel(create[name](previous.get(name)!));
+  const replacements: tf.KernelConfig[] = [
+    createNativeBatchMatMulKernel(blas, registeredOn('BatchMatMul', backend), backend),
+    createNativeFusedMatMulKernel(blas, registeredOn('_FusedMatMul', backend), backend),
+    createNativeReductionKernel('Sum', blas, registeredOn('Sum', backend), backend),
+    createNativeReductionKernel('Mean', blas, registeredOn('Mean', backend), backend),
+  ];
+  if (kernels !== undefined) {
+    registerFusedGradients();
+    replacements.push(
+      createNativeExpKernel(kernels, registeredOn('Exp', backend), backend),
+      ...createNativeGeluKernels(kernels, backend),
+      ...createNativeCrossEntropyKernels(kernels, backend),
+      ...createNativeLayerNormKernels(kernels, backend),
+    );
+  }
+  const previous = new Map<string, tf.KernelConfig | undefined>();
+  for (const config of replacements) {
+    const before = tf.getKernel(config.kernelName, backend) as tf.KernelConfig | undefined;
+    previous.set(config.kernelName, before);
+    if (before !== undefined) tf.unregisterKernel(config.kernelName, backend);
+    tf.registerKernel(config);
   }
   savedBeforeNative.set(backend, previous);
 }
@@ -145,7 +192,7 @@ export function uninstallNativeBlasKernels(backend: BlasBackendName = 'wasm'): v
   if (previous === undefined) return;
   for (const [name, config] of previous) {
     tf.unregisterKernel(name, backend);
-    tf.registerKernel(config);
+    if (config !== undefined) tf.registerKernel(config);
   }
   savedBeforeNative.delete(backend);
 }

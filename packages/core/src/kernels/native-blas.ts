@@ -63,7 +63,7 @@ const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
 
-interface Koffi {
+export interface Koffi {
   load(path: string): {
     func(signature: string): (...args: unknown[]) => unknown;
   };
@@ -72,18 +72,22 @@ interface Koffi {
 /** One load per library choice (the environment variable can change between calls, e.g. in tests). */
 const loaded = new Map<string, Promise<NativeBlas>>();
 
-function message(error: unknown): string {
+export function message(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0] || error.name : String(error);
 }
 
-async function load(fromEnv: string | undefined): Promise<NativeBlas> {
-  let koffi: Koffi;
+/** The optional FFI package, or a rejection saying it is not installed. */
+export async function importKoffi(): Promise<Koffi> {
   try {
     const module = (await import(/* @vite-ignore */ KOFFI)) as { default?: Koffi } & Koffi;
-    koffi = module.default ?? module;
+    return module.default ?? module;
   } catch (error) {
     throw new Error(`the optional dependency ${KOFFI} is not installed: ${message(error)}`, { cause: error });
   }
+}
+
+async function load(fromEnv: string | undefined): Promise<NativeBlas> {
+  const koffi = await importKoffi();
   const candidates = fromEnv ? [fromEnv] : BLAS_LIBRARY_NAMES;
   const failures: string[] = [];
   for (const library of candidates) {

@@ -1,5 +1,12 @@
 // GPT-2 (Radford et al. 2019): pre-LN blocks, tanh-GELU MLP, Conv1D weights stored [in, out], tied head.
-import { type Tensor1D, type Tensor2D, tf } from '@llmedit/core';
+import {
+  GELU_TANH_KERNEL,
+  hasKernel,
+  LAYER_NORM_KERNEL,
+  type Tensor1D,
+  type Tensor2D,
+  tf,
+} from '@llmedit/core';
 import type { Gpt2Config } from '../config.js';
 import type { ArchitectureOps, WeightGetter, WeightSpec } from './types.js';
 
@@ -50,6 +57,15 @@ export function normalizeGpt2WeightName(name: string): string | undefined {
 }
 
 export function layerNorm(x: Tensor2D, weight: Tensor1D, bias: Tensor1D, epsilon: number): Tensor2D {
+  if (x.dtype === 'float32' && hasKernel(LAYER_NORM_KERNEL)) {
+    // The native path's fused kernel (one pass, and one for the gradient); it also returns the rows' statistics.
+    return tf.tidy(() => {
+      const [y] = tf
+        .engine()
+        .runKernel(LAYER_NORM_KERNEL, { x, gamma: weight, beta: bias }, { epsilon }) as Tensor2D[];
+      return y!;
+    });
+  }
   return tf.tidy(() => {
     const mean = tf.mean(x, -1, true);
     const centered = tf.sub(x, mean);
@@ -60,9 +76,13 @@ export function layerNorm(x: Tensor2D, weight: Tensor1D, bias: Tensor1D, epsilon
 
 /**
  * tanh-GELU written as x * sigmoid(2 * sqrt(2/pi) * (x + 0.044715 x^3)), an exact identity; wasm's Sigmoid
- * is vectorised and its Tanh is not (perf.md section 3).
+ * is vectorised and its Tanh is not (perf.md section 3). On the native path with llmedit's kernels built, one
+ * fused kernel (and one for its gradient) replaces the dozen elementwise passes.
  */
 export function geluTanh(x: Tensor2D): Tensor2D {
+  if (x.dtype === 'float32' && hasKernel(GELU_TANH_KERNEL)) {
+    return tf.engine().runKernel(GELU_TANH_KERNEL, { x }) as Tensor2D;
+  }
   return tf.tidy(() => {
     // x*x*x, not pow(x, 3): wasm's Pow is scalar and took a quarter of the forward.
     const inner = tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715));

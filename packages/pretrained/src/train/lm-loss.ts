@@ -1,11 +1,11 @@
 // Causal language-model loss: mean over real tokens of -log p(x_{t+1} | x_{<=t}) (Radford et al. 2019, eq. 1).
-import { type Scalar, siblingModuleUrl, type Tensor3D, tf } from '@llmedit/core';
-import { type CausalLM, padBatch, type TokenBatch } from '@llmedit/models';
+import { type Scalar, siblingModuleUrl, type Tensor2D, tf } from '@llmedit/core';
+import { type CausalLM, padBatch, pickedTokenNll, type TokenBatch } from '@llmedit/models';
 import type { ShardLoss, ShardLossModule } from './data-parallel.js';
 
 /**
- * Mean next-token cross-entropy over every position whose next token is real. Labels are picked with flat
- * indices (gather with batchDims is wrong on wasm). Differentiable w.r.t. the model's weights.
+ * Mean next-token cross-entropy over every position whose next token is real. Differentiable w.r.t. the
+ * model's weights.
  */
 export function languageModelLoss(model: CausalLM, batch: TokenBatch): Scalar {
   const positions: [number, number][] = [];
@@ -28,12 +28,11 @@ export function nextTokenLoss(
 ): Scalar {
   const length = batch.ids[0]!.length;
   const vocab = model.config.vocabSize;
-  const picks = Int32Array.from(positions, ([b, t]) => (b * length + t) * vocab + batch.ids[b]![t + 1]!);
+  const rows = positions.map(([b, t]) => b * length + t);
+  const labels = positions.map(([b, t]) => batch.ids[b]![t + 1]!);
   return tf.tidy(() => {
     const { logits } = model.forward(batch, { logits: 'all' });
-    const logProbs = tf.logSoftmax(logits as Tensor3D);
-    const picked = tf.gather(tf.reshape(logProbs, [-1]), tf.tensor1d(picks, 'int32'));
-    return tf.neg(tf.mean(picked)) as Scalar;
+    return tf.mean(pickedTokenNll(tf.reshape(logits!, [-1, vocab]) as Tensor2D, rows, labels)) as Scalar;
   });
 }
 
