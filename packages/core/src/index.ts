@@ -60,6 +60,7 @@ export {
   type NativeBlas,
   type NativeKernels,
   nativeBlasKernelsInstalled,
+  readFloat32InPlace,
   SOFTMAX_CROSS_ENTROPY_KERNEL,
   uninstallNativeBlasKernels,
   uninstallWasmKernelFixes,

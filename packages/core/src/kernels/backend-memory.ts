@@ -3,7 +3,7 @@
  * views of inputs, and a fresh output to fill. Views of the wasm heap are taken after the output is allocated
  * (growing the heap detaches older views); the cpu backend's arrays are plain JS memory.
  */
-import type { tf } from '../tf.js';
+import { tf } from '../tf.js';
 import { asWasmBackend, type WasmBackend } from './wasm-internals.js';
 
 export interface BlasMemory {
@@ -47,3 +47,15 @@ export const BLAS_MEMORY: Record<BlasBackendName, (backend: unknown) => BlasMemo
   wasm: wasmMemory,
   cpu: cpuMemory,
 };
+
+/**
+ * A float32 tensor's data where the current backend keeps it (a view of the wasm heap, or the cpu backend's
+ * own array), without the copy `dataSync` makes on wasm; `dataSync()` on other backends. Read it at once and
+ * never write to it: the next allocation may move the wasm heap, and the array is the tensor's storage.
+ */
+export function readFloat32InPlace(tensor: tf.Tensor): Float32Array {
+  if (tensor.dtype !== 'float32') throw new Error(`readFloat32InPlace: a ${tensor.dtype} tensor`);
+  const backend = tf.getBackend();
+  if (backend === 'wasm' || backend === 'cpu') return BLAS_MEMORY[backend](tf.backend()).view(tensor);
+  return tensor.dataSync() as Float32Array;
+}

@@ -1,3 +1,4 @@
+export { readFloat32InPlace } from './backend-memory.js';
 export type { MatMulDims, MatMulPlan, TwoDRoute } from './batch-mat-mul.js';
 export { planBatchMatMul, planTwoD } from './batch-mat-mul.js';
 export { frozenMatMul } from './frozen-mat-mul.js';

@@ -16,6 +16,7 @@ import {
   LlmeditError,
   loadNativeBlas,
   type PostedError,
+  readFloat32InPlace,
   type Scalar,
   type Tensor,
   tf,
@@ -273,7 +274,8 @@ export class DataParallelGradients<S> {
 
   private publishWeights(): void {
     this.variables.forEach((v, w) => {
-      this.sharedWeights.set(v.dataSync() as Float32Array, this.offsets[w]!);
+      // Read in place: one copy (backend memory -> shared buffer) instead of two.
+      this.sharedWeights.set(readFloat32InPlace(v), this.offsets[w]!);
     });
   }
 

@@ -1,7 +1,15 @@
 // Worker-thread entry of DataParallelGradients: a model replica on its own backend; each step reads the
 // shared weights, computes its shard's loss and gradients, writes them to its shared buffer and answers.
 import { parentPort } from 'node:worker_threads';
-import { type BackendName, initBackend, loadNativeBlas, postedError, tf, type Variable } from '@llmedit/core';
+import {
+  type BackendName,
+  initBackend,
+  loadNativeBlas,
+  postedError,
+  readFloat32InPlace,
+  tf,
+  type Variable,
+} from '@llmedit/core';
 import { type CausalLM, createModel, type HostTensor } from '@llmedit/models';
 import {
   type GradientWorkerMessage,
@@ -70,7 +78,8 @@ function step(r: Replica, shard: unknown): { loss: number; count: number } {
   });
   const out = shardGradients(r.model, r.variables, r.loss, shard);
   out.grads.forEach((g, i) => {
-    r.gradients.set(g.dataSync() as Float32Array, r.offsets[i]!);
+    // Read in place: one copy (backend memory -> shared buffer) instead of two.
+    r.gradients.set(readFloat32InPlace(g), r.offsets[i]!);
   });
   tf.dispose(out.grads);
   return { loss: out.loss, count: out.count };
