@@ -177,10 +177,11 @@ for (const [label, backend, threads] of runs) {
   table[label] = await llmedit(backend, threads);
 }
 // The PyTorch workloads under llmedit's names. Its ROME-like v* optimisation with the prefix before the edited
-// layer computed once is the like-for-like reference of llmedit's edit (which also caches it); the one that
-// runs the whole model every step, as EasyEdit's compute_v does, has a row of its own.
+// layer computed once and logits only at the scored rows is the like-for-like reference of llmedit's edit
+// (which does both); the one that runs the whole model and head every step, as EasyEdit's compute_v does, has a
+// row of its own.
 const TORCH_NAMES: Record<string, string> = {
-  'rome-like v*, cached prefix, gpt2-small': 'rome edit, gpt2-small shape',
+  'rome-like v*, cached prefix, scored rows, gpt2-small': 'rome edit, gpt2-small shape',
   'rome-like v* optimisation, gpt2-small': 'rome v* without prefix cache (as EasyEdit), gpt2-small shape',
 };
 let torchInfo = 'PyTorch not measured';
