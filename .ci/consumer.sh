@@ -58,6 +58,14 @@ step "installing the tarballs with npm"
 npm i --no-fund --no-audit --loglevel=error "$work"/tarballs/*.tgz typescript@5.9.3 @types/node@20 >"$work/npm.log" 2>&1 ||
   { cat "$work/npm.log"; exit 1; }
 
+# npm ran @llmedit/core's postinstall, which compiles its native kernels with the system's C compiler; both
+# builds must find the library (ESM from import.meta.url, CommonJS from tsup's shim of it).
+if command -v cc >/dev/null 2>&1; then
+  step "loading the native kernels built at install (ESM and CommonJS)"
+  node --input-type=module -e "import { loadNativeKernels } from '@llmedit/core'; console.log((await loadNativeKernels()).library)"
+  node -e "require('@llmedit/core').loadNativeKernels().then((k) => console.log(k.library))"
+fi
+
 # The README block, as written, is the ESM program; the checks follow it in the same module.
 awk '/^## Use it/{u=1} u && /^```js$/{c=1; next} c && /^```$/{exit} c' "$root/README.md" >example.mjs
 [ -s example.mjs ] || { echo "consumer: no \`\`\`js block under '## Use it' in README.md"; exit 1; }
