@@ -5,7 +5,8 @@
 // install never fails here; `--strict` (used by `pnpm --filter @llmedit/core build:native`) does fail.
 // Environment: CC picks the compiler; LLMEDIT_SKIP_NATIVE_BUILD=1 skips the build.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,22 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'native', 'llmedit-kernels.c');
 const extension = process.platform === 'darwin' ? 'dylib' : process.platform === 'win32' ? 'dll' : 'so';
 const output = join(root, 'native', 'build', `libllmedit-kernels.${extension}`);
+// -march=native code may not run on another CPU (a copied node_modules, a container image built elsewhere):
+// the loader compares this with the CPU it runs on and refuses the library when they differ.
+const builtFor = `${output}.cpu`;
+
+/** The CPU's instruction-set flags on Linux, its model name elsewhere (as src/kernels/native-kernels.ts reads it). */
+function cpuSignature() {
+  try {
+    return (
+      /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ??
+      cpus()[0]?.model ??
+      'unknown'
+    );
+  } catch {
+    return cpus()[0]?.model ?? 'unknown';
+  }
+}
 
 function finish(ok, message) {
   console.log(`@llmedit/core native kernels: ${message}`);
@@ -32,7 +49,11 @@ const failures = [];
 for (const compiler of compilers) {
   for (const flags of [['-march=native', ...common], common]) {
     const run = spawnSync(compiler, flags, { encoding: 'utf8' });
-    if (run.status === 0) finish(true, `built ${output} with ${compiler} ${flags[0]}`);
+    if (run.status === 0) {
+      if (flags[0] === '-march=native') writeFileSync(builtFor, cpuSignature());
+      else rmSync(builtFor, { force: true });
+      finish(true, `built ${output} with ${compiler} ${flags[0]}`);
+    }
     failures.push(`${compiler}: ${(run.error?.message ?? run.stderr ?? '').split('\n')[0]}`);
     if (run.error) break; // no such compiler: the next one
   }

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { tf } from '../tf.js';
 import { loadNativeBlas } from './native-blas.js';
-import { GELU_TANH_KERNEL, hasKernel, LAYER_NORM_KERNEL, loadNativeKernels } from './native-kernels.js';
+import {
+  GELU_TANH_KERNEL,
+  hasKernel,
+  LAYER_NORM_KERNEL,
+  loadNativeKernels,
+  otherCpu,
+} from './native-kernels.js';
 import { randn, relMaxDiff, runOn } from './test-helpers.js';
 
 // The C exp is within about 1 ulp of the true value; the cpu backend's Math.exp rounds once.
@@ -138,5 +144,15 @@ describe.skipIf(problem !== undefined)('llmedit native kernels (exp, fused GELU)
   it('are gone when the backend changes to plain wasm', async () => {
     await initBackend({ prefer: ['wasm'] });
     expect(hasKernel(GELU_TANH_KERNEL)).toBe(false);
+  });
+});
+
+describe('otherCpu', () => {
+  it('refuses a -march=native build from another CPU model, and accepts the same model or a portable build', () => {
+    expect(otherCpu('/lib.so', 'AMD EPYC 9R14', 'Intel Xeon 8375C')).toMatch(
+      /built for another CPU \(AMD EPYC 9R14; this one: Intel Xeon 8375C\)/
+    );
+    expect(otherCpu('/lib.so', 'AMD EPYC 9R14', 'AMD EPYC 9R14')).toBeUndefined();
+    expect(otherCpu('/lib.so', undefined, 'AMD EPYC 9R14')).toBeUndefined();
   });
 });

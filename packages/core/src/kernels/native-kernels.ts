@@ -83,13 +83,15 @@ const LIBRARY_FILE = `libllmedit-kernels.${
 // In consts so that browser bundlers do not try to resolve Node's modules.
 const NODE_FS = 'node:fs';
 const NODE_URL = 'node:url';
+const NODE_OS = 'node:os';
 
 /** Where the build puts the library, seen from this module in the sources (src/kernels) or the build (dist). */
 async function builtLibrary(): Promise<string> {
-  const [{ existsSync }, { fileURLToPath }] = (await Promise.all([
+  const [{ existsSync, readFileSync }, { fileURLToPath }, { cpus }] = (await Promise.all([
     import(/* @vite-ignore */ NODE_FS),
     import(/* @vite-ignore */ NODE_URL),
-  ])) as [typeof import('node:fs'), typeof import('node:url')];
+    import(/* @vite-ignore */ NODE_OS),
+  ])) as [typeof import('node:fs'), typeof import('node:url'), typeof import('node:os')];
   const candidates = ['../../native/build/', '../native/build/'].map((dir) =>
     fileURLToPath(new URL(dir + LIBRARY_FILE, import.meta.url)),
   );
@@ -99,7 +101,27 @@ async function builtLibrary(): Promise<string> {
       `the native kernels are not built (${candidates[0]}): run \`node scripts/build-native.mjs --strict\` in @llmedit/core (needs a C compiler)`,
     );
   }
+  // Built with -march=native: code for another CPU could stop the process with an illegal instruction.
+  const builtFor = existsSync(`${found}.cpu`) ? readFileSync(`${found}.cpu`, 'utf8') : undefined;
+  let here = cpus()[0]?.model ?? 'unknown';
+  try {
+    // Instruction-set flags on Linux, as scripts/build-native.mjs records them.
+    here = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? here;
+  } catch {}
+  const mismatch = otherCpu(found, builtFor, here);
+  if (mismatch !== undefined) throw new Error(mismatch);
   return found;
+}
+
+const clip = (text: string) => (text.length > 60 ? `${text.slice(0, 57)}...` : text);
+
+/** Why a library built for `builtFor` (the build CPU's flags or model; undefined: a portable build) must not load here. */
+export function otherCpu(library: string, builtFor: string | undefined, here: string): string | undefined {
+  if (builtFor === undefined || builtFor === here) return undefined;
+  return (
+    `the native kernels at ${library} were built for another CPU (${clip(builtFor)}; this one: ${clip(here)}): ` +
+    'rebuild them with `node scripts/build-native.mjs --strict` in @llmedit/core'
+  );
 }
 
 async function load(fromEnv: string | undefined): Promise<NativeKernels> {
