@@ -8,6 +8,8 @@
  *      infinity and gradual underflow as IEEE rounding gives them.
  * softmax cross-entropy per row: nll = logsumexp(z) - z[label], and its gradient
  *      d nll / dz = softmax(z) - onehot(label) (e.g. Goodfellow et al., Deep Learning, eq. 6.30 and 6.3.2.1).
+ * sums over a block of axes: out[o, i] = scale * sum_r x[o, r, i], in a fixed order whatever the threads (a
+ *      BLAS sgemv with a ones vector splits the sum across its threads, so results changed with the count).
  * layer norm (Ba et al. 2016, eq. 4; the affine form of GPT-2): y = (x - mu) * rstd * g + b per row,
  *      rstd = 1 / sqrt(var + eps); its gradient dx = rstd (dy g - mean(dy g) - xhat mean(dy g xhat)),
  *      dg = sum over rows of dy xhat (db, the sum of dy over rows, is a plain reduction).
@@ -21,7 +23,7 @@
 #define LLM_EXPORT __attribute__((visibility("default")))
 
 /* Kept in step with native-kernels.ts, which refuses a library of another version. */
-LLM_EXPORT int llm_kernels_version(void) { return 4; }
+LLM_EXPORT int llm_kernels_version(void) { return 5; }
 
 static inline float llm_pow2i(int32_t k) { /* 2^k for k in [-126, 127] */
   int32_t bits = (k + 127) << 23;
@@ -124,6 +126,31 @@ LLM_EXPORT void llm_softmax_xent_grad(const float *restrict logits, const int32_
     const float g = dnll[r], l = lse[r];
     for (int64_t j = 0; j < vocab; j++) d[j] = g * llm_expf(z[j] - l);
     d[labels[r]] -= g;
+  }
+}
+
+/* out[o, i] = scale * sum over r of x[o, r, i], for x viewed as [outer, reduce, inner]. */
+LLM_EXPORT void llm_reduce_sum(const float *restrict x, float *restrict out, int64_t outer, int64_t reduce,
+                               int64_t inner, float scale) {
+  for (int64_t o = 0; o < outer; o++) {
+    const float *block = x + o * reduce * inner;
+    if (inner == 1) {
+      float lane[LANES] = {0};
+      int64_t r = 0;
+      for (; r + LANES <= reduce; r += LANES)
+        for (int k = 0; k < LANES; k++) lane[k] += block[r + k];
+      float sum = 0.0f;
+      for (int k = 0; k < LANES; k++) sum += lane[k];
+      for (; r < reduce; r++) sum += block[r];
+      out[o] = sum * scale;
+      continue;
+    }
+    float *dst = out + o * inner;
+    memset(dst, 0, (size_t)inner * sizeof *dst);
+    for (int64_t r = 0; r < reduce; r++)
+      for (int64_t i = 0; i < inner; i++) dst[i] += block[r * inner + i];
+    if (scale != 1.0f)
+      for (int64_t i = 0; i < inner; i++) dst[i] *= scale;
   }
 }
 

@@ -126,10 +126,12 @@ export function installWasmPolyfillOnly(): void {
 }
 
 /** The kernels the native BLAS path replaces (on wasm on top of the fixes). */
-export const NATIVE_BLAS_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Sum', 'Mean'] as const;
+export const NATIVE_BLAS_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
 
 /** The kernels llmedit's own native library (native/llmedit-kernels.c) adds or replaces, when it is built. */
 export const NATIVE_ELEMENTWISE_KERNELS = [
+  'Sum',
+  'Mean',
   'Exp',
   GELU_TANH_KERNEL,
   GELU_TANH_GRAD_KERNEL,
@@ -149,8 +151,8 @@ function registeredOn(name: string, backend: BlasBackendName): tf.KernelConfig {
 }
 
 /**
- * Routes a backend's matrix products and contiguous reductions to a native BLAS (see native-mat-mul.ts,
- * reductions.ts), and with `kernels` its exp and the fused GELU to llmedit's native library: on wasm on top
+ * Routes a backend's matrix products to a native BLAS (see native-mat-mul.ts), and with `kernels` its
+ * contiguous sums and means, exp, and the fused GELU, layer norm and cross-entropy to llmedit's native library: on wasm on top
  * of the kernel fixes, which it installs if needed and which take the inputs BLAS cannot; on cpu on top of its
  * own kernels. Idempotent; `uninstallNativeBlasKernels` undoes it.
  */
@@ -164,12 +166,12 @@ export function installNativeBlasKernels(
   const replacements: tf.KernelConfig[] = [
     createNativeBatchMatMulKernel(blas, registeredOn('BatchMatMul', backend), backend),
     createNativeFusedMatMulKernel(blas, registeredOn('_FusedMatMul', backend), backend),
-    createNativeReductionKernel('Sum', blas, registeredOn('Sum', backend), backend),
-    createNativeReductionKernel('Mean', blas, registeredOn('Mean', backend), backend),
   ];
   if (kernels !== undefined) {
     registerFusedGradients();
     replacements.push(
+      createNativeReductionKernel('Sum', kernels, registeredOn('Sum', backend), backend),
+      createNativeReductionKernel('Mean', kernels, registeredOn('Mean', backend), backend),
       createNativeExpKernel(kernels, registeredOn('Exp', backend), backend),
       ...createNativeGeluKernels(kernels, backend),
       ...createNativeCrossEntropyKernels(kernels, backend),

@@ -34,26 +34,12 @@ export type Sgemm = (
   ldc: number,
 ) => void;
 
-/** y = alpha * op(A) x + beta * y on float32 arrays, A row-major [m, n], x and y contiguous. */
-export type Sgemv = (
-  transA: boolean,
-  m: number,
-  n: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  x: Float32Array,
-  beta: number,
-  y: Float32Array,
-) => void;
-
 export interface NativeBlas {
   /** The library name or path that loaded. */
   readonly library: string;
   /** What the library says it is (OpenBLAS: version, build options and the core it tuned for). */
   readonly description: string;
   readonly sgemm: Sgemm;
-  readonly sgemv: Sgemv;
   /** Threads each sgemm may use; process-wide (worker threads share the library). */
   setThreads(threads: number): void;
 }
@@ -101,9 +87,6 @@ async function load(fromEnv: string | undefined): Promise<NativeBlas> {
     const gemm = lib.func(
       'void cblas_sgemm(int, int, int, int, int, int, float, const float*, int, const float*, int, float, _Inout_ float*, int)',
     );
-    const gemv = lib.func(
-      'void cblas_sgemv(int, int, int, int, float, const float*, int, const float*, int, float, _Inout_ float*, int)',
-    );
     const setThreads = lib.func('void openblas_set_num_threads(int)');
     const config = lib.func('const char* openblas_get_config()');
     const sgemm: Sgemm = (transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc) => {
@@ -124,15 +107,11 @@ async function load(fromEnv: string | undefined): Promise<NativeBlas> {
         ldc,
       );
     };
-    const sgemv: Sgemv = (transA, m, n, alpha, a, lda, x, beta, y) => {
-      gemv(ROW_MAJOR, transA ? TRANS : NO_TRANS, m, n, alpha, a, lda, x, 1, beta, y, 1);
-    };
     exitExplicitlyAtEnd();
     return {
       library,
       description: String(config()),
       sgemm,
-      sgemv,
       setThreads: (threads) => {
         if (!Number.isInteger(threads) || threads < 1)
           throw new RangeError('BLAS threads must be a positive integer');

@@ -150,7 +150,7 @@ describe.skipIf(problem !== undefined)('llmedit native kernels (exp, fused GELU)
 describe('otherCpu', () => {
   it('refuses a -march=native build from another CPU model, and accepts the same model or a portable build', () => {
     expect(otherCpu('/lib.so', 'AMD EPYC 9R14', 'Intel Xeon 8375C')).toMatch(
-      /built for another CPU \(AMD EPYC 9R14; this one: Intel Xeon 8375C\)/
+      /built for another CPU \(AMD EPYC 9R14; this one: Intel Xeon 8375C\)/,
     );
     expect(otherCpu('/lib.so', 'AMD EPYC 9R14', 'AMD EPYC 9R14')).toBeUndefined();
     expect(otherCpu('/lib.so', undefined, 'AMD EPYC 9R14')).toBeUndefined();

@@ -14,7 +14,7 @@ import { importKoffi, message } from './native-blas.js';
 export const KERNELS_LIBRARY_ENV_VAR = 'LLMEDIT_KERNELS_LIBRARY';
 
 /** The version `llm_kernels_version()` must return (a stale build of another version is refused). */
-const KERNELS_VERSION = 4;
+const KERNELS_VERSION = 5;
 
 /** The fused GELU kernels, registered where the library runs; `geluTanh` in models uses them when present. */
 export const GELU_TANH_KERNEL = 'LlmeditGeluTanh';
@@ -36,6 +36,15 @@ export const LAYER_NORM_GRAD_KERNEL = 'LlmeditLayerNormGrad';
 export interface NativeKernels {
   /** The library file that loaded. */
   readonly library: string;
+  /** out[o, i] = scale * sum over r of x[o, r, i], x viewed as [outer, reduce, inner]. */
+  reduceSum(
+    x: Float32Array,
+    out: Float32Array,
+    outer: number,
+    reduce: number,
+    inner: number,
+    scale: number,
+  ): void;
   exp(x: Float32Array, y: Float32Array): void;
   /** y = x * sigmoid(2 sqrt(2/pi) (x + 0.044715 x^3)), the tanh form of GELU. */
   geluTanh(x: Float32Array, y: Float32Array): void;
@@ -156,8 +165,12 @@ async function load(fromEnv: string | undefined): Promise<NativeKernels> {
   const layerNormGrad = lib.func(
     'void llm_layer_norm_grad(const float*, const float*, const float*, const float*, const float*, _Inout_ float*, _Inout_ float*, int64_t, int64_t)',
   );
+  const reduceSum = lib.func(
+    'void llm_reduce_sum(const float*, _Inout_ float*, int64_t, int64_t, int64_t, float)',
+  );
   return {
     library,
+    reduceSum: (x, out, outer, reduce, inner, scale) => void reduceSum(x, out, outer, reduce, inner, scale),
     exp: (x, y) => void exp(x, y, x.length),
     layerNorm: (x, gamma, beta, epsilon, y, mean, rstd) =>
       void layerNorm(x, gamma, beta, epsilon, y, mean, rstd, mean.length, gamma.length),

@@ -3,6 +3,7 @@ import { initBackend } from '../backend.js';
 import { tf } from '../tf.js';
 import { nativeBlasKernelsInstalled } from './install.js';
 import { loadNativeBlas } from './native-blas.js';
+import { loadNativeKernels } from './native-kernels.js';
 import { reductionBlock } from './reductions.js';
 import { randn, relMaxDiff, runOn } from './test-helpers.js';
 
@@ -47,12 +48,12 @@ describe('wasm Sum and Mean over contiguous axes agree with cpu', () => {
   agreeWithCpu('wasm');
 });
 
-const blasProblem = await loadNativeBlas().then(
+const nativeProblem = await Promise.all([loadNativeBlas(), loadNativeKernels()]).then(
   () => undefined,
   (error: Error) => error.message,
 );
 
-describe.skipIf(blasProblem !== undefined)('native (BLAS sgemv) Sum and Mean agree with cpu', () => {
+describe.skipIf(nativeProblem !== undefined)('native (llmedit C kernel) Sum and Mean agree with cpu', () => {
   beforeAll(async () => {
     await initBackend({ prefer: ['native'] });
     expect(nativeBlasKernelsInstalled()).toBe(true);

@@ -3,13 +3,15 @@
  *
  * The stock wasm kernels first transpose the reduced axes innermost: a bias gradient (sum over rows of a
  * [2048, 768] activation gradient) took 13 ms, and reductions were a fifth of a training step of the default
- * model. On wasm a JS loop over heap views does the same in one pass; on the native path the reduction is a
- * BLAS matrix-vector product with a vector of ones (`sgemv`). Other inputs (non-float32, non-contiguous axes,
- * empty tensors) go to the kernel registered before.
+ * model. On wasm a JS loop over heap views does the same in one pass; on the native path llmedit's C kernel
+ * does (vectorised, and in a fixed order: BLAS `sgemv` with a ones vector was as fast, but split the sums
+ * across its threads, so results changed with the thread count and `pnpm bench --jobs 2` no longer matched
+ * one process). Other inputs (non-float32, non-contiguous axes, empty tensors) go to the kernel registered
+ * before.
  */
 import { tf } from '../tf.js';
 import { BLAS_MEMORY, type BlasBackendName, type BlasMemory, wasmMemory } from './backend-memory.js';
-import type { NativeBlas } from './native-blas.js';
+import type { NativeKernels } from './native-kernels.js';
 
 export type ReductionName = 'Sum' | 'Mean';
 
@@ -68,37 +70,6 @@ export function reduceRows(
   if (mean) for (let i = 0; i < out.length; i++) out[i]! *= scale;
 }
 
-/** A vector of `n` ones, shared between calls (grown when needed). */
-let ones = new Float32Array(0);
-function onesOf(n: number): Float32Array {
-  if (ones.length < n) ones = new Float32Array(n).fill(1);
-  return ones.subarray(0, n);
-}
-
-/** The same reduction as `reduceRows` as BLAS matrix-vector products with ones. */
-export function reduceRowsBlas(
-  blas: NativeBlas,
-  x: Float32Array,
-  out: Float32Array,
-  outer: number,
-  reduce: number,
-  inner: number,
-  mean: boolean,
-): void {
-  const alpha = mean ? 1 / reduce : 1;
-  if (inner === 1) {
-    // out[o] = x[o, :] . ones
-    blas.sgemv(false, outer, reduce, alpha, x, reduce, onesOf(reduce), 0, out);
-    return;
-  }
-  const v = onesOf(reduce);
-  for (let o = 0; o < outer; o++) {
-    // out[o, :] = x[o]^T . ones, x[o] being [reduce, inner]
-    const block = x.subarray(o * reduce * inner, (o + 1) * reduce * inner);
-    blas.sgemv(true, reduce, inner, alpha, block, inner, v, 0, out.subarray(o * inner, (o + 1) * inner));
-  }
-}
-
 function createReduction(
   kernelName: ReductionName,
   backendName: BlasBackendName,
@@ -138,10 +109,10 @@ export function createWasmReductionKernel(
   return createReduction(kernelName, 'wasm', stock, wasmMemory, reduceRows);
 }
 
-/** The native path: the reduction as BLAS `sgemv`, on the wasm or the cpu backend's memory. */
+/** The native path: the reduction in llmedit's C kernels, on the wasm or the cpu backend's memory. */
 export function createNativeReductionKernel(
   kernelName: ReductionName,
-  blas: NativeBlas,
+  kernels: NativeKernels,
   fallback: tf.KernelConfig,
   backendName: BlasBackendName,
 ): tf.KernelConfig {
@@ -150,6 +121,7 @@ export function createNativeReductionKernel(
     backendName,
     fallback,
     BLAS_MEMORY[backendName],
-    (x, out, outer, reduce, inner, mean) => reduceRowsBlas(blas, x, out, outer, reduce, inner, mean),
+    (x, out, outer, reduce, inner, mean) =>
+      kernels.reduceSum(x, out, outer, reduce, inner, mean ? 1 / reduce : 1),
   );
 }
