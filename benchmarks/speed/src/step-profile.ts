@@ -4,7 +4,7 @@
 // Run: pnpm --filter @llmedit/speed step-profile [--backend native|native-cpu|wasm|cpu] [--top 30]
 import { type BackendName, describeBackend, initBackend, tf } from '@llmedit/core';
 import { createRandomModel, type Gpt2Config, padBatch } from '@llmedit/models';
-import { commandLineOrExit, languageModelLoss } from '@llmedit/pretrained';
+import { commandLineOrExit, defaultPreset, languageModelLoss } from '@llmedit/pretrained';
 
 const { values: flags } = commandLineOrExit(
   'step-profile',
@@ -17,16 +17,7 @@ const { values: flags } = commandLineOrExit(
 );
 
 const info = await initBackend({ prefer: [flags.backend as BackendName], blasThreads: 1 });
-const config: Gpt2Config = {
-  architecture: 'gpt2',
-  vocabSize: 4096,
-  maxPositions: 256,
-  hiddenSize: 192,
-  numLayers: 8,
-  numHeads: 6,
-  intermediateSize: 768,
-  layerNormEpsilon: 1e-5,
-};
+const config: Gpt2Config = { ...defaultPreset.config, vocabSize: defaultPreset.tokenizerVocabSize };
 const model = createRandomModel(config, { seed: 1 });
 const batch = padBatch(
   Array.from({ length: 64 }, (_, b) => Array.from({ length: 32 }, (_, t) => (b * 7919 + t * 104729) % 4096)),

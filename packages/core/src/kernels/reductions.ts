@@ -42,15 +42,18 @@ function outShape(shape: readonly number[], axes: readonly number[], keepDims: b
     : shape.filter((_, i) => !axes.includes(i));
 }
 
-/** Writes sum (or mean) over r of x[o, r, i] into out[o, i] with a JS loop. */
-export function reduceRows(
+/** Writes the sum (or mean) over r of x[o, r, i] into out[o, i]. */
+type ReduceInto = (
   x: Float32Array,
   out: Float32Array,
   outer: number,
   reduce: number,
   inner: number,
   mean: boolean,
-): void {
+) => void;
+
+/** `ReduceInto` as a JS loop. */
+export const reduceRows: ReduceInto = (x, out, outer, reduce, inner, mean) => {
   const scale = mean ? 1 / reduce : 1;
   if (inner === 1) {
     for (let o = 0, from = 0; o < outer; o++) {
@@ -68,21 +71,14 @@ export function reduceRows(
     }
   }
   if (mean) for (let i = 0; i < out.length; i++) out[i]! *= scale;
-}
+};
 
 function createReduction(
   kernelName: ReductionName,
   backendName: BlasBackendName,
   fallback: tf.KernelConfig,
   memory: (backend: unknown) => BlasMemory,
-  reduceInto: (
-    x: Float32Array,
-    out: Float32Array,
-    outer: number,
-    reduce: number,
-    inner: number,
-    mean: boolean,
-  ) => void,
+  reduceInto: ReduceInto,
 ): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const x = args.inputs.x;
