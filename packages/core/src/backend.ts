@@ -43,8 +43,9 @@ export interface BackendInfo {
   /** native: the BLAS library that runs the matrix products, what it says it is, and its threads (if set). */
   readonly blas?: { readonly library: string; readonly description: string; readonly threads?: number };
   /**
-   * native and native-cpu: llmedit's own native kernels (exp, fused GELU), built at install with the system C
-   * compiler: the library that runs them, or why they are not in use (the backend's own kernels run instead).
+   * native and native-cpu: llmedit's own native kernels (sums, exp, fused GELU, layer norm and cross-entropy),
+   * built at install with the system C compiler: the library that runs them, or why they are not in use (the
+   * backend's own kernels run instead).
    */
   readonly nativeKernels?: { readonly library: string } | { readonly unavailable: string };
 }

@@ -57,7 +57,7 @@ export function normalizeGpt2WeightName(name: string): string | undefined {
 }
 
 export function layerNorm(x: Tensor2D, weight: Tensor1D, bias: Tensor1D, epsilon: number): Tensor2D {
-  if (x.dtype === 'float32' && hasKernel(LAYER_NORM_KERNEL)) {
+  if (x.rank === 2 && x.dtype === 'float32' && hasKernel(LAYER_NORM_KERNEL)) {
     // The native path's fused kernel (one pass, and one for the gradient); it also returns the rows' statistics.
     return tf.tidy(() => {
       const [y] = tf
