@@ -129,20 +129,25 @@ LLM_EXPORT void llm_softmax_xent_grad(const float *restrict logits, const int32_
   }
 }
 
+/* sum of x[0..n) in LANES partial sums, so that the loop vectorises without reassociating float sums. */
+static inline float llm_sum(const float *restrict x, int64_t n) {
+  float lane[LANES] = {0};
+  int64_t j = 0;
+  for (; j + LANES <= n; j += LANES)
+    for (int k = 0; k < LANES; k++) lane[k] += x[j + k];
+  float sum = 0.0f;
+  for (int k = 0; k < LANES; k++) sum += lane[k];
+  for (; j < n; j++) sum += x[j];
+  return sum;
+}
+
 /* out[o, i] = scale * sum over r of x[o, r, i], for x viewed as [outer, reduce, inner]. */
 LLM_EXPORT void llm_reduce_sum(const float *restrict x, float *restrict out, int64_t outer, int64_t reduce,
                                int64_t inner, float scale) {
   for (int64_t o = 0; o < outer; o++) {
     const float *block = x + o * reduce * inner;
     if (inner == 1) {
-      float lane[LANES] = {0};
-      int64_t r = 0;
-      for (; r + LANES <= reduce; r += LANES)
-        for (int k = 0; k < LANES; k++) lane[k] += block[r + k];
-      float sum = 0.0f;
-      for (int k = 0; k < LANES; k++) sum += lane[k];
-      for (; r < reduce; r++) sum += block[r];
-      out[o] = sum * scale;
+      out[o] = llm_sum(block, reduce) * scale;
       continue;
     }
     float *dst = out + o * inner;
@@ -162,15 +167,9 @@ LLM_EXPORT void llm_layer_norm(const float *restrict x, const float *restrict g,
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * d;
     float *yr = y + r * d;
+    const float mu = llm_sum(xr, d) / (float)d;
     float lane[LANES] = {0};
-    int64_t j = 0;
-    for (; j + LANES <= d; j += LANES)
-      for (int k = 0; k < LANES; k++) lane[k] += xr[j + k];
-    float sum = 0.0f;
-    for (int k = 0; k < LANES; k++) sum += lane[k];
-    for (; j < d; j++) sum += xr[j];
-    const float mu = sum / (float)d;
-    for (int k = 0; k < LANES; k++) lane[k] = 0.0f;
+    int64_t j;
     for (j = 0; j + LANES <= d; j += LANES)
       for (int k = 0; k < LANES; k++) lane[k] += (xr[j + k] - mu) * (xr[j + k] - mu);
     float squares = 0.0f;

@@ -14,6 +14,7 @@ import {
   uninstallWasmKernelFixes,
   wasmKernelFixesInstalled,
 } from './kernels/index.js';
+import { message } from './kernels/native-blas.js';
 import { tf } from './tf.js';
 
 /**
@@ -94,10 +95,6 @@ function backendOrder(prefer: readonly BackendName[] | undefined): BackendName[]
     );
   }
   return [...new Set(names as BackendName[])];
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] || error.name : String(error);
 }
 
 async function switchTo(name: string): Promise<void> {

@@ -8,6 +8,7 @@
  * batch is folded into rows, and true batched products run one XNNPACK call per batch on heap views.
  */
 import { tf } from '../tf.js';
+import { withSetupOf } from './kernel-config.js';
 import {
   asWasmBackend,
   dropView,
@@ -291,9 +292,7 @@ export function createBatchMatMulKernel(stock: StockKernels): tf.KernelConfig {
       return stock.batchMatMul.kernelFunc(args);
     return runPlan(asWasmBackend(args.backend), stock, ops, plan);
   };
-  const config: tf.KernelConfig = { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc };
-  if (stock.batchMatMul.setupFunc) config.setupFunc = stock.batchMatMul.setupFunc;
-  return config;
+  return withSetupOf({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc }, stock.batchMatMul);
 }
 
 /**
@@ -347,9 +346,7 @@ export function createFusedMatMulKernel(stock: StockKernels): tf.KernelConfig {
     out.shape = ops.outShape;
     return out;
   };
-  const config: tf.KernelConfig = { kernelName: '_FusedMatMul', backendName: 'wasm', kernelFunc };
-  if (stock.fusedMatMul.setupFunc) config.setupFunc = stock.fusedMatMul.setupFunc;
-  return config;
+  return withSetupOf({ kernelName: '_FusedMatMul', backendName: 'wasm', kernelFunc }, stock.fusedMatMul);
 }
 
 /** Per-batch fused products on views of untransposed operands, each copied into one [batch,m,n] output. */

@@ -8,6 +8,8 @@
  * Inputs these do not cover (strings, batched gathers) go to the stock kernels.
  */
 import { tf } from '../tf.js';
+import { shareData } from './identity.js';
+import { withSetupOf } from './kernel-config.js';
 import { asWasmBackend } from './wasm-internals.js';
 
 /** `Cast` to the input's own dtype shares the data by refcount, as the cpu backend does; others are stock. */
@@ -16,15 +18,9 @@ export function createCastKernel(stock: tf.KernelConfig): tf.KernelConfig {
     const x = args.inputs.x;
     if (x === undefined || x.dtype === 'string' || args.attrs?.dtype !== x.dtype)
       return stock.kernelFunc(args);
-    asWasmBackend(args.backend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return shareData(args.backend, x);
   };
-  return withSetup({ kernelName: 'Cast', backendName: 'wasm', kernelFunc }, stock);
-}
-
-function withSetup(config: tf.KernelConfig, stock: tf.KernelConfig): tf.KernelConfig {
-  if (stock.setupFunc) config.setupFunc = stock.setupFunc;
-  return config;
+  return withSetupOf({ kernelName: 'Cast', backendName: 'wasm', kernelFunc }, stock);
 }
 
 type Numeric = Float32Array | Int32Array | Uint8Array;
@@ -92,7 +88,7 @@ export function createSliceKernel(stock: tf.KernelConfig): tf.KernelConfig {
     const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin, attrs.size) as [number[], number[]];
     return sliceInfo(asWasmBackend(args.backend), x, begin, size);
   };
-  return withSetup({ kernelName: 'Slice', backendName: 'wasm', kernelFunc }, stock);
+  return withSetupOf({ kernelName: 'Slice', backendName: 'wasm', kernelFunc }, stock);
 }
 
 /** `SplitV` as one heap-view slice per part. */
@@ -113,7 +109,7 @@ export function createSplitVKernel(stock: tf.KernelConfig): tf.KernelConfig {
       return part;
     });
   };
-  return withSetup({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc }, stock);
+  return withSetupOf({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc }, stock);
 }
 
 /** `GatherV2` without batch dimensions: one `set` per gathered slice. Indices out of range throw, as stock. */
@@ -153,7 +149,7 @@ export function createGatherKernel(stock: tf.KernelConfig): tf.KernelConfig {
     }
     return out;
   };
-  return withSetup({ kernelName: 'GatherV2', backendName: 'wasm', kernelFunc }, stock);
+  return withSetupOf({ kernelName: 'GatherV2', backendName: 'wasm', kernelFunc }, stock);
 }
 
 /** `Concat` with one `set` per input block (the stock kernel copies element by element). */
@@ -192,5 +188,5 @@ export function createConcatKernel(stock: tf.KernelConfig): tf.KernelConfig {
     }
     return out;
   };
-  return withSetup({ kernelName: 'Concat', backendName: 'wasm', kernelFunc }, stock);
+  return withSetupOf({ kernelName: 'Concat', backendName: 'wasm', kernelFunc }, stock);
 }

@@ -8,16 +8,20 @@
  * its inputs, so sharing is safe. Strings keep the stock path.
  */
 import type { tf } from '../tf.js';
+import { withSetupOf } from './kernel-config.js';
 import { asWasmBackend } from './wasm-internals.js';
+
+/** A new tensor on `x`'s heap block (its refcount raised), not a copy. */
+export function shareData(backend: unknown, x: tf.TensorInfo): tf.TensorInfo {
+  asWasmBackend(backend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
 
 export function createIdentityKernel(stock: tf.KernelConfig): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const x = args.inputs.x;
     if (x === undefined || x.dtype === 'string') return stock.kernelFunc(args);
-    asWasmBackend(args.backend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return shareData(args.backend, x);
   };
-  const config: tf.KernelConfig = { kernelName: 'Identity', backendName: 'wasm', kernelFunc };
-  if (stock.setupFunc) config.setupFunc = stock.setupFunc;
-  return config;
+  return withSetupOf({ kernelName: 'Identity', backendName: 'wasm', kernelFunc }, stock);
 }

@@ -55,9 +55,6 @@ export interface Koffi {
   };
 }
 
-/** One load per library choice (the environment variable can change between calls, e.g. in tests). */
-const loaded = new Map<string, Promise<NativeBlas>>();
-
 export function message(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0] || error.name : String(error);
 }
@@ -145,14 +142,31 @@ function exitExplicitlyAtEnd(): void {
  * Loads the system OpenBLAS (once per thread and library choice); rejects with the reason when Node, koffi or
  * the library is missing.
  */
-export function loadNativeBlas(): Promise<NativeBlas> {
-  if (typeof process === 'undefined' || process.versions?.node === undefined)
-    return Promise.reject(new Error('native BLAS needs Node.js'));
-  const fromEnv = process.env[BLAS_LIBRARY_ENV_VAR]?.trim() || undefined;
-  let promise = loaded.get(fromEnv ?? '');
-  if (promise === undefined) {
-    promise = load(fromEnv);
-    loaded.set(fromEnv ?? '', promise);
-  }
-  return promise;
+export const loadNativeBlas: () => Promise<NativeBlas> = loaderPerLibraryChoice(
+  'native BLAS',
+  BLAS_LIBRARY_ENV_VAR,
+  load,
+);
+
+/**
+ * A loader for a native library that runs `load` once per library choice (`envVar`'s value, or none: it can
+ * change between calls, e.g. in tests) and rejects outside Node.
+ */
+export function loaderPerLibraryChoice<T>(
+  what: string,
+  envVar: string,
+  load: (fromEnv: string | undefined) => Promise<T>,
+): () => Promise<T> {
+  const loaded = new Map<string, Promise<T>>();
+  return () => {
+    if (typeof process === 'undefined' || process.versions?.node === undefined)
+      return Promise.reject(new Error(`${what} needs Node.js`));
+    const fromEnv = process.env[envVar]?.trim() || undefined;
+    let promise = loaded.get(fromEnv ?? '');
+    if (promise === undefined) {
+      promise = load(fromEnv);
+      loaded.set(fromEnv ?? '', promise);
+    }
+    return promise;
+  };
 }

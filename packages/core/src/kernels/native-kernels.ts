@@ -1,14 +1,15 @@
 /**
- * llmedit's own elementwise kernels in C (native/llmedit-kernels.c: exp, and GELU with its derivative as one
- * pass each), built at install by the system compiler (scripts/build-native.mjs) and called through koffi on
- * a backend's memory, like OpenBLAS. Node only; where the library was not built the native path keeps the
- * wasm (or cpu) kernels for these. Measured in a training step of the default model (64 x 32 tokens, one
+ * llmedit's own kernels in C (native/llmedit-kernels.c: contiguous sums, exp, and one pass each, forward and
+ * gradient, for tanh-GELU, layer norm and softmax cross-entropy), built at install by the system compiler
+ * (scripts/build-native.mjs) and called through koffi on a backend's memory, like OpenBLAS. Node only; where
+ * the library was not built the native path keeps the wasm (or cpu) kernels for these. Measured in a training step of the default model (64 x 32 tokens, one
  * thread): wasm's scalar Exp took 60 ms per [2048, 4096] logits pass and the composed GELU and its gradient
  * a tenth of the step.
  */
 import { tf } from '../tf.js';
 import { BLAS_MEMORY, type BlasBackendName, type BlasMemory } from './backend-memory.js';
-import { importKoffi, message } from './native-blas.js';
+import { withSetupOf } from './kernel-config.js';
+import { importKoffi, loaderPerLibraryChoice, message } from './native-blas.js';
 
 /** A path to the kernels library, instead of the one built in this package's `native/build`. */
 export const KERNELS_LIBRARY_ENV_VAR = 'LLMEDIT_KERNELS_LIBRARY';
@@ -185,24 +186,16 @@ async function load(fromEnv: string | undefined): Promise<NativeKernels> {
   };
 }
 
-const loaded = new Map<string, Promise<NativeKernels>>();
-
 /** Loads llmedit's native kernels library (once per library choice); rejects with the reason when it cannot. */
-export function loadNativeKernels(): Promise<NativeKernels> {
-  if (typeof process === 'undefined' || process.versions?.node === undefined)
-    return Promise.reject(new Error('native kernels need Node.js'));
-  const fromEnv = process.env[KERNELS_LIBRARY_ENV_VAR]?.trim() || undefined;
-  let promise = loaded.get(fromEnv ?? '');
-  if (promise === undefined) {
-    promise = load(fromEnv);
-    loaded.set(fromEnv ?? '', promise);
-  }
-  return promise;
-}
+export const loadNativeKernels: () => Promise<NativeKernels> = loaderPerLibraryChoice(
+  'the native kernels library',
+  KERNELS_LIBRARY_ENV_VAR,
+  load,
+);
 
 type Unary = (x: Float32Array, y: Float32Array) => void;
 
-/** A float32 elementwise kernel on `backendName`'s memory; other dtypes and empty tensors go to `fallback`. */
+/** A float32 elementwise kernel on `backendName`'s memory; other dtypes go to `fallback` (or throw without one). */
 function unaryKernel(
   kernelName: string,
   backendName: BlasBackendName,
@@ -220,9 +213,7 @@ function unaryKernel(
     if (out.data.length > 0) run(memory.view(x), out.data);
     return out.finish();
   };
-  const config: tf.KernelConfig = { kernelName, backendName, kernelFunc };
-  if (fallback?.setupFunc) config.setupFunc = fallback.setupFunc;
-  return config;
+  return withSetupOf({ kernelName, backendName, kernelFunc }, fallback);
 }
 
 export function createNativeExpKernel(

@@ -10,6 +10,7 @@
 import type { tf } from '../tf.js';
 import { BLAS_MEMORY, type BlasBackendName, type BlasMemory } from './backend-memory.js';
 import { type Operands, operands } from './batch-mat-mul.js';
+import { withSetupOf } from './kernel-config.js';
 import type { NativeBlas } from './native-blas.js';
 
 /** op(A)·op(B) (+ a per-column bias) for every batch, into one fresh [..., m, n] output. */
@@ -86,9 +87,7 @@ export function createNativeBatchMatMulKernel(
       ? fallback.kernelFunc(args)
       : product(BLAS_MEMORY[backendName](args.backend), blas, ops);
   };
-  const config: tf.KernelConfig = { kernelName: 'BatchMatMul', backendName, kernelFunc };
-  if (fallback.setupFunc) config.setupFunc = fallback.setupFunc;
-  return config;
+  return withSetupOf({ kernelName: 'BatchMatMul', backendName, kernelFunc }, fallback);
 }
 
 /**
@@ -111,7 +110,5 @@ export function createNativeFusedMatMulKernel(
     }
     return product(BLAS_MEMORY[backendName](args.backend), blas, ops, bias);
   };
-  const config: tf.KernelConfig = { kernelName: '_FusedMatMul', backendName, kernelFunc };
-  if (fallback.setupFunc) config.setupFunc = fallback.setupFunc;
-  return config;
+  return withSetupOf({ kernelName: '_FusedMatMul', backendName, kernelFunc }, fallback);
 }

@@ -11,6 +11,7 @@
  */
 import { tf } from '../tf.js';
 import { BLAS_MEMORY, type BlasBackendName, type BlasMemory, wasmMemory } from './backend-memory.js';
+import { withSetupOf } from './kernel-config.js';
 import type { NativeKernels } from './native-kernels.js';
 
 export type ReductionName = 'Sum' | 'Mean';
@@ -92,9 +93,7 @@ function createReduction(
     reduceInto(mem.view(x), out.data, block.outer, block.reduce, block.inner, kernelName === 'Mean');
     return out.finish();
   };
-  const config: tf.KernelConfig = { kernelName, backendName, kernelFunc };
-  if (fallback.setupFunc) config.setupFunc = fallback.setupFunc;
-  return config;
+  return withSetupOf({ kernelName, backendName, kernelFunc }, fallback);
 }
 
 /** The wasm fix: the reduction as a JS loop over heap views. */
